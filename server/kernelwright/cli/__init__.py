@@ -1,0 +1,65 @@
+"""The headless verbs: `kernelwright scan|bench|verify|calibrate|optimize|undo|serve`.
+
+Each verb lives in its own module here and registers an argparse sub-parser through `VERBS`. Every verb
+takes `--json`; errors then come out as one JSON document too, with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from collections.abc import Sequence
+
+from kernelwright import __version__
+from kernelwright.cli.output import EXIT_USAGE, Output
+
+# verb -> module under kernelwright.cli. A module defines `add_arguments(parser)` and `run(args, out) -> int`.
+VERBS: dict[str, tuple[str, str]] = {
+    "scan": ("kernelwright.cli.scan", "list sites, bench specs and static findings"),
+    "bench": ("kernelwright.cli.bench", "measure a site, with eager and torch.compile baselines"),
+    "verify": ("kernelwright.cli.verify", "check a candidate against the reference"),
+    "calibrate": ("kernelwright.cli.calibrate", "measure this GPU's copy bandwidth and matmul peak"),
+    "optimize": ("kernelwright.cli.optimize", "search for a faster verified replacement of a site"),
+    "undo": ("kernelwright.cli.undo", "restore the source that `optimize --apply` replaced"),
+    "serve": ("kernelwright.cli.serve", "run the language server"),
+}
+
+
+def _available_verbs() -> dict[str, tuple[str, str]]:
+    return {v: spec for v, spec in VERBS.items() if importlib.util.find_spec(spec[0]) is not None}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kernelwright",
+        description="Find, measure, verify and optimize GPU kernels in PyTorch, Triton and CUDA files.",
+    )
+    parser.add_argument("--version", action="version", version=f"kernelwright {__version__}")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    for verb, (module_name, help_text) in _available_verbs().items():
+        p = sub.add_parser(verb, help=help_text, description=help_text)
+        p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+        importlib.import_module(module_name).add_arguments(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.verb is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    module = importlib.import_module(VERBS[args.verb][0])
+    out = Output(json_mode=args.json)
+    try:
+        code: int = module.run(args, out)
+    except KeyboardInterrupt:
+        out.error("interrupted", code="interrupted")
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

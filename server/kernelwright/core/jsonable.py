@@ -1,0 +1,102 @@
+"""Turn the frozen dataclasses of `core` into JSON values, and back."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+
+JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
+
+T = TypeVar("T")
+
+
+def to_json(value: object) -> JsonValue:
+    """Dataclasses become objects (fields in declaration order), enums their values, tuples lists."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        # JSON has no NaN/inf: keep them readable rather than failing.
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        return value
+    if isinstance(value, enum.Enum):
+        return to_json(value.value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    raise TypeError(f"cannot serialise {type(value).__name__} to JSON")
+
+
+def from_json(cls: type[T], data: Any) -> T:
+    """Rebuild a dataclass (nested dataclasses, enums, tuples, unions, literals) from `to_json`'s output."""
+    return typing.cast(T, _convert(cls, data))
+
+
+def _convert(tp: Any, data: Any) -> Any:
+    if tp is Any or tp is object:
+        return data
+    origin = get_origin(tp)
+    if origin is typing.Literal:
+        return data
+    if origin in (Union, types.UnionType):
+        args = get_args(tp)
+        if data is None and type(None) in args:
+            return None
+        errors: list[str] = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            if dataclasses.is_dataclass(arg) and isinstance(data, dict):
+                if not _discriminates(arg, data):
+                    continue
+            try:
+                return _convert(arg, data)
+            except (TypeError, ValueError, KeyError) as exc:
+                errors.append(str(exc))
+        raise ValueError(f"no member of {tp} fits {data!r}: {errors}")
+    if origin is tuple:
+        args = get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(args[0], d) for d in data)
+        return tuple(_convert(a, d) for a, d in zip(args, data, strict=True))
+    if origin is list:
+        (arg,) = get_args(tp)
+        return [_convert(arg, d) for d in data]
+    if origin is dict:
+        _k, v = get_args(tp)
+        return {k: _convert(v, d) for k, d in data.items()}
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return tp(data)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if not isinstance(data, dict):
+            raise TypeError(f"{tp.__name__} wants an object, got {type(data).__name__}")
+        hints = get_type_hints(tp)
+        kwargs = {}
+        for f in dataclasses.fields(tp):
+            if f.name in data:
+                kwargs[f.name] = _convert(hints[f.name], data[f.name])
+        return tp(**kwargs)
+    if tp is float and isinstance(data, int | float | str):
+        return float(data)
+    if tp in (int, str, bool) and not isinstance(data, tp):
+        raise TypeError(f"wanted {tp.__name__}, got {data!r}")
+    return data
+
+
+def _discriminates(cls: type, data: dict[str, Any]) -> bool:
+    """For unions of dataclasses: a `convention`/`kind` literal field must match, and no unknown keys."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    if not set(data) <= names:
+        return False
+    for f in dataclasses.fields(cls):
+        if f.name in ("convention", "kind") and f.default is not dataclasses.MISSING and f.name in data:
+            default = f.default.value if isinstance(f.default, enum.Enum) else f.default
+            if data[f.name] != default:
+                return False
+    return True
