@@ -1,0 +1,39 @@
+# Two commands do everything on a fresh machine (they set up what they need first):
+#   make demo   - optimize a sample with the built-in provider (no API key, no GPU needed)
+#   make test   - lint, type-check and run the whole test suite (what CI runs)
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# torch is pinned to the CPU build that lies on these machines' disk; a bare `torch` pulls a CUDA build.
+TORCH_SPEC ?= torch==2.13.0 triton==3.7.1 numpy
+
+.PHONY: setup demo test lint typecheck pytest clean
+
+$(VENV)/.installed: pyproject.toml
+	@command -v nvim >/dev/null || { (apt-get update -qq && apt-get install -y -qq neovim >/dev/null) \
+	  || echo "neovim could not be installed: the neovim client test will skip"; }
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(TORCH_SPEC)
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(VENV)/bin/kernelwright scan samples
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+pytest: setup
+	$(VENV)/bin/pytest -q
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
