@@ -1,0 +1,183 @@
+"""Opening the results database: WAL mode, busy time-out, ordered migrations, and damaged-file recovery.
+
+The schema lives in `store/migrations/NNNN_name.sql`, applied in order; `schema_version` records each
+step applied. A file that is not a database, or that fails `PRAGMA quick_check`, is moved aside to
+`results.sqlite3.corrupt-<timestamp>` (never deleted: the person may want it back) and a fresh store is
+made; the message saying so is returned to the caller, who shows or logs it.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kernelwright.core.errors import KernelwrightError
+
+# Readers wait this long for a writer's lock before giving up; writes are short transactions.
+BUSY_TIMEOUT_MS = 10_000
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class StoreError(KernelwrightError):
+    """The results database cannot be used as asked."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    def statements(self) -> list[str]:
+        """Split into complete statements; executescript would commit behind our transaction's back."""
+        out: list[str] = []
+        current = ""
+        for line in self.sql.splitlines(keepends=True):
+            if line.lstrip().startswith("--") and not current.strip():
+                continue
+            current += line
+            if sqlite3.complete_statement(current):
+                out.append(current.strip())
+                current = ""
+        if current.strip():
+            raise StoreError(f"migration {self.name} ends with an incomplete statement")
+        return out
+
+
+def builtin_migrations() -> tuple[Migration, ...]:
+    folder = importlib.resources.files("kernelwright.store").joinpath("migrations")
+    found: list[Migration] = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise StoreError(f"migrations are not numbered 1..N: {migration.name} where {expected} was due")
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class OpenedDatabase:
+    connection: sqlite3.Connection
+    version: int
+    # Set when a damaged file was moved aside: say so to the person.
+    recovered_from: Path | None = None
+    message: str | None = None
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    # Autocommit mode (isolation_level=None): transactions are explicit BEGIN IMMEDIATE ... COMMIT, so a
+    # writer takes the lock up front instead of failing on upgrade from a read lock.
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
+def _healthy(path: Path) -> str | None:
+    """None when the file reads as a sound database, else what is wrong with it."""
+    try:
+        conn = connect(path)
+        try:
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    problems = [str(r[0]) for r in rows if r and r[0] != "ok"]
+    return "; ".join(problems[:3]) if problems else None
+
+
+def _move_aside(path: Path) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+        n += 1
+    path.replace(target)
+    # The WAL and shared-memory files belong to the damaged database: keep them beside it.
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.replace(target.with_name(target.name + suffix))
+    return target
+
+
+def open_database(path: Path, migrations: tuple[Migration, ...] | None = None) -> OpenedDatabase:
+    """Open (creating, recovering and migrating as needed) the database at `path`."""
+    steps = builtin_migrations() if migrations is None else migrations
+    path.parent.mkdir(parents=True, exist_ok=True)
+    recovered: Path | None = None
+    message: str | None = None
+    if path.exists() and path.stat().st_size > 0:
+        problem = _healthy(path)
+        if problem is not None:
+            recovered = _move_aside(path)
+            message = (
+                f"the results database {path} was damaged ({problem}); it was moved to {recovered.name} "
+                "and a fresh one was made. Earlier measurements are in the moved file."
+            )
+    conn = connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        version = migrate(conn, steps)
+    except BaseException:
+        conn.close()
+        raise
+    return OpenedDatabase(conn, version, recovered, message)
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at REAL NOT NULL)"
+    )
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(conn: sqlite3.Connection, steps: tuple[Migration, ...]) -> int:
+    """Apply the steps not yet applied, each in its own transaction; return the resulting version.
+
+    Safe against several processes opening a new store at once: the version is re-read under the write
+    lock, so each step runs exactly once.
+    """
+    known = steps[-1].version if steps else 0
+    version = current_version(conn)
+    if version > known:
+        raise StoreError(
+            f"the results database is at schema version {version}, newer than this kernelwright "
+            f"understands ({known}); upgrade kernelwright or point it at another workspace"
+        )
+    for step in steps:
+        if step.version <= version:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = current_version(conn)
+            if step.version <= version:
+                conn.execute("COMMIT")
+                continue
+            for statement in step.statements():
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                (step.version, step.name, time.time()),
+            )
+            conn.execute("COMMIT")
+            version = step.version
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return version

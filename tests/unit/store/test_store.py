@@ -1,0 +1,145 @@
+"""The store keeps measurements, attempts, candidates, verdicts, calibrations and edits across restarts."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import pytest
+from kernelwright.core.candidate import Candidate, Usage
+from kernelwright.core.measure import Calibration, CheckName
+from kernelwright.core.settings import Provider
+from kernelwright.store import (
+    AttemptRecord,
+    AttemptStatus,
+    MeasurementKey,
+    Store,
+    StoreError,
+    site_source_hash,
+    store_path,
+)
+from support.measurements import CPU, GPU, VERSIONS, measurement, passed, rejected
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store.for_workspace(tmp_path)
+    yield s
+    s.close()
+
+
+def test_the_file_lives_under_the_workspace_in_wal_mode(tmp_path: Path, store: Store) -> None:
+    assert store.path == tmp_path / ".kernelwright" / "results.sqlite3"
+    assert store.path.exists()
+    assert store.version == 2
+    assert store.message is None
+    mode = store._read("PRAGMA journal_mode")[0][0]
+    assert mode == "wal"
+
+
+def test_lookup_answers_only_the_same_code_device_and_versions(store: Store) -> None:
+    m = measurement(source_hash="h1", median_us=42.0)
+    store.record_measurement("/w/a.py", m)
+    key = MeasurementKey.of_measurement(m)
+    found = store.lookup_measurement(key)
+    assert found == m
+    assert store.lookup_measurement(dataclasses.replace(key, source_hash="h2")) is None
+    assert store.lookup_measurement(MeasurementKey.of("h1", GPU, VERSIONS)) is None
+    newer_torch = dataclasses.replace(VERSIONS, torch="2.14.0")
+    assert store.lookup_measurement(MeasurementKey.of("h1", CPU, newer_torch)) is None
+
+
+def test_lookup_returns_the_latest_of_several(store: Store) -> None:
+    store.record_measurement("/w/a.py", measurement(source_hash="h", median_us=10.0, created_at=1000.0))
+    store.record_measurement("/w/a.py", measurement(source_hash="h", median_us=12.0, created_at=2000.0))
+    key = MeasurementKey.of_measurement(measurement(source_hash="h"))
+    got = store.lookup_measurement(key)
+    assert got is not None and got.timing.median_us == 12.0
+
+
+def test_history_survives_a_restart_newest_first(tmp_path: Path) -> None:
+    with Store.for_workspace(tmp_path) as first:
+        for i, median in enumerate([30.0, 20.0, 10.0]):
+            first.record_measurement("/w/k.py", measurement("Model", f"h{i}", median, created_at=100.0 + i))
+        first.record_measurement("/w/k.py", measurement("other", "x", 5.0))
+    with Store.for_workspace(tmp_path) as again:
+        history = again.history("/w/k.py", "Model")
+        assert [h.measurement.timing.median_us for h in history] == [10.0, 20.0, 30.0]
+        assert all(h.symbol == "Model" for h in history)
+        latest = again.latest("/w/k.py", "Model")
+        assert latest is not None and latest.source_hash == "h2"
+        assert again.latest("/w/k.py", "missing") is None
+
+
+def test_forget_one_file(store: Store) -> None:
+    store.record_measurement("/w/a.py", measurement())
+    store.record_measurement("/w/b.py", measurement())
+    assert store.forget("/w/a.py") == 1
+    assert store.history("/w/a.py", "Model") == []
+    assert len(store.history("/w/b.py", "Model")) == 1
+
+
+def test_site_source_hash_changes_with_the_site_and_with_its_file() -> None:
+    base = site_source_hash("def f(x): return x", "import torch\ndef f(x): return x\n")
+    assert base == site_source_hash("def f(x): return x", "import torch\ndef f(x): return x\n")
+    assert base != site_source_hash("def f(x): return x + 0", "import torch\ndef f(x): return x\n")
+    assert base != site_source_hash("def f(x): return x", "import numpy\ndef f(x): return x\n")
+
+
+def test_attempt_candidates_and_verdicts_round_trip(store: Store) -> None:
+    attempt = AttemptRecord(
+        id="att1",
+        path="/w/a.py",
+        symbol="Model",
+        source_hash="h",
+        provider="builtin",
+        model="",
+        started_at=time.time(),
+    )
+    store.save_attempt(attempt)
+    good = Candidate("c1", "class ModelNew: ...\n", "ModelNew", Provider.BUILTIN, 1, "compile it")
+    bad = Candidate("c2", "class ModelNew: pass\n", "ModelNew", Provider.BUILTIN, 1)
+    store.record_candidate("att1", good)
+    store.record_candidate("att1", bad)
+    store.record_verdict("att1", "c1", passed(80.0))
+    store.record_verdict("att1", "c2", rejected(CheckName.VALUE, "value: max abs error 0.5 > atol 1e-5"))
+    finished = dataclasses.replace(
+        attempt,
+        status=AttemptStatus.DONE,
+        finished_at=time.time(),
+        best_candidate="c1",
+        best_speedup=1.25,
+        usage=Usage(input_tokens=10, output_tokens=5, cost_usd=0.01, requests=1),
+    )
+    store.save_attempt(finished)
+    assert store.attempts("/w/a.py") == [finished]
+    assert store.candidates("att1") == [good, bad]
+    verdicts = store.verdicts("att1")
+    assert [cid for cid, _ in verdicts] == ["c1", "c2"]
+    assert verdicts[1][1].check is CheckName.VALUE
+    assert verdicts[0][1].measurement is not None and verdicts[0][1].measurement.timing.median_us == 80.0
+
+
+def test_calibration_latest_per_device(store: Store) -> None:
+    old = Calibration("H100", 2.9e12, {"bfloat16": 7.0e14}, measured_at=100.0)
+    new = Calibration("H100", 3.0e12, {"bfloat16": 7.5e14}, measured_at=200.0)
+    store.record_calibration(new)
+    store.record_calibration(old)
+    assert store.latest_calibration("H100") == new
+    assert store.latest_calibration("A100") is None
+
+
+def test_applied_edits_and_undo_bookkeeping(store: Store) -> None:
+    first = store.record_applied_edit("/w/a.py", "v1", "v2", "att1")
+    second = store.record_applied_edit("/w/a.py", "v2", "v3", "att2")
+    assert store.last_applied_edit("/w/a.py") == second
+    store.mark_undone(second.id)
+    assert store.last_applied_edit("/w/a.py") == first
+    with pytest.raises(StoreError, match="already undone"):
+        store.mark_undone(second.id)
+    assert store.last_applied_edit("/w/other.py") is None
+
+
+def test_store_path_helper(tmp_path: Path) -> None:
+    assert store_path(tmp_path) == tmp_path / ".kernelwright" / "results.sqlite3"
