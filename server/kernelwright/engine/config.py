@@ -1,0 +1,57 @@
+"""How workers are started and how long jobs may run: one frozen value the pool is built with."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# The worker's job handler. A string, not an import: the engine never imports the harness.
+HARNESS_HANDLER = "kernelwright.harness.jobs:handle"
+
+GiB = 1024**3
+
+# Seconds per job type. Generous: a cold Triton compile, a CUDA extension build (over a minute) or the
+# Triton interpreter on the CPU all fit, while a candidate stuck in a loop is still stopped.
+DEFAULT_TIMEOUTS: dict[str, float] = {
+    "ping": 60.0,
+    "bench": 900.0,
+    "verify": 900.0,
+    "calibrate": 600.0,
+}
+FALLBACK_TIMEOUT = 900.0
+
+# Jobs that run candidate code: they need a process that has never loaded other candidate code.
+FRESH_JOB_TYPES = frozenset({"verify"})
+
+
+def _default_cpu_memory_cap() -> int | None:
+    """Three quarters of physical memory: a runaway CPU job fails with MemoryError, the machine lives."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return None
+    return max(4 * GiB, int(total * 0.75))
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    python: str = sys.executable  # the interpreter that has torch (the server's own, by default)
+    handler: str = HARNESS_HANDLER  # module:function serving jobs inside the worker
+    start_timeout_s: float = 240.0  # importing torch and triton and making a CUDA context
+    timeouts: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TIMEOUTS))
+    # RLIMIT_AS for CPU workers only: CUDA reserves huge virtual ranges, so a GPU worker cannot have one.
+    cpu_memory_cap_bytes: int | None = field(default_factory=_default_cpu_memory_cap)
+    nproc_limit: int | None = 4096  # threads count too (torch starts one per core)
+    # Bounds every file the worker writes, its captured stdout included: a candidate printing forever
+    # dies of SIGXFSZ instead of filling the disk.
+    file_size_limit_bytes: int | None = 4 * GiB
+    output_tail_bytes: int = 64 * 1024  # how much of a job's stdout/stderr comes back
+    # Compile caches (Triton, torch extensions) shared by workers; None: one per worker, deleted with it.
+    cache_dir: Path | None = None
+    cwd: Path | None = None  # None: the worker's own temporary directory
+    extra_env: dict[str, str] = field(default_factory=dict)  # set after scrubbing (e.g. PYTHONPATH)
+
+    def timeout_for(self, job_type: str) -> float:
+        return self.timeouts.get(job_type, FALLBACK_TIMEOUT)

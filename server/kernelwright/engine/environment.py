@@ -1,0 +1,80 @@
+"""The environment a worker starts with: the parent's, scrubbed of secrets, plus its own directories.
+
+Model output runs in workers, so nothing there may read the person's API keys or cloud credentials.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from pathlib import Path
+
+from kernelwright.engine.config import WorkerConfig
+from kernelwright.engine.devices import Device
+
+# Upper-case glob patterns of variables never passed to a worker.
+SECRET_PATTERNS: tuple[str, ...] = (
+    "*_API_KEY",
+    "*_APIKEY",
+    "*_TOKEN",
+    "*_TOKENS",
+    "*SECRET*",
+    "*PASSWORD*",
+    "*PASSWD*",
+    "*CREDENTIAL*",
+    "*_PRIVATE_KEY",
+    "*_ACCESS_KEY*",
+    "ANTHROPIC_*",
+    "OPENAI_*",
+    "AWS_*",
+    "AZURE_*",
+    "GOOGLE_*",
+    "GCLOUD_*",
+    "GITHUB_*",
+    "GH_*",
+    "HF_TOKEN",
+    "HUGGING_FACE_HUB_TOKEN",
+    "NPM_TOKEN",
+    "SSH_AUTH_SOCK",
+    "KERNELWRIGHT_PROVIDER_*",
+)
+
+
+def is_secret(name: str) -> bool:
+    upper = name.upper()
+    return any(fnmatch.fnmatchcase(upper, pattern) for pattern in SECRET_PATTERNS)
+
+
+def scrub(env: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if not is_secret(k)}
+
+
+def worker_env(
+    parent: Mapping[str, str], device: Device, tmpdir: Path, config: WorkerConfig
+) -> dict[str, str]:
+    env = scrub(parent)
+    caches = config.cache_dir or tmpdir
+    env.update(
+        {
+            "TMPDIR": str(tmpdir),
+            "TMP": str(tmpdir),
+            "TEMP": str(tmpdir),
+            "TORCH_EXTENSIONS_DIR": str(caches / "torch_extensions"),
+            "TRITON_CACHE_DIR": str(caches / "triton"),
+            # Crash output must reach the capture file, not die in a buffer: unbuffered prints, and
+            # a Python traceback on SIGSEGV/SIGABRT.
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONFAULTHANDLER": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
+    if device.is_cpu:
+        # No GPU for this worker: hide any there are, and run Triton under its interpreter (it must be
+        # set before triton is imported, which the worker does at start-up).
+        env["CUDA_VISIBLE_DEVICES"] = ""
+        env["TRITON_INTERPRET"] = "1"
+    else:
+        env["CUDA_VISIBLE_DEVICES"] = device.physical or str(device.index)
+        env.pop("TRITON_INTERPRET", None)
+    env.update(config.extra_env)
+    return env
