@@ -1,0 +1,223 @@
+"""Compare a candidate's outputs with the reference's: structure, type, shape, dtype, then values, with
+tolerances by dtype on each element AND on the relative error norm (PITFALLS 11)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from kernelwright.core.measure import CheckName
+
+# (atol, rtol) by dtype when the spec gives none. The norm check uses rtol as its bound.
+DEFAULT_TOLERANCES: dict[torch.dtype, tuple[float, float]] = {
+    torch.float64: (1e-7, 1e-7),
+    torch.float32: (1e-4, 1e-3),
+    torch.float16: (1e-3, 1e-2),
+    torch.bfloat16: (1e-2, 2e-2),
+}
+FP8_TOLERANCE = (1e-1, 1.25e-1)
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    atol: float
+    rtol: float
+
+
+def tolerance_for(dtype: torch.dtype, atol: float | None, rtol: float | None) -> Tolerance:
+    default = DEFAULT_TOLERANCES.get(dtype, FP8_TOLERANCE if "float8" in str(dtype) else (0.0, 0.0))
+    return Tolerance(atol if atol is not None else default[0], rtol if rtol is not None else default[1])
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    check: CheckName
+    message: str
+    details: dict[str, float] = field(default_factory=dict)
+
+
+def flatten(value: Any, where: str = "output") -> list[tuple[str, Any]]:
+    """Outputs as (label, leaf) pairs: tensors, numbers, None; tuples/lists/dicts opened in order."""
+    if isinstance(value, tuple | list):
+        out: list[tuple[str, Any]] = []
+        for i, v in enumerate(value):
+            out.extend(flatten(v, f"{where}[{i}]"))
+        return out
+    if isinstance(value, dict):
+        out = []
+        for k in sorted(value, key=str):
+            out.extend(flatten(value[k], f"{where}[{k!r}]"))
+        return out
+    return [(where, value)]
+
+
+def structure(value: Any) -> str:
+    if isinstance(value, tuple | list):
+        return f"{type(value).__name__}[{', '.join(structure(v) for v in value)}]"
+    if isinstance(value, dict):
+        return "dict{" + ", ".join(f"{k}: {structure(value[k])}" for k in sorted(value, key=str)) + "}"
+    if isinstance(value, torch.Tensor):
+        return "Tensor"
+    return type(value).__name__
+
+
+def lazy_outputs(value: Any) -> list[str]:
+    """Labels of outputs that are tensors but not exactly torch.Tensor (subclasses can compute on read)."""
+    return [
+        f"{label} is {type(leaf).__module__}.{type(leaf).__name__}"
+        for label, leaf in flatten(value)
+        if isinstance(leaf, torch.Tensor) and type(leaf) is not torch.Tensor
+    ]
+
+
+def rel_error_norm(candidate: torch.Tensor, reference: torch.Tensor) -> float:
+    c = candidate.detach().to(torch.float64)
+    r = reference.detach().to(torch.float64)
+    both_nan = torch.isnan(c) & torch.isnan(r)
+    diff = torch.where(both_nan, torch.zeros_like(c), c - r)
+    denom = float(torch.linalg.vector_norm(torch.nan_to_num(r)))
+    num = float(torch.linalg.vector_norm(diff))
+    if denom == 0.0:
+        return 0.0 if num == 0.0 else math.inf
+    return num / denom
+
+
+def compare(
+    candidate: Any,
+    reference: Any,
+    atol: float | None,
+    rtol: float | None,
+    norm_slack: float = 1.0,
+) -> Mismatch | None:
+    """None when they match; else the first mismatch, with its check name and numbers.
+
+    `norm_slack` widens the tolerances for non-deterministic references (derived from their own spread).
+    """
+    if structure(candidate) != structure(reference):
+        return Mismatch(
+            CheckName.STRUCTURE,
+            f"outputs differ in structure: candidate returns {structure(candidate)}, "
+            f"the reference {structure(reference)}",
+        )
+    lazy = lazy_outputs(candidate)
+    if lazy:
+        return Mismatch(
+            CheckName.LAZY_OUTPUT,
+            f"outputs must be plain torch.Tensor (a subclass can compute on read): {lazy[0]}",
+        )
+    for (label, c), (_, r) in zip(flatten(candidate), flatten(reference), strict=True):
+        found = _compare_leaf(label, c, r, atol, rtol, norm_slack)
+        if found is not None:
+            return found
+    return None
+
+
+def _compare_leaf(
+    label: str, c: Any, r: Any, atol: float | None, rtol: float | None, slack: float
+) -> Mismatch | None:
+    if not isinstance(r, torch.Tensor):
+        if isinstance(r, float) and isinstance(c, int | float):
+            tol = tolerance_for(torch.float64, atol, rtol)
+            if math.isclose(c, r, rel_tol=tol.rtol * slack, abs_tol=tol.atol * slack):
+                return None
+        elif c == r:
+            return None
+        return Mismatch(CheckName.VALUE, f"{label}: candidate {c!r}, reference {r!r}")
+    assert isinstance(c, torch.Tensor)
+    if c.shape != r.shape:
+        return Mismatch(
+            CheckName.SHAPE, f"{label}: shape {tuple(c.shape)}, the reference has {tuple(r.shape)}"
+        )
+    if c.dtype != r.dtype:
+        return Mismatch(CheckName.DTYPE, f"{label}: dtype {c.dtype}, the reference has {r.dtype}")
+    if c.device != r.device:
+        return Mismatch(CheckName.DEVICE, f"{label}: on {c.device}, the reference's is on {r.device}")
+    if c.numel() == 0:
+        return None
+    if not (r.is_floating_point() or r.is_complex()):
+        if torch.equal(c, r):
+            return None
+        bad = int((c != r).sum())
+        return Mismatch(
+            CheckName.VALUE,
+            f"{label}: {bad} of {r.numel()} elements differ (exact match required for {r.dtype})",
+            {"mismatched": float(bad), "numel": float(r.numel())},
+        )
+    tol = tolerance_for(r.dtype, atol, rtol)
+    a, t = tol.atol * slack, tol.rtol * slack
+    c64, r64 = c.detach().to(torch.float64), r.detach().to(torch.float64)
+    c_nan, r_nan = torch.isnan(c64), torch.isnan(r64)
+    stray_nan = c_nan & ~r_nan
+    if bool(stray_nan.any()):
+        count = int(stray_nan.sum())
+        first = _first_index(stray_nan)
+        return Mismatch(
+            CheckName.UNWRITTEN,
+            f"{label}: {count} of {r.numel()} elements are NaN where the reference is finite (first at index "
+            f"{first}); outputs are NaN-poisoned before each run, so these elements were never written "
+            f"(or the kernel produced NaN)",
+            {"nan_elements": float(count), "numel": float(r.numel())},
+        )
+    diff = torch.where(c_nan & r_nan, torch.zeros_like(c64), (c64 - r64).abs())
+    diff = torch.where(torch.isinf(r64) & (c64 == r64), torch.zeros_like(diff), diff)
+    allowed = a + t * r64.abs()
+    over = diff > allowed
+    max_abs = float(diff.max())
+    rel_norm = rel_error_norm(c, r)
+    details = {"max_abs_err": max_abs, "rel_err_norm": rel_norm, "atol": a, "rtol": t}
+    if bool(over.any()):
+        count = int(over.sum())
+        first = _first_index(over)
+        return Mismatch(
+            CheckName.VALUE,
+            f"{label}: {count} of {r.numel()} elements outside atol={a:g} rtol={t:g}; max abs error "
+            f"{max_abs:.3g}; first at index {first}: candidate {float(c64.flatten()[_flat(over)]):.6g}, "
+            f"reference {float(r64.flatten()[_flat(over)]):.6g}",
+            {**details, "mismatched": float(count), "numel": float(r.numel())},
+        )
+    if rel_norm > t:
+        return Mismatch(
+            CheckName.ERROR_NORM,
+            f"{label}: relative error norm {rel_norm:.3g} exceeds rtol={t:g} though every element is "
+            f"within atol={a:g} (the outputs are small: a near-zero answer would pass elementwise)",
+            details,
+        )
+    return None
+
+
+def _flat(mask: torch.Tensor) -> int:
+    return int(mask.flatten().nonzero()[0, 0])
+
+
+def _first_index(mask: torch.Tensor) -> tuple[int, ...]:
+    return tuple(int(i) for i in mask.nonzero()[0])
+
+
+def error_norms(candidate: Any, reference: Any) -> list[float]:
+    """Relative error norm of each floating output (for precision and determinism estimates)."""
+    out: list[float] = []
+    for (_, c), (_, r) in zip(flatten(candidate), flatten(reference), strict=True):
+        tensors = isinstance(c, torch.Tensor) and isinstance(r, torch.Tensor)
+        if tensors and r.is_floating_point() and c.shape == r.shape and r.numel() > 0:
+            out.append(rel_error_norm(c, r))
+    return out
+
+
+def clone_tree(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, tuple):
+        return tuple(clone_tree(v) for v in value)
+    if isinstance(value, list):
+        return [clone_tree(v) for v in value]
+    if isinstance(value, dict):
+        return {k: clone_tree(v) for k, v in value.items()}
+    return value
+
+
+def tensors_in(value: Any) -> Sequence[torch.Tensor]:
+    return [leaf for _, leaf in flatten(value) if isinstance(leaf, torch.Tensor)]

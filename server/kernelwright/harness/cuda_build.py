@@ -1,0 +1,197 @@
+"""Compile CUDA: NVRTC for .cu kernels (cached by source hash), `nvcc --ptx` as a compile-only check on
+machines without a GPU, and a load_inline wrapper that gives every build its own content-named directory.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import os
+import re
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from kernelwright.harness.device import nvcc_path
+
+_LOG_LINE = re.compile(r"\((\d+)\): (?:error|catastrophic error)")
+
+
+class CompileError(Exception):
+    """A CUDA build failed. `line` is 0-based in the person's file; `log` is the compiler's output."""
+
+    def __init__(self, message: str, log: str, line: int | None) -> None:
+        super().__init__(message)
+        self.log = log
+        self.line = line
+
+
+def first_error_line(log: str) -> int | None:
+    """The 0-based line of the first error in an NVRTC or nvcc log (`file(12): error: ...`)."""
+    m = _LOG_LINE.search(log)
+    return int(m.group(1)) - 1 if m else None
+
+
+def _first_error_text(log: str) -> str:
+    for line in log.splitlines():
+        if "error" in line:
+            return line.strip()
+    return log.strip().splitlines()[0] if log.strip() else "no log"
+
+
+def check_with_nvcc(source: str, path: str, timeout_s: float = 120.0) -> str | None:
+    """Compile to PTX with nvcc (no GPU needed). Raise CompileError on failure; return nvcc's path, or
+    None when nvcc is not installed."""
+    nvcc = nvcc_path()
+    if nvcc is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="kw-nvcc-") as tmp:
+        # Same base name, so the log reads like the person's file; line numbers are the file's own.
+        src = os.path.join(tmp, os.path.basename(path) if path.endswith((".cu", ".cuh")) else "kernel.cu")
+        with open(src, "w", encoding="utf-8") as f:
+            f.write(source)
+        proc = subprocess.run(
+            [nvcc, "--ptx", "-o", os.devnull, src],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+    if proc.returncode != 0:
+        log = (proc.stderr + proc.stdout).replace(src, os.path.basename(path))
+        line = first_error_line(log)
+        where = f":{line + 1}" if line is not None else ""
+        raise CompileError(f"{os.path.basename(path)}{where}: nvcc: {_first_error_text(log)}", log, line)
+    return nvcc
+
+
+_NVRTC_CACHE: dict[tuple[str, str, str], Any] = {}
+
+
+def nvrtc_kernel(source: str, kernel: str, path: str) -> Any:
+    """Compile `kernel` from `source` with NVRTC (through torch), once per (source, kernel, device arch)."""
+    major, minor = torch.cuda.get_device_capability()
+    key = (hashlib.sha256(source.encode()).hexdigest(), kernel, f"{major}{minor}")
+    if key in _NVRTC_CACHE:
+        return _NVRTC_CACHE[key]
+    try:
+        compiled = torch.cuda._compile_kernel(source, kernel)
+    except RuntimeError as exc:
+        log = str(exc)
+        line = first_error_line(log)
+        where = f":{line + 1}" if line is not None else ""
+        raise CompileError(
+            f"{os.path.basename(path)}{where}: NVRTC: {_first_error_text(log)}", log, line
+        ) from None
+    _NVRTC_CACHE[key] = compiled
+    return compiled
+
+
+_CTYPES: dict[str, Callable[[Any], Any]] = {
+    "int32": ctypes.c_int32,
+    "int64": ctypes.c_int64,
+    "uint32": ctypes.c_uint32,
+    "uint64": ctypes.c_uint64,
+    "int16": ctypes.c_int16,
+    "int8": ctypes.c_int8,
+    "uint8": ctypes.c_uint8,
+    "bool": ctypes.c_bool,
+    "float32": ctypes.c_float,
+    "float64": ctypes.c_double,
+}
+
+
+@dataclass(frozen=True)
+class LaunchShape:
+    grid: tuple[int, int, int]
+    block: tuple[int, int, int]
+    smem: int
+
+
+def launch(kernel: Any, shape: LaunchShape, args: Sequence[Any], scalar_dtypes: Sequence[str | None]) -> None:
+    """Launch on the current stream with C types taken from the kernel's parameters (torch's own launcher
+    passes every Python float as a double, which is wrong for `float` parameters)."""
+    keep: list[Any] = []
+    for arg, dtype in zip(args, scalar_dtypes, strict=True):
+        if isinstance(arg, torch.Tensor):
+            keep.append(ctypes.c_void_p(arg.data_ptr()))
+        else:
+            ctype = _CTYPES.get(dtype or ("float32" if isinstance(arg, float) else "int32"), ctypes.c_int32)
+            keep.append(ctype(arg))
+    array = (ctypes.c_void_p * len(keep))(*[ctypes.cast(ctypes.byref(v), ctypes.c_void_p) for v in keep])
+    if shape.smem >= 48 * 1024:
+        kernel.set_shared_memory_config(shape.smem)
+    from torch.cuda import _utils as cuda_utils
+
+    lib = cuda_utils._get_gpu_runtime_library()
+    stream = torch.cuda.current_stream()
+    result = lib.cuLaunchKernel(
+        kernel.func,
+        *shape.grid,
+        *shape.block,
+        shape.smem,
+        ctypes.c_void_p(stream.cuda_stream),
+        array,
+        None,
+    )
+    if result != 0:
+        cuda_utils._check_cuda(result)
+
+
+# ---- load_inline -------------------------------------------------------------------------------------
+
+
+def extensions_root() -> str:
+    """Per worker: concurrent builds in one directory collide on lock files (PITFALLS 19)."""
+    base = os.environ.get("KERNELWRIGHT_BUILD_DIR") or os.path.join(
+        os.path.expanduser("~"), ".cache", "kernelwright", "extensions"
+    )
+    worker = os.environ.get("KERNELWRIGHT_WORKER_ID", str(os.getpid()))
+    root = os.path.join(base, f"worker-{worker}")
+    os.makedirs(root, exist_ok=True)
+    return root
+
+
+def _content_name(name: str, parts: Sequence[Any]) -> str:
+    h = hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
+    return f"{re.sub(r'[^A-Za-z0-9_]', '_', name)}_{h}"
+
+
+def install_load_inline_wrapper(retries: int = 3) -> None:
+    """Route candidates' load_inline calls to content-named build directories under this worker's root,
+    so an unchanged source reuses its build and different sources never share a directory."""
+    from torch.utils import cpp_extension
+
+    original = cpp_extension.load_inline
+    if getattr(original, "_kernelwright", False):
+        return
+
+    @functools.wraps(original)
+    def load_inline(name: str, *args: Any, **kwargs: Any) -> Any:
+        parts = [args, sorted((k, repr(v)) for k, v in kwargs.items())]
+        unique = _content_name(name, parts)
+        if "build_directory" not in kwargs or kwargs["build_directory"] is None:
+            directory = os.path.join(extensions_root(), unique)
+            os.makedirs(directory, exist_ok=True)
+            kwargs["build_directory"] = directory
+        last: Exception | None = None
+        for attempt in range(retries):
+            try:
+                return original(unique, *args, **kwargs)  # type: ignore[no-untyped-call]
+            except (OSError, TimeoutError) as exc:  # lock files left by a killed build
+                last = exc
+                lock = os.path.join(kwargs["build_directory"], "lock")
+                if os.path.exists(lock):
+                    os.remove(lock)
+                time.sleep(0.5 * (attempt + 1))
+        assert last is not None
+        raise last
+
+    load_inline._kernelwright = True  # type: ignore[attr-defined]
+    cpp_extension.load_inline = load_inline

@@ -1,0 +1,133 @@
+"""Which device a job runs on, what it is, and which library versions measured on it."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import sys
+from dataclasses import dataclass
+
+import torch
+
+from kernelwright.core.measure import DeviceInfo, DeviceKind, Versions
+
+
+class NoGpuError(Exception):
+    """The job asked for CUDA on a machine (or worker) without one."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The resolved device: `torch.device` plus what we know about it."""
+
+    device: torch.device
+    info: DeviceInfo
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+
+def resolve(request: str) -> Target:
+    """`auto` -> the worker's CUDA device if any, else the CPU; `cuda[:N]` without CUDA -> NoGpuError."""
+    if request == "cpu":
+        return Target(torch.device("cpu"), cpu_info())
+    if request == "auto":
+        if torch.cuda.is_available():
+            return _cuda_target(torch.cuda.current_device())
+        return Target(torch.device("cpu"), cpu_info())
+    if not torch.cuda.is_available():
+        raise NoGpuError(
+            f"device `{request}` was asked for, but this worker sees no CUDA GPU "
+            f"(torch {torch.__version__}, CUDA {torch.version.cuda}); use --device cpu, or a GPU machine"
+        )
+    index = int(request.split(":", 1)[1]) if ":" in request else torch.cuda.current_device()
+    count = torch.cuda.device_count()
+    if index >= count:
+        raise NoGpuError(f"device `{request}` does not exist: this worker sees {count} GPU(s), cuda:0..")
+    return _cuda_target(index)
+
+
+def _cuda_target(index: int) -> Target:
+    torch.cuda.set_device(index)
+    return Target(torch.device("cuda", index), cuda_info(index))
+
+
+def cuda_info(index: int) -> DeviceInfo:
+    props = torch.cuda.get_device_properties(index)
+    free, total = torch.cuda.mem_get_info(index)
+    clock_mhz = getattr(props, "clock_rate", None)  # kHz in some builds, absent in others
+    mem_clock = getattr(props, "memory_clock_rate", None)
+    return DeviceInfo(
+        name=str(props.name),
+        kind=DeviceKind.CUDA,
+        index=index,
+        sm_count=int(props.multi_processor_count),
+        memory_bytes=int(total),
+        free_memory_bytes=int(free),
+        l2_bytes=int(getattr(props, "L2_cache_size", 0)) or None,
+        compute_capability=f"{props.major}.{props.minor}",
+        sm_clock_mhz=int(clock_mhz) // 1000 if isinstance(clock_mhz, int) and clock_mhz > 0 else None,
+        memory_clock_mhz=int(mem_clock) // 1000 if isinstance(mem_clock, int) and mem_clock > 0 else None,
+    )
+
+
+def cpu_info() -> DeviceInfo:
+    name = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    name = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return DeviceInfo(name=f"{name} x{os.cpu_count() or 1}", kind=DeviceKind.CPU)
+
+
+def all_cuda_devices() -> tuple[DeviceInfo, ...]:
+    if not torch.cuda.is_available():
+        return ()
+    return tuple(cuda_info(i) for i in range(torch.cuda.device_count()))
+
+
+def versions() -> Versions:
+    triton_version: str | None
+    try:
+        import triton
+
+        triton_version = str(triton.__version__)
+    except Exception:  # triton absent or broken: the harness still runs torch and CUDA code
+        triton_version = None
+    driver: str | None = None
+    if torch.cuda.is_available():
+        try:
+            driver = str(torch.cuda.driver_version()) if hasattr(torch.cuda, "driver_version") else None
+        except Exception:
+            driver = None
+    return Versions(
+        python=sys.version.split()[0],
+        torch=str(torch.__version__),
+        triton=triton_version,
+        cuda=torch.version.cuda,
+        driver=driver,
+    )
+
+
+def nvcc_path() -> str | None:
+    for candidate in (shutil.which("nvcc"), "/usr/local/cuda/bin/nvcc", "/usr/local/bin/nvcc"):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+def ncu_path() -> str | None:
+    for candidate in (shutil.which("ncu"), "/usr/local/cuda/bin/ncu"):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+def triton_interpreted() -> bool:
+    return os.environ.get("TRITON_INTERPRET", "") == "1"

@@ -1,0 +1,135 @@
+"""The worker's entry point: `handle(job_type, payload) -> reply`, all JSON values.
+
+Errors in the person's code come back as typed replies (a Verdict with check LOAD/RUN/..., a BenchReply
+with a BenchFailure), never as exceptions. A malformed job (the engine's bug) raises JobError.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from kernelwright.core.errors import KernelwrightError
+from kernelwright.core.jobs import BenchJob, CalibrateJob, JobType, VerifyJob, check_device
+from kernelwright.core.jsonable import JsonValue, from_json, to_json
+from kernelwright.core.measure import (
+    BenchFailure,
+    BenchReply,
+    CalibrateReply,
+    CheckName,
+    PingReply,
+    Stage,
+    Verdict,
+)
+from kernelwright.harness import clock  # first: references to the clocks before any candidate loads
+from kernelwright.harness import device as devices
+from kernelwright.harness.cuda_build import install_load_inline_wrapper
+
+__all__ = ["JobError", "handle"]
+assert clock.perf_counter is not None
+
+install_load_inline_wrapper()
+
+
+class JobError(KernelwrightError):
+    """The job payload itself is malformed: a bug on the engine's side, not in the person's code."""
+
+
+def _parse(cls: type[Any], payload: JsonValue) -> Any:
+    try:
+        job = from_json(cls, payload)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise JobError(f"malformed {cls.__name__} payload: {exc}") from None
+    try:
+        check_device(job.device)
+    except KernelwrightError as exc:
+        raise JobError(str(exc)) from None
+    return job
+
+
+def handle(job_type: str, payload: JsonValue) -> JsonValue:
+    try:
+        kind = JobType(job_type)
+    except ValueError:
+        raise JobError(
+            f"unknown job type `{job_type}`: one of {', '.join(t.value for t in JobType)}"
+        ) from None
+    if kind is JobType.PING:
+        return to_json(ping())
+    if kind is JobType.VERIFY:
+        return to_json(run_verify(_parse(VerifyJob, payload)))
+    if kind is JobType.BENCH:
+        return to_json(run_bench(_parse(BenchJob, payload)))
+    return to_json(run_calibrate(_parse(CalibrateJob, payload)))
+
+
+def ping() -> PingReply:
+    target = devices.resolve("auto")
+    return PingReply(
+        device=target.info,
+        versions=devices.versions(),
+        devices=devices.all_cuda_devices(),
+        nvcc=devices.nvcc_path(),
+        ncu=devices.ncu_path(),
+    )
+
+
+def run_verify(job: VerifyJob) -> Verdict:
+    from kernelwright.harness.verify import verify
+
+    try:
+        target = devices.resolve(job.device)
+    except devices.NoGpuError as exc:
+        return Verdict(passed=False, check=CheckName.NO_GPU, message=f"no_gpu: {exc}")
+    try:
+        verdict = verify(job, target)
+    except Exception as exc:  # a harness bug must still answer, with enough to report it
+        tail = "\n".join(traceback.format_exc().splitlines()[-12:])
+        return Verdict(
+            passed=False,
+            check=CheckName.RUN,
+            message=f"run: verification stopped on an internal error {type(exc).__name__}: {exc}",
+            traceback_tail=tail,
+            device=target.info,
+        )
+    if verdict.passed and job.time_candidate:
+        from kernelwright.harness.bench import time_verified
+
+        verdict = time_verified(job, target, verdict)
+    return verdict
+
+
+def run_bench(job: BenchJob) -> BenchReply:
+    from kernelwright.harness.bench import bench
+
+    try:
+        target = devices.resolve(job.device)
+    except devices.NoGpuError as exc:
+        return BenchReply(failure=BenchFailure(Stage.NO_GPU, str(exc)))
+    try:
+        return bench(job, target)
+    except Exception as exc:
+        tail = "\n".join(traceback.format_exc().splitlines()[-12:])
+        return BenchReply(
+            failure=BenchFailure(
+                Stage.RUN, f"internal error {type(exc).__name__}: {exc}", traceback_tail=tail
+            )
+        )
+
+
+def run_calibrate(job: CalibrateJob) -> CalibrateReply:
+    from kernelwright.harness.calibrate import calibrate
+
+    try:
+        target = devices.resolve(job.device)
+    except devices.NoGpuError as exc:
+        return CalibrateReply(failure=BenchFailure(Stage.NO_GPU, str(exc)))
+    if not target.is_cuda:
+        return CalibrateReply(
+            failure=BenchFailure(
+                Stage.NO_GPU,
+                "calibrate measures a GPU's copy bandwidth and matmul peak; this "
+                "worker has no GPU. Run it on the GPU machine.",
+            )
+        )
+    return CalibrateReply(calibration=calibrate(target))

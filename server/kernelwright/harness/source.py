@@ -1,0 +1,100 @@
+"""Run a person's source text as a fresh module, never touching the file on disk.
+
+The module gets the file's path as `__file__` and as the code object's filename, so tracebacks and
+profiler stacks point at the person's lines; the file's directory goes on sys.path so sibling imports
+work. Errors come back as LoadError with the line in the person's file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import traceback
+import types
+from dataclasses import dataclass
+
+
+def source_hash(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+class LoadError(Exception):
+    """The source did not run, or does not define what it must. `line` is 0-based in `path`."""
+
+    def __init__(self, message: str, path: str, line: int | None = None, tail: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.tail = tail
+
+
+@dataclass(frozen=True)
+class ErrorPlace:
+    line: int | None  # 0-based, in `path`
+    tail: str
+
+
+def error_place(exc: BaseException, path: str, limit: int = 12) -> ErrorPlace:
+    """The innermost frame of `exc` that lies in `path`, and the last lines of the traceback."""
+    line: int | None = None
+    if isinstance(exc, SyntaxError) and exc.filename == path and exc.lineno:
+        line = exc.lineno - 1
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == path and frame.lineno is not None:
+            line = frame.lineno - 1
+    lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    tail = "".join(lines).splitlines()
+    return ErrorPlace(line, "\n".join(tail[-limit:]))
+
+
+_counter = 0
+
+
+def load_module(path: str, source: str, role: str) -> types.ModuleType:
+    """Execute `source` as a new module (named uniquely per call) and return it."""
+    global _counter
+    _counter += 1
+    name = f"_kw_{role}_{source_hash(source)[:10]}_{_counter}"
+    module = types.ModuleType(name)
+    module.__file__ = path
+    directory = os.path.dirname(os.path.abspath(path))
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    try:
+        code = compile(source, path, "exec")
+    except SyntaxError as exc:
+        place = error_place(exc, path)
+        raise LoadError(
+            f"{os.path.basename(path)}:{(exc.lineno or 0)}: syntax error: {exc.msg}",
+            path,
+            place.line,
+            place.tail,
+        ) from None
+    # Registered while it runs: dataclasses, typing and pickling look modules up by name.
+    sys.modules[name] = module
+    try:
+        exec(code, module.__dict__)
+    except BaseException as exc:
+        sys.modules.pop(name, None)
+        if isinstance(exc, KeyboardInterrupt | SystemExit) and not isinstance(exc, SystemExit):
+            raise
+        place = error_place(exc, path)
+        where = f":{place.line + 1}" if place.line is not None else ""
+        raise LoadError(
+            f"{os.path.basename(path)}{where}: running the file raised {type(exc).__name__}: {exc}",
+            path,
+            place.line,
+            place.tail,
+        ) from None
+    return module
+
+
+def lookup(module: types.ModuleType, name: str, path: str, what: str) -> object:
+    if not hasattr(module, name):
+        defined = sorted(n for n in vars(module) if not n.startswith("_"))[:12]
+        raise LoadError(
+            f"{os.path.basename(path)} does not define `{name}` ({what}); it defines: {', '.join(defined)}",
+            path,
+        )
+    return getattr(module, name)

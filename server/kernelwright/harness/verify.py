@@ -1,0 +1,455 @@
+"""Verification: a candidate passes only if every check holds; a rejection names the check that failed.
+
+Order per job: static tamper scan of the candidate's text; load both sides; the reference's own error
+(twice for determinism, in float64 for precision); null-candidate refusal; then trials with fresh
+inputs, candidate first on NaN-poisoned memory, checking tampering, input mutation, outputs; last, the
+same buffers refilled in place must give new correct results (replay).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import torch
+
+from kernelwright.core.jobs import BenchOptions, ProblemRef, VerifyJob, candidate_symbol
+from kernelwright.core.measure import CheckName, DeviceInfo, Flag, Verdict
+from kernelwright.core.site import CudaSpec, FunctionSpec, ModuleSpec
+from kernelwright.harness import clock
+from kernelwright.harness.compare import Mismatch, clone_tree, compare, error_norms, flatten, tensors_in
+from kernelwright.harness.cuda_build import CompileError
+from kernelwright.harness.device import Target
+from kernelwright.harness.poison import nbytes_of, poison
+from kernelwright.harness.problem import (
+    Problem,
+    RefusedError,
+    build_cuda_problem,
+    build_python_problem,
+)
+from kernelwright.harness.source import LoadError, error_place
+from kernelwright.harness.tamper import static_fallback, static_tamper
+
+BASE_SEED = 20_251
+PRECISION_FACTOR = 100.0  # candidate error may be this many times the reference's own error
+PRECISION_FLOOR = {torch.float32: 1e-5, torch.float64: 1e-12}  # below these, any error is fine
+
+
+class Rejected(Exception):
+    def __init__(self, check: CheckName, message: str, **kw: Any) -> None:
+        super().__init__(message)
+        self.check = check
+        self.kw = kw
+
+
+@dataclass
+class Context:
+    target: Target
+    flags: list[Flag] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def flag(self, f: Flag) -> None:
+        if f not in self.flags:
+            self.flags.append(f)
+
+
+def load_side(
+    ref: ProblemRef,
+    path: str,
+    source: str,
+    symbol: str,
+    target: Target,
+    role: str,
+    options: BenchOptions,
+    spec_override: CudaSpec | None = None,
+    inputs_from: Problem | None = None,
+) -> Problem:
+    spec = ref.spec
+    if isinstance(spec, CudaSpec):
+        cspec = spec_override or spec
+        if symbol != cspec.kernel:
+            cspec = replace(cspec, kernel=symbol)
+        return build_cuda_problem(
+            path=path, source=source, spec=cspec, kind=ref.kind, device=target.device, role=role
+        )
+    assert isinstance(spec, ModuleSpec | FunctionSpec)
+    return build_python_problem(
+        path=path,
+        source=source,
+        symbol=symbol,
+        spec=spec,
+        kind=ref.kind,
+        device=target.device,
+        role=role,
+        policy=options.cpu_inputs,
+        inputs_module=inputs_from.module if inputs_from is not None else None,
+    )
+
+
+def _sync(target: Target) -> None:
+    if target.is_cuda:
+        clock.cuda_synchronize(target.device)
+
+
+def run_guarded(problem: Problem, args: tuple[Any, ...], target: Target, who: str) -> Any:
+    """Call and synchronise; exceptions become a RUN rejection with the line in the person's file."""
+    try:
+        with torch.inference_mode():
+            out = problem(args)
+        _sync(target)
+    except Exception as exc:
+        place = error_place(exc, problem.path)
+        where = f" at line {place.line + 1}" if place.line is not None else ""
+        raise Rejected(
+            CheckName.RUN,
+            f"the {who} raised {type(exc).__name__}{where}: {exc}",
+            traceback_tail=place.tail,
+            line=place.line,
+        ) from None
+    return out
+
+
+def _check_tamper(ctx: Context) -> None:
+    changed = clock.tampered()
+    if changed:
+        clock.restore()
+        ctx.flag(Flag.TAMPER)
+        raise Rejected(
+            CheckName.TAMPER,
+            f"tamper: the candidate replaced {', '.join(changed)}; the harness measures with references "
+            f"taken before any candidate loaded, and patching them is rejected (restored now)",
+        )
+
+
+def _inputs_only(problem: Problem, args: tuple[Any, ...]) -> list[Any]:
+    return [a for i, a in enumerate(args) if i not in problem.output_args]
+
+
+def _changed_inputs(problem: Problem, args: tuple[Any, ...], snapshot: tuple[Any, ...]) -> str | None:
+    for i, (now, before) in enumerate(zip(args, snapshot, strict=True)):
+        if i in problem.output_args:
+            continue
+        for (label, a), (_, b) in zip(flatten(now, f"input {i}"), flatten(before, f"input {i}"), strict=True):
+            if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
+                same = a.shape == b.shape and bool(torch.equal(torch.nan_to_num(a), torch.nan_to_num(b)))
+                if not same:
+                    return label
+    return None
+
+
+def _refill(problem: Problem, args: tuple[Any, ...], fresh: tuple[Any, ...]) -> None:
+    """Copy fresh values into the same tensors (same data_ptr and id), in place."""
+    for i, (old, new) in enumerate(zip(args, fresh, strict=True)):
+        if i in problem.output_args:
+            if isinstance(old, torch.Tensor) and isinstance(new, torch.Tensor):
+                old.copy_(new)  # outputs get their initial state (NaN for empty(), zeros for zeros())
+            continue
+        for a, b in zip(tensors_in(old), tensors_in(new), strict=True):
+            a.copy_(b)
+
+
+def _double(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.double() if value.is_floating_point() else value
+    if isinstance(value, tuple | list):
+        return type(value)(_double(v) for v in value)
+    return value
+
+
+def reference_in_float64(reference: Problem, args: tuple[Any, ...]) -> Any | None:
+    """The reference computed in float64, or None where that is not possible (Triton/CUDA, errors)."""
+    if reference.output_args or reference.uses_triton:
+        return None
+    try:
+        fn: Callable[..., Any]
+        if isinstance(reference.target, torch.nn.Module):
+            fn = copy.deepcopy(reference.target).double()
+        else:
+            fn = reference.target
+        with torch.inference_mode():
+            out = fn(*_double(args))
+    except Exception:
+        return None
+    outs = [t for t in tensors_in(out) if t.is_floating_point()]
+    if not outs or any(t.dtype != torch.float64 for t in outs):
+        return None
+    return out
+
+
+def _null_candidates(ref_out: Any, args: tuple[Any, ...]) -> list[tuple[str, Any]]:
+    def like(fn: Callable[[torch.Tensor], torch.Tensor]) -> Any:
+        def walk(v: Any) -> Any:
+            if isinstance(v, torch.Tensor):
+                return fn(v)
+            if isinstance(v, tuple | list):
+                return type(v)(walk(x) for x in v)
+            if isinstance(v, dict):
+                return {k: walk(x) for k, x in v.items()}
+            return v
+
+        return walk(ref_out)
+
+    nulls: list[tuple[str, Any]] = [
+        ("all zeros", like(torch.zeros_like)),
+        (
+            "random noise",
+            like(lambda t: torch.randn_like(t) if t.is_floating_point() else torch.zeros_like(t)),
+        ),
+    ]
+    inputs = [a for a in args if isinstance(a, torch.Tensor)]
+
+    def copy_of_input(t: torch.Tensor) -> torch.Tensor:
+        for a in inputs:
+            if a.shape == t.shape and a.dtype == t.dtype:
+                return a.clone()
+        return torch.zeros_like(t)
+
+    if inputs:
+        nulls.append(("a copy of an input", like(copy_of_input)))
+    return nulls
+
+
+def _refuse_null_problem(ref_out: Any, args: tuple[Any, ...], atol: float | None, rtol: float | None) -> None:
+    for name, null in _null_candidates(ref_out, args):
+        if compare(null, ref_out, atol, rtol) is None:
+            raise Rejected(
+                CheckName.PROBLEM,
+                f"problem refused: a null candidate ({name}) would pass this problem's checks, so passing "
+                f"them would prove nothing. Choose inputs whose outputs are not {name} within the tolerances "
+                f"(larger values, other sizes), or tighten atol/rtol in the directive.",
+            )
+
+
+def _tolerances(ref: ProblemRef) -> tuple[float | None, float | None]:
+    spec = ref.spec
+    if isinstance(spec, FunctionSpec | CudaSpec):
+        return spec.atol, spec.rtol
+    return None, None
+
+
+def verify(job: VerifyJob, target: Target) -> Verdict:
+    ctx = Context(target)
+    try:
+        return _verify(job, ctx)
+    except Rejected as rej:
+        return Verdict(
+            passed=False,
+            check=rej.check,
+            message=f"{rej.check.value}: {rej}",
+            flags=tuple(ctx.flags),
+            details=rej.kw.get("details", {}),
+            device=target.info,
+            trials=int(rej.kw.get("trial", 0)),
+            traceback_tail=rej.kw.get("traceback_tail"),
+            line=rej.kw.get("line"),
+            notes=tuple(ctx.notes),
+        )
+    finally:
+        clock.restore()
+
+
+def _reject_mismatch(m: Mismatch, trial: int, prefix: str = "") -> Rejected:
+    return Rejected(
+        m.check,
+        f"{prefix}trial {trial + 1}: {m.message}",
+        details={**m.details, "trial": trial + 1},
+        trial=trial + 1,
+    )
+
+
+def _verify(job: VerifyJob, ctx: Context) -> Verdict:
+    ref, cand = job.reference, job.candidate
+    target = ctx.target
+    symbol = candidate_symbol(ref, cand)
+
+    # Static: tampering is rejected before the candidate's code ever runs.
+    for hit in static_tamper(cand.source):
+        ctx.flag(Flag.TAMPER)
+        raise Rejected(
+            CheckName.TAMPER,
+            f"tamper ({hit.rule}) at line {hit.line + 1}: assigns to `{hit.target}`; {hit.rationale}",
+            line=hit.line,
+        )
+    ref_names = {ref.symbol}
+    if isinstance(ref.spec, FunctionSpec) and ref.spec.reference:
+        ref_names.add(ref.spec.reference)
+    if isinstance(ref.spec, ModuleSpec):
+        ref_names.add(ref.spec.model)
+    fallbacks = static_fallback(cand.source, ref_names, own=symbol)
+    if fallbacks:
+        ctx.flag(Flag.FALLBACK)
+        ctx.notes.append(
+            f"fallback: line {fallbacks[0].line + 1} {fallbacks[0].reason}; a candidate that runs the "
+            f"reference is not a kernel"
+        )
+
+    try:
+        reference = load_side(ref, ref.path, ref.source, ref.symbol, target, "ref", job.options)
+    except (LoadError, CompileError, RefusedError) as exc:
+        check = CheckName.NO_GPU if isinstance(exc, RefusedError) else CheckName.PROBLEM
+        raise Rejected(check, f"the reference did not load: {exc}", line=getattr(exc, "line", None)) from None
+    # The reference's functional form: with reference=NAME, that implementation is the oracle.
+    if isinstance(ref.spec, FunctionSpec) and ref.spec.reference:
+        oracle_obj = getattr(reference.module, ref.spec.reference, None)
+        if not callable(oracle_obj):
+            raise Rejected(CheckName.PROBLEM, f"reference={ref.spec.reference} is not defined in {ref.path}")
+        reference = replace(reference, target=oracle_obj)
+    try:
+        candidate = load_side(
+            ref,
+            cand.path,
+            cand.source,
+            symbol,
+            target,
+            "cand",
+            job.options,
+            spec_override=cand.spec if isinstance(cand.spec, CudaSpec) else None,
+            inputs_from=reference,
+        )
+    except LoadError as exc:
+        raise Rejected(
+            CheckName.LOAD, f"the candidate did not load: {exc}", line=exc.line, traceback_tail=exc.tail
+        ) from None
+    except CompileError as exc:
+        raise Rejected(
+            CheckName.COMPILE,
+            f"the candidate did not compile: {exc}",
+            line=exc.line,
+            traceback_tail=exc.log[-4000:],
+        ) from None
+    except RefusedError as exc:
+        raise Rejected(CheckName.NO_GPU, str(exc)) from None
+    _check_tamper(ctx)
+    if target.device.type == "cpu":
+        ctx.flag(Flag.CPU_ONLY)
+    if candidate.uses_triton and os.environ.get("TRITON_INTERPRET") == "1":
+        ctx.flag(Flag.INTERPRETER)
+
+    atol, rtol = _tolerances(ref)
+
+    # The reference against itself: determinism, float64 error level, null candidates.
+    args0 = reference.draw(BASE_SEED)
+    ref_out = run_guarded(reference, args0, target, "reference")
+    if not tensors_in(ref_out):
+        raise Rejected(CheckName.PROBLEM, "the reference returns no tensor, so there is nothing to compare")
+    ref_again = run_guarded(reference, reference.draw(BASE_SEED), target, "reference")
+    slack = 1.0
+    spread = max(error_norms(ref_again, ref_out), default=0.0)
+    if compare(ref_again, ref_out, 0.0, 0.0) is not None:
+        ctx.flag(Flag.NON_DETERMINISTIC)
+        ctx.notes.append(
+            f"the reference is non-deterministic: two runs differ by relative error norm {spread:.3g}"
+        )
+        base_rtol = max((rtol or 0.0), 1e-12)
+        slack = max(1.0, 10.0 * spread / base_rtol)
+    _refuse_null_problem(ref_out, args0, atol, rtol)
+    ref_err: float | None = None
+    del ref_again, args0
+
+    previous: list[Any] = []
+    expected_nbytes = nbytes_of(ref_out)
+    last_args: tuple[Any, ...] = ()
+    for trial in range(max(1, job.trials)):
+        seed = BASE_SEED + 7919 * (trial + 1)
+        cand_args = candidate.draw(seed)
+        snapshot = clone_tree(cand_args)
+        poison(target.device, expected_nbytes)
+        out_c = run_guarded(candidate, cand_args, target, "candidate")
+        _check_tamper(ctx)
+        changed = _changed_inputs(candidate, cand_args, snapshot)
+        if changed is not None:
+            raise Rejected(
+                CheckName.INPUT_MUTATION,
+                f"trial {trial + 1}: the candidate changed {changed}; inputs must be unchanged after the "
+                f"call (a mutated input would corrupt a reference run that follows)",
+                trial=trial + 1,
+            )
+        out_c = clone_tree(out_c)  # owned by us from here: a later call cannot rewrite it
+        out_r = run_guarded(reference, reference.draw(seed), target, "reference")
+        ref64 = reference_in_float64(reference, reference.draw(seed)) if trial == 0 else None
+        mismatch = compare(out_c, out_r, atol, rtol, slack)
+        if mismatch is not None and ref64 is not None:
+            # Close to the exact answer but outside tolerance: name it a precision problem, not a wrong one.
+            _check_precision(ctx, out_c, ref64, max(error_norms(out_r, ref64), default=0.0), near_only=True)
+        if mismatch is not None:
+            if any(compare(out_c, p, 0.0, 0.0) is None for p in previous):
+                raise Rejected(
+                    CheckName.REPLAY,
+                    f"trial {trial + 1}: fresh inputs gave the same outputs as an earlier trial (a replayed "
+                    f"result), while the reference's changed: {mismatch.message}",
+                    trial=trial + 1,
+                    details=mismatch.details,
+                )
+            raise _reject_mismatch(mismatch, trial)
+        if trial == 0:
+            if ref64 is None:
+                ctx.notes.append("precision check skipped: the reference cannot run in float64 here")
+            else:
+                ref_err = max(error_norms(out_r, ref64), default=0.0)
+                _check_precision(ctx, out_c, ref64, ref_err)
+        previous.append(out_c)
+        last_args = cand_args
+
+    # Replay keyed on addresses, ids or first call: same tensors, refilled in place with new values.
+    seed = BASE_SEED + 104_729
+    _refill(candidate, last_args, candidate.draw(seed))
+    poison(target.device, expected_nbytes)
+    out_c = clone_tree(run_guarded(candidate, last_args, target, "candidate"))
+    _check_tamper(ctx)
+    out_r = run_guarded(reference, reference.draw(seed), target, "reference")
+    mismatch = compare(out_c, out_r, atol, rtol, slack)
+    if mismatch is not None:
+        raise Rejected(
+            CheckName.REPLAY,
+            f"the same input buffers refilled in place with new values gave a wrong result (a replay keyed "
+            f"on the buffers' address, id or first call): {mismatch.message}",
+            details=mismatch.details,
+            trial=job.trials,
+        )
+    trials = max(1, job.trials)
+    where = target.info.label
+    return Verdict(
+        passed=True,
+        check=None,
+        message=f"passed {trials} trials and the in-place refill on {where}",
+        flags=tuple(ctx.flags),
+        device=target.info,
+        trials=trials,
+        notes=tuple(ctx.notes),
+        details={"reference_error_fp64": ref_err} if ref_err is not None else {},
+    )
+
+
+NEAR_EXACT = 2e-2  # a relative error norm below this is "close to the exact answer"
+
+
+def _check_precision(ctx: Context, out_c: Any, ref64: Any, ref_err: float, near_only: bool = False) -> None:
+    """The candidate's distance from the float64 answer must be of the order of the reference's own.
+
+    With `near_only`, only errors that are still close to the exact answer count (used to name a value
+    mismatch as a precision problem rather than a wrong result)."""
+    for (label, c), (_, r) in zip(flatten(out_c), flatten(ref64), strict=True):
+        if not (isinstance(c, torch.Tensor) and c.is_floating_point()):
+            continue
+        floor = PRECISION_FLOOR.get(c.dtype)
+        if floor is None:
+            continue  # half-precision outputs: the tolerance is already the precision
+        err = error_norms(c, r)[0] if c.shape == r.shape else 0.0
+        bound = max(PRECISION_FACTOR * ref_err, floor)
+        if err > bound and not (near_only and err > NEAR_EXACT):
+            ctx.flag(Flag.PRECISION_DOWNGRADE)
+            raise Rejected(
+                CheckName.PRECISION,
+                f"{label}: error vs a float64 run is {err:.3g}, the reference's own is {ref_err:.3g} "
+                f"(allowed {bound:.3g}): the candidate computes in lower precision than its {c.dtype} output "
+                f"says",
+                details={"candidate_error_fp64": err, "reference_error_fp64": ref_err, "bound": bound},
+                trial=1,
+            )
+
+
+def device_info(target: Target) -> DeviceInfo:
+    return target.info
