@@ -1,0 +1,76 @@
+"""One open document: its text, its tree, and incremental re-analysis after editor changes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tree_sitter import Point, Tree
+
+from kernelwright.analysis.parsing import parser_for
+from kernelwright.analysis.pipeline import Pipeline, encode, internal_error, language_for
+from kernelwright.core.site import AnalysisResult, Language
+from kernelwright.core.text import TextChange, range_offsets
+
+
+def _point_after(start: Point, inserted: bytes) -> Point:
+    """Where the end of `inserted` lands when it is inserted at `start`."""
+    newlines = inserted.count(b"\n")
+    if newlines == 0:
+        return Point(start.row, start.column + len(inserted))
+    return Point(start.row + newlines, len(inserted) - inserted.rfind(b"\n") - 1)
+
+
+class DocumentAnalysis:
+    """Keeps the parse tree between edits: tree.edit + an incremental parse, then a cached analysis."""
+
+    def __init__(self, path: str, text: str, language: Language | None = None) -> None:
+        self.path = path
+        self.language = language or language_for(path) or Language.PYTHON
+        self.text = text
+        self.version: int | None = None
+        self._parser = parser_for(self.language)
+        self._pipeline = Pipeline(self.language)
+        self._source = encode(text)
+        self._tree: Tree | None = self._parser.parse(self._source)
+        self.result = self._pipeline.run(self._tree, self._source, path)
+
+    def apply_changes(self, changes: Sequence[TextChange], version: int | None = None) -> AnalysisResult:
+        """Apply LSP content changes in order and return the new analysis. Never raises."""
+        try:
+            for change in changes:
+                self._apply(change)
+            source = encode(self.text)
+            self._tree = self._parser.parse(source, self._tree) if self._tree else self._parser.parse(source)
+            self._source = source
+            self.result = self._pipeline.run(self._tree, source, self.path)
+        except Exception as exc:  # keep the document usable: report, and re-parse from scratch next time
+            self._tree = None
+            self.result = internal_error(self.path, self.language, exc)
+        self.version = version
+        return self.result
+
+    def _apply(self, change: TextChange) -> None:
+        text = self.text
+        if change.range is None:
+            self.text = change.text
+            self._tree = None
+            return
+        start, end = range_offsets(text, change.range)
+        self.text = text[:start] + change.text + text[end:]
+        if self._tree is None:
+            return
+        start_byte = len(encode(text[:start]))
+        old_end_byte = start_byte + len(encode(text[start:end]))
+        inserted = encode(change.text)
+        start_point = Point(
+            text.count("\n", 0, start), len(encode(text[text.rfind("\n", 0, start) + 1 : start]))
+        )
+        old_end_point = _point_after(start_point, encode(text[start:end]))
+        self._tree.edit(
+            start_byte=start_byte,
+            old_end_byte=old_end_byte,
+            new_end_byte=start_byte + len(inserted),
+            start_point=start_point,
+            old_end_point=old_end_point,
+            new_end_point=_point_after(start_point, inserted),
+        )

@@ -1,0 +1,91 @@
+"""What the names of a Python file stand for: `tnn.Module` -> `torch.nn.Module`, `tr.jit` -> `triton.jit`.
+
+Only module-level imports count. Names the file does not bind fall back to the usual conventions
+(`tl` is triton.language, `nn` is torch.nn, `F` is torch.nn.functional), so snippets without their
+imports are still understood.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from tree_sitter import Node
+
+_DEFAULTS = {
+    "torch": "torch",
+    "triton": "triton",
+    "tl": "triton.language",
+    "nn": "torch.nn",
+    "F": "torch.nn.functional",
+}
+
+
+@dataclass(frozen=True)
+class Aliases:
+    """Local name -> dotted path it is bound to by an import. Hashable: it keys the per-definition cache."""
+
+    bindings: tuple[tuple[str, str], ...] = ()
+
+    @cached_property
+    def _map(self) -> dict[str, str]:
+        return {**_DEFAULTS, **dict(self.bindings)}
+
+    def qualify(self, dotted: str) -> str:
+        """`tnn.Module` -> `torch.nn.Module`; unknown heads stay as written."""
+        head, dot, rest = dotted.partition(".")
+        target = self._map.get(head)
+        if target is None:
+            return dotted
+        return target + dot + rest
+
+
+def dotted_name(node: Node) -> str | None:
+    """`a.b.c` for identifier/attribute chains; None for anything else (calls, subscripts, ...)."""
+    parts: list[str] = []
+    while node.type == "attribute":
+        attr = node.child_by_field_name("attribute")
+        obj = node.child_by_field_name("object")
+        if attr is None or obj is None:
+            return None
+        parts.append(_text(attr))
+        node = obj
+    if node.type != "identifier":
+        return None
+    parts.append(_text(node))
+    return ".".join(reversed(parts))
+
+
+def _text(node: Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+def import_bindings(stmt: Node) -> list[tuple[str, str]]:
+    """The (local name, dotted target) pairs that one import statement binds."""
+    out: list[tuple[str, str]] = []
+    if stmt.type == "import_statement":
+        for child in stmt.named_children:
+            if child.type == "dotted_name":
+                full = _text(child)
+                head = full.split(".")[0]
+                out.append((head, head))
+            elif child.type == "aliased_import":
+                name = child.child_by_field_name("name")
+                alias = child.child_by_field_name("alias")
+                if name is not None and alias is not None:
+                    out.append((_text(alias), _text(name)))
+    elif stmt.type == "import_from_statement":
+        module = stmt.child_by_field_name("module_name")
+        if module is None or module.type != "dotted_name":
+            return out  # relative imports: not torch or triton
+        base = _text(module)
+        for child in stmt.children_by_field_name("name"):
+            if child.type == "dotted_name":
+                imported = _text(child)
+                out.append((imported.split(".")[0], f"{base}.{imported}"))
+            elif child.type == "aliased_import":
+                name_node = child.child_by_field_name("name")
+                alias = child.child_by_field_name("alias")
+                if name_node is not None and alias is not None:
+                    out.append((_text(alias), f"{base}.{_text(name_node)}"))
+    return out

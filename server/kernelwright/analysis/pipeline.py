@@ -1,0 +1,124 @@
+"""One analysis run over a parsed tree, reusing the facts of top-level statements that did not change.
+
+A statement's facts depend only on its text (from the start of its first line, so columns are fixed)
+and, for Python, on the file's import aliases. That pair is the cache key: an edit inside one function
+re-reads that function only, and every other statement's facts are reused, moved to their new lines
+by the linking step. A full `analyze` is the same run with an empty cache, so the incremental result
+equals the full one by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from pathlib import PurePath
+
+from tree_sitter import Node, Tree
+
+from kernelwright.analysis import cuda, python
+from kernelwright.analysis.parsing import parser_for
+from kernelwright.analysis.positions import ByteColumns
+from kernelwright.core.site import AnalysisResult, Finding, Language, Range, Severity, SiteKind
+
+_SUFFIXES = {".py": Language.PYTHON, ".pyi": Language.PYTHON, ".cu": Language.CUDA, ".cuh": Language.CUDA}
+
+
+def language_for(path: str) -> Language | None:
+    """.py/.pyi -> PYTHON, .cu/.cuh -> CUDA, anything else None."""
+    return _SUFFIXES.get(PurePath(path).suffix.lower())
+
+
+def encode(text: str) -> bytes:
+    # surrogatepass: an editor buffer may hold a lone surrogate; it must not make analysis fail.
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _imports(root: Node) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for child in root.named_children:
+        if child.type == "import_statement":
+            for n in child.named_children:
+                target = n.child_by_field_name("name") if n.type == "aliased_import" else n
+                if target is not None and target.text is not None:
+                    seen[target.text.decode("utf-8", "replace")] = None
+        elif child.type == "import_from_statement":
+            module = child.child_by_field_name("module_name")
+            if module is not None and module.text is not None:
+                seen[module.text.decode("utf-8", "replace")] = None
+    return tuple(seen)
+
+
+class Pipeline:
+    """Runs the language's per-statement reader and linker, keeping the last run's statement facts."""
+
+    def __init__(self, language: Language) -> None:
+        self.language = language
+        self._cache: dict[Hashable, object] = {}
+
+    def run(self, tree: Tree, source: bytes, path: str) -> AnalysisResult:
+        try:
+            return self._run(tree, source, path)
+        except Exception as exc:  # analysis must never take the editor down; say what happened instead
+            self._cache = {}
+            return internal_error(path, self.language, exc)
+
+    def _run(self, tree: Tree, source: bytes, path: str) -> AnalysisResult:
+        root = tree.root_node
+        cols = ByteColumns(source)
+        cache: dict[Hashable, object] = {}
+        bases: list[int] = []
+        if self.language is Language.PYTHON:
+            aliases = python.top_level_aliases(root)
+            statements: list[python.StatementFacts] = []
+            for top in root.children:
+                key = (source[top.start_byte - top.start_point.column : top.end_byte], aliases)
+                facts = self._cache.get(key) or cache.get(key)
+                if not isinstance(facts, python.StatementFacts):
+                    facts = python.statement_facts(top, cols, aliases, source)
+                cache[key] = facts
+                statements.append(facts)
+                bases.append(top.start_point.row)
+            self._cache = cache
+            sites, findings = python.link(statements, bases, path)
+            return AnalysisResult(path, self.language, tuple(sites), tuple(findings), _imports(root))
+        units: list[cuda.UnitFacts] = []
+        for top in cuda.top_nodes(root):
+            text = source[top.start_byte - top.start_point.column : top.end_byte]
+            unit = self._cache.get(text) or cache.get(text)
+            if not isinstance(unit, cuda.UnitFacts):
+                unit = cuda.unit_facts(top, cols)
+            cache[text] = unit
+            units.append(unit)
+            bases.append(top.start_point.row)
+        self._cache = cache
+        csites, cfindings = cuda.link(units, bases, SiteKind.CUDA_KERNEL, None)
+        return AnalysisResult(path, self.language, tuple(csites), tuple(cfindings))
+
+
+def internal_error(path: str, language: Language, exc: BaseException) -> AnalysisResult:
+    """A result that reports an analysis bug as a finding instead of raising it."""
+    return AnalysisResult(
+        path,
+        language,
+        findings=(
+            Finding(
+                rule="KW000",
+                name="analysis-error",
+                message=f"kernelwright could not analyse this file ({type(exc).__name__}: {exc}); "
+                "please report it with the file",
+                severity=Severity.ERROR,
+                range=Range.of(0, 0, 0, 0),
+                rationale="An analysis failure is reported, never hidden.",
+            ),
+        ),
+    )
+
+
+def analyze(source: str | bytes, path: str, language: Language | None = None) -> AnalysisResult:
+    """Sites, specs and findings of one file. Never raises."""
+    lang = language or language_for(path) or Language.PYTHON
+    try:
+        data = encode(source) if isinstance(source, str) else bytes(source)
+        tree = parser_for(lang).parse(data)
+    except Exception as exc:
+        return internal_error(path, lang, exc)
+    return Pipeline(lang).run(tree, data, path)

@@ -1,0 +1,93 @@
+"""tree-sitter byte columns -> LSP UTF-16 columns, and ranges relative to a definition's first line.
+
+tree-sitter reports (row, byte column). LSP wants UTF-16 code units. For an ASCII line the two agree,
+which is almost every line of kernel code, so each line is checked once and only non-ASCII lines pay for
+a byte -> unit table. Invalid UTF-8 counts one unit per byte: analysis must never fail on bad input.
+"""
+
+from __future__ import annotations
+
+from tree_sitter import Node
+
+from kernelwright.core.site import Position, Range
+
+
+def _utf16_table(line: bytes) -> list[int]:
+    """units[b] = UTF-16 units before byte offset b of `line` (len(line)+1 entries)."""
+    units = [0] * (len(line) + 1)
+    i = 0
+    count = 0
+    n = len(line)
+    while i < n:
+        lead = line[i]
+        if lead < 0x80:
+            width, cost = 1, 1
+        elif 0xC0 <= lead < 0xE0:
+            width, cost = 2, 1
+        elif 0xE0 <= lead < 0xF0:
+            width, cost = 3, 1
+        elif 0xF0 <= lead < 0xF8:
+            width, cost = 4, 2
+        else:
+            width, cost = 1, 1
+        width = min(width, n - i)
+        # A truncated sequence or one with bad continuation bytes counts a unit per byte.
+        if width > 1 and any((line[i + k] & 0xC0) != 0x80 for k in range(1, width)):
+            width, cost = 1, 1
+        for k in range(width):
+            units[i + k] = count
+        count += cost
+        i += width
+    units[n] = count
+    return units
+
+
+class ByteColumns:
+    """Converts (row, byte column, byte offset) of one source buffer into LSP Positions."""
+
+    def __init__(self, source: bytes) -> None:
+        self.source = source
+        self._tables: dict[int, list[int] | None] = {}  # line start byte -> None when ASCII
+
+    def utf16_column(self, byte_offset: int, byte_column: int) -> int:
+        start = byte_offset - byte_column
+        table = self._tables.get(start, _MISSING)
+        if table is _MISSING:
+            end = self.source.find(b"\n", start)
+            line = self.source[start : end if end >= 0 else len(self.source)]
+            table = None if line.isascii() else _utf16_table(line)
+            self._tables[start] = table
+        if table is None:
+            return byte_column
+        return table[min(byte_column, len(table) - 1)]
+
+    def position(self, row: int, byte_column: int, byte_offset: int, base_row: int = 0) -> Position:
+        return Position(row - base_row, self.utf16_column(byte_offset, byte_column))
+
+
+_MISSING: list[int] = []
+
+
+def shift(rng: Range, rows: int) -> Range:
+    """`rng` moved down by `rows` lines (ranges of cached definitions are stored relative to their start)."""
+    if rows == 0:
+        return rng
+    return Range(
+        Position(rng.start.line + rows, rng.start.character),
+        Position(rng.end.line + rows, rng.end.character),
+    )
+
+
+def node_range(cols: ByteColumns, node: Node, base_row: int = 0) -> Range:
+    """The LSP range of a tree-sitter node, with lines counted from `base_row`."""
+    s = node.start_point
+    e = node.end_point
+    return Range(
+        cols.position(s.row, s.column, node.start_byte, base_row),
+        cols.position(e.row, e.column, node.end_byte, base_row),
+    )
+
+
+def span_range(cols: ByteColumns, first: Node, last: Node, base_row: int = 0) -> Range:
+    """From the start of `first` to the end of `last`."""
+    return Range(node_range(cols, first, base_row).start, node_range(cols, last, base_row).end)

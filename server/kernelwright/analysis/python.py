@@ -1,0 +1,833 @@
+"""Python files: torch modules, Triton kernels and launchers, bench directives, inline CUDA, findings.
+
+Two phases. `statement_facts` reads ONE top-level statement into facts whose lines count from the
+statement's first line; it depends only on the statement's text (from the start of its first line) and
+the file's import aliases, so incremental re-analysis caches it by that key. `link` then combines the
+facts of all statements: which classes are Modules, which functions launch which kernels, where the
+directives point, and which candidate findings apply where. Linking is cheap: no tree walks.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from tree_sitter import Node, QueryCursor
+
+from kernelwright.analysis import cuda
+from kernelwright.analysis.directives import CommentLine, function_spec, is_directive, parse_directive
+from kernelwright.analysis.imports import Aliases, dotted_name, import_bindings
+from kernelwright.analysis.parsing import PYTHON_QUERY
+from kernelwright.analysis.positions import ByteColumns, node_range, shift, span_range
+from kernelwright.analysis.rules import RuleId, finding
+from kernelwright.core.site import (
+    BenchSpec,
+    Finding,
+    Language,
+    ModuleSpec,
+    Position,
+    Range,
+    Site,
+    SiteKind,
+)
+
+MODULE_BASE = "torch.nn.Module"
+TRITON_JIT = "triton.jit"
+TL = "triton.language."
+LOAD_INLINE = "torch.utils.cpp_extension.load_inline"
+HOST_SYNC_METHODS = ("item", "cpu", "tolist", "numpy")
+ALLOCATORS = frozenset(
+    f"torch.{n}"
+    for n in ("zeros", "ones", "empty", "full", "rand", "randn", "randint", "arange", "tensor", "eye")
+)
+ZEROS = {"torch.zeros": "empty", "torch.zeros_like": "empty_like"}
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """A place a rule may fire, if linking decides the enclosing function is one the rule is about."""
+
+    what: str
+    range: Range
+
+
+@dataclass(frozen=True)
+class Launch:
+    """`kernel[grid](args...)`."""
+
+    kernel: str
+    range: Range
+    args: tuple[str | None, ...]  # positional arguments that are plain names
+    kwargs: tuple[tuple[str, str | None], ...]  # keyword -> plain name
+    int_kwargs: tuple[tuple[str, int, Range], ...]  # keyword -> integer literal (block sizes)
+
+
+@dataclass(frozen=True)
+class ZerosAlloc:
+    var: str
+    range: Range  # the callee, e.g. `torch.zeros`
+    fix: str  # the callee with zeros -> empty
+
+
+@dataclass(frozen=True)
+class FunctionFacts:
+    name: str  # `f`, or `Class.method`
+    parent: str | None
+    range: Range
+    name_range: Range
+    is_kernel: bool
+    params: tuple[str, ...] = ()
+    launches: tuple[Launch, ...] = ()
+    host_syncs: tuple[Flagged, ...] = ()
+    loops: tuple[Flagged, ...] = ()
+    host_allocs: tuple[Flagged, ...] = ()
+    zeros: tuple[ZerosAlloc, ...] = ()
+    stored: frozenset[str] = frozenset()  # kernel params written through tl.store
+    read: frozenset[str] = frozenset()  # kernel params read (tl.load) or updated atomically
+    arange_params: frozenset[str] = frozenset()  # constexpr params used as a tl.arange bound
+    kernel_findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClassFacts:
+    name: str
+    range: Range
+    name_range: Range
+    bases: tuple[str, ...]  # qualified
+
+
+@dataclass(frozen=True)
+class InlineCall:
+    """A load_inline call: the names and literals its cuda_sources refers to."""
+
+    names: tuple[str, ...]
+    literals: tuple[cuda.Translated, ...]
+
+
+@dataclass(frozen=True)
+class StatementFacts:
+    base_row: int  # the absolute line the relative ranges below count from, when they were computed
+    start: Position  # relative, so line 0
+    names: tuple[str, ...] = ()
+    bindings: tuple[tuple[str, str], ...] = ()
+    functions: tuple[FunctionFacts, ...] = ()
+    classes: tuple[ClassFacts, ...] = ()
+    sources: tuple[tuple[str, cuda.Translated], ...] = ()  # module-level name -> CUDA in its string(s)
+    inline_calls: tuple[InlineCall, ...] = ()
+    directives: tuple[CommentLine, ...] = ()
+
+
+def _text(node: Node | None) -> str:
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", "replace")
+
+
+def top_level_aliases(root: Node) -> Aliases:
+    pairs: list[tuple[str, str]] = []
+    for child in root.named_children:
+        if child.type in ("import_statement", "import_from_statement"):
+            pairs += import_bindings(child)
+    return Aliases(tuple(pairs))
+
+
+class _Builder:
+    """Collects one function's facts from query matches."""
+
+    def __init__(self, node: Node, outer: Node, parent: str | None, is_kernel: bool) -> None:
+        self.node = node
+        self.outer = outer  # decorated_definition, when decorated
+        self.parent = parent
+        self.is_kernel = is_kernel
+        self.launches: list[Launch] = []
+        self.host_syncs: list[Flagged] = []
+        self.loops: list[Flagged] = []
+        self.host_allocs: list[Flagged] = []
+        self.zeros: list[ZerosAlloc] = []
+        self.stored: set[str] = set()
+        self.read: set[str] = set()
+        self.arange_params: set[str] = set()
+        self.findings: list[Finding] = []
+        self.assigns: list[tuple[str, set[str], bool]] = []
+        self.accesses: list[tuple[Node, Node, bool]] = []  # (call, pointer expr, masked)
+        self.params: list[str] = []
+        self.constexpr: set[str] = set()
+        self.uses_block_ptr = False
+
+
+def _params(node: Node, aliases: Aliases) -> tuple[list[str], set[str]]:
+    names: list[str] = []
+    constexpr: set[str] = set()
+    params = node.child_by_field_name("parameters")
+    if params is None:
+        return names, constexpr
+    for p in params.named_children:
+        ident: Node | None = p if p.type == "identifier" else None
+        if ident is None:
+            for c in p.named_children:
+                if c.type == "identifier":
+                    ident = c
+                    break
+        if ident is None:
+            continue
+        names.append(_text(ident))
+        type_node = p.child_by_field_name("type")
+        if type_node is not None and aliases.qualify(_text(type_node)) == TL + "constexpr":
+            constexpr.add(_text(ident))
+    return names, constexpr
+
+
+def _is_kernel(outer: Node, aliases: Aliases) -> bool:
+    if outer.type != "decorated_definition":
+        return False
+    for dec in outer.named_children:
+        if dec.type != "decorator" or not dec.named_children:
+            continue
+        expr = dec.named_children[0]
+        if expr.type == "call":
+            fn = expr.child_by_field_name("function")
+            expr = fn if fn is not None else expr
+        name = dotted_name(expr)
+        if name is not None and aliases.qualify(name) == TRITON_JIT:
+            return True
+    return False
+
+
+def _expr_info(node: Node, aliases: Aliases) -> tuple[set[str], bool]:
+    """Identifiers in an expression, and whether it contains a tl.arange call."""
+    idents: set[str] = set()
+    has_arange = False
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type == "identifier":
+            idents.add(_text(n))
+        elif n.type == "call":
+            name = dotted_name(n.child_by_field_name("function") or n)
+            if name is not None and aliases.qualify(name) == TL + "arange":
+                has_arange = True
+        stack.extend(n.named_children)
+    return idents, has_arange
+
+
+def _kwarg(args: Node, name: str) -> Node | None:
+    for a in args.named_children:
+        if a.type == "keyword_argument" and _text(a.child_by_field_name("name")) == name:
+            return a.child_by_field_name("value")
+    return None
+
+
+def _positional(args: Node) -> list[Node]:
+    return [a for a in args.named_children if a.type not in ("keyword_argument", "comment")]
+
+
+def _is_pow2(n: int) -> bool:
+    return n > 0 and n & (n - 1) == 0
+
+
+def _int_literal(node: Node | None) -> int | None:
+    if node is None or node.type != "integer":
+        return None
+    try:
+        return int(_text(node).replace("_", ""), 0)
+    except ValueError:
+        return None
+
+
+class _Statement:
+    """Reads one top-level statement."""
+
+    def __init__(self, top: Node, cols: ByteColumns, aliases: Aliases, source: bytes) -> None:
+        self.top = top
+        self.cols = cols
+        self.aliases = aliases
+        self.source = source
+        self.base = top.start_point.row
+
+    def rng(self, node: Node) -> Range:
+        return node_range(self.cols, node, self.base)
+
+    def facts(self) -> StatementFacts:
+        top = self.top
+        aliases = self.aliases
+        names: list[str] = []
+        bindings: list[tuple[str, str]] = []
+        if top.type in ("import_statement", "import_from_statement"):
+            bindings = import_bindings(top)
+            names = [b[0] for b in bindings]
+        matches = QueryCursor(PYTHON_QUERY).matches(top)
+        builders: list[_Builder] = []
+        classes: list[ClassFacts] = []
+        directives: list[CommentLine] = []
+        strings: list[Node] = []
+        for _, caps in matches:
+            if "func" in caps:
+                b = self._builder(caps["func"][0])
+                if b is not None:
+                    builders.append(b)
+            elif "class" in caps:
+                c = self._class(caps["class"][0])
+                if c is not None:
+                    classes.append(c)
+        starts = [b.node.start_byte for b in builders]
+        owner: Callable[[Node], _Builder | None] = lambda n: self._owner(builders, starts, n)  # noqa: E731
+        inline_calls: list[InlineCall] = []
+        for _, caps in matches:
+            if "call" in caps:
+                call = caps["call"][0]
+                inline = self._call(owner(call), call, caps["callee"][0], caps["args"][0])
+                if inline is not None:
+                    inline_calls.append(inline)
+            elif "for" in caps:
+                b = owner(caps["for"][0])
+                if b is not None:
+                    self._loop(b, caps["for"][0], caps["for.right"][0])
+            elif "assign" in caps:
+                b = owner(caps["assign"][0])
+                if b is not None and b.is_kernel:
+                    idents, ar = _expr_info(caps["assign.right"][0], aliases)
+                    b.assigns.append((_text(caps["assign.left"][0]), idents, ar))
+            elif "f64" in caps:
+                attr = caps["f64"][0].parent
+                b = owner(caps["f64"][0])
+                if (
+                    attr is not None
+                    and b is not None
+                    and b.is_kernel
+                    and aliases.qualify(dotted_name(attr) or "") == TL + "float64"
+                ):
+                    b.findings.append(
+                        finding(
+                            RuleId.FLOAT64_IN_KERNEL,
+                            self.rng(attr),
+                            "tl.float64 in a Triton kernel: fp64 runs far slower; use tl.float32 "
+                            "unless the algorithm needs double precision",
+                            _text(b.node.child_by_field_name("name")),
+                        )
+                    )
+            elif "comment" in caps:
+                node = caps["comment"][0]
+                text = _text(node)
+                if is_directive(text):
+                    s = node.start_point
+                    directives.append(
+                        CommentLine(text, self.cols.position(s.row, s.column, node.start_byte, self.base))
+                    )
+            elif "string" in caps:
+                strings.append(caps["string"][0])
+        functions = tuple(self._finish(b) for b in builders)
+        sources: list[tuple[str, cuda.Translated]] = []
+        if top.type == "expression_statement" and top.named_children:
+            assign = top.named_children[0]
+            if assign.type == "assignment":
+                left = assign.child_by_field_name("left")
+                right = assign.child_by_field_name("right")
+                names += self._targets(left)
+                if left is not None and left.type == "identifier" and right is not None:
+                    for lit in strings:
+                        if lit.start_byte >= right.start_byte and lit.end_byte <= right.end_byte:
+                            tr = self._inline(lit, _text(left))
+                            if tr is not None:
+                                sources.append((_text(left), tr))
+        elif top.type in ("function_definition", "class_definition", "decorated_definition"):
+            inner = top.child_by_field_name("definition") if top.type == "decorated_definition" else top
+            if inner is not None:
+                names.append(_text(inner.child_by_field_name("name")))
+        return StatementFacts(
+            base_row=self.base,
+            start=self.cols.position(top.start_point.row, top.start_point.column, top.start_byte, self.base),
+            names=tuple(n for n in names if n),
+            bindings=tuple(bindings),
+            functions=functions,
+            classes=tuple(classes),
+            sources=tuple(sources),
+            inline_calls=tuple(inline_calls),
+            directives=tuple(directives),
+        )
+
+    def _targets(self, left: Node | None) -> list[str]:
+        if left is None:
+            return []
+        if left.type == "identifier":
+            return [_text(left)]
+        if left.type in ("pattern_list", "tuple_pattern"):
+            return [_text(c) for c in left.named_children if c.type == "identifier"]
+        return []
+
+    @staticmethod
+    def _owner(builders: list[_Builder], starts: list[int], node: Node) -> _Builder | None:
+        i = bisect.bisect_right(starts, node.start_byte) - 1
+        while i >= 0:
+            b = builders[i]
+            if b.node.end_byte >= node.end_byte:
+                return b
+            i -= 1
+        return None
+
+    def _site_parent(self, node: Node) -> tuple[bool, str | None, Node]:
+        """Whether a def can be a site (module level, or a method of a module-level class)."""
+        outer = (
+            node.parent if node.parent is not None and node.parent.type == "decorated_definition" else node
+        )
+        up = outer.parent
+        if up is None:
+            return False, None, outer
+        if up.type == "module":
+            return True, None, outer
+        if up.type == "block" and up.parent is not None and up.parent.type == "class_definition":
+            cls = up.parent
+            cls_outer = (
+                cls.parent if cls.parent is not None and cls.parent.type == "decorated_definition" else cls
+            )
+            if cls_outer.parent is not None and cls_outer.parent.type == "module":
+                return True, _text(cls.child_by_field_name("name")), outer
+        return False, None, outer
+
+    def _builder(self, node: Node) -> _Builder | None:
+        ok, parent, outer = self._site_parent(node)
+        if not ok:
+            return None
+        b = _Builder(node, outer, parent, parent is None and _is_kernel(outer, self.aliases))
+        b.params, b.constexpr = _params(node, self.aliases)
+        return b
+
+    def _class(self, node: Node) -> ClassFacts | None:
+        outer = (
+            node.parent if node.parent is not None and node.parent.type == "decorated_definition" else node
+        )
+        if outer.parent is None or outer.parent.type != "module":
+            return None
+        name = node.child_by_field_name("name")
+        if name is None:
+            return None
+        bases: list[str] = []
+        supers = node.child_by_field_name("superclasses")
+        if supers is not None:
+            for b in supers.named_children:
+                dn = dotted_name(b)
+                if dn is not None:
+                    bases.append(self.aliases.qualify(dn))
+        return ClassFacts(_text(name), self.rng(outer), self.rng(name), tuple(bases))
+
+    def _call(self, b: _Builder | None, call: Node, callee: Node, args: Node) -> InlineCall | None:
+        aliases = self.aliases
+        if callee.type == "subscript":
+            value = callee.child_by_field_name("value")
+            if b is not None and value is not None and value.type == "identifier":
+                self._launch(b, call, _text(value), args)
+            return None
+        if b is not None and callee.type == "attribute":
+            method = _text(callee.child_by_field_name("attribute"))
+            if method in HOST_SYNC_METHODS and not _positional(args) and dotted_name(callee) != "torch.cpu":
+                b.host_syncs.append(Flagged(f"`.{method}()`", self.rng(call)))
+        name = dotted_name(callee)
+        if name is None:
+            return None
+        qual = aliases.qualify(name)
+        if qual == LOAD_INLINE or (qual.endswith(".load_inline") and "cpp_extension" in qual):
+            return self._load_inline(args)
+        if b is None:
+            return None
+        short = name.rpartition(".")[2]
+        if qual == "torch.cuda.synchronize":
+            b.host_syncs.append(Flagged("`torch.cuda.synchronize()`", self.rng(call)))
+        elif qual in ALLOCATORS and _kwarg(args, "device") is None:
+            b.host_allocs.append(Flagged(f"`{name}(...)`", self.rng(call)))
+        if qual in ZEROS:
+            parent = call.parent
+            if parent is not None and parent.type == "assignment":
+                left = parent.child_by_field_name("left")
+                if left is not None and left.type == "identifier":
+                    fixed = name[: -len(short)] + ZEROS[qual]
+                    b.zeros.append(ZerosAlloc(_text(left), self.rng(callee), fixed))
+        if b.is_kernel and qual.startswith(TL):
+            self._kernel_call(b, call, qual[len(TL) :], args)
+        return None
+
+    def _launch(self, b: _Builder, call: Node, kernel: str, args: Node) -> None:
+        positional = tuple(_text(a) if a.type == "identifier" else None for a in _positional(args))
+        kwargs: list[tuple[str, str | None]] = []
+        ints: list[tuple[str, int, Range]] = []
+        for a in args.named_children:
+            if a.type != "keyword_argument":
+                continue
+            key = _text(a.child_by_field_name("name"))
+            value = a.child_by_field_name("value")
+            kwargs.append((key, _text(value) if value is not None and value.type == "identifier" else None))
+            literal = _int_literal(value)
+            if literal is not None and value is not None:
+                ints.append((key, literal, self.rng(value)))
+        b.launches.append(Launch(kernel, self.rng(call), positional, tuple(kwargs), tuple(ints)))
+
+    def _kernel_call(self, b: _Builder, call: Node, op: str, args: Node) -> None:
+        pos = _positional(args)
+        if op in ("load", "store"):
+            if not pos:
+                return
+            idents, _ = _expr_info(pos[0], self.aliases)
+            (b.stored if op == "store" else b.read).update(idents & set(b.params))
+            masked = (
+                _kwarg(args, "mask") is not None
+                or _kwarg(args, "boundary_check") is not None
+                or len(pos) >= (2 if op == "load" else 3)
+            )
+            b.accesses.append((call, pos[0], masked))
+        elif op.startswith("atomic_") and pos:
+            idents, _ = _expr_info(pos[0], self.aliases)
+            b.read.update(idents & set(b.params))
+        elif op == "make_block_ptr":
+            b.uses_block_ptr = True
+        elif op == "arange" and len(pos) >= 2:
+            lo, hi = _int_literal(pos[0]), _int_literal(pos[1])
+            if lo is not None and hi is not None and not _is_pow2(hi - lo):
+                b.findings.append(
+                    finding(
+                        RuleId.NON_POW2_BLOCK,
+                        self.rng(call),
+                        f"tl.arange({lo}, {hi}) spans {hi - lo}, not a power of two: round it up "
+                        "to the next power of two and mask the extra lanes",
+                        _text(b.node.child_by_field_name("name")),
+                    )
+                )
+            elif pos[1].type == "identifier" and _text(pos[1]) in b.constexpr:
+                b.arange_params.add(_text(pos[1]))
+
+    def _loop(self, b: _Builder, node: Node, right: Node) -> None:
+        header = span_range(self.cols, node, right, self.base)
+        if right.type == "identifier" and _text(right) in b.params[1:] and b.parent is not None:
+            b.loops.append(Flagged(f"iterates over the tensor `{_text(right)}` row by row", header))
+        elif right.type == "call" and _text(right.child_by_field_name("function")) == "range":
+            inner = _text(right.child_by_field_name("arguments"))
+            if any(tok in inner for tok in (".shape", ".size(", "len(", ".numel(")):
+                b.loops.append(Flagged(f"loops over `{_text(right)}`, a tensor dimension", header))
+
+    def _finish(self, b: _Builder) -> FunctionFacts:
+        name_node = b.node.child_by_field_name("name")
+        short = _text(name_node)
+        findings = list(b.findings)
+        if b.is_kernel:
+            derived: set[str] = set()
+            changed = True
+            while changed:
+                changed = False
+                for lhs, idents, ar in b.assigns:
+                    if lhs not in derived and (ar or idents & derived):
+                        derived.add(lhs)
+                        changed = True
+            for call, ptr, masked in b.accesses:
+                if masked:
+                    continue
+                idents, ar = _expr_info(ptr, self.aliases)
+                if b.uses_block_ptr and ptr.type == "identifier":
+                    continue
+                if ar or idents & derived:
+                    op = "tl.store" if "store" in _text(call.child_by_field_name("function")) else "tl.load"
+                    findings.append(
+                        finding(
+                            RuleId.UNMASKED_ACCESS,
+                            self.rng(call),
+                            f"{op} of a tl.arange block without mask=: unless the grid divides the size "
+                            "exactly, the last program goes out of bounds; add mask=offsets < n",
+                            short,
+                        )
+                    )
+        return FunctionFacts(
+            name=f"{b.parent}.{short}" if b.parent else short,
+            parent=b.parent,
+            range=self.rng(b.outer),
+            name_range=self.rng(name_node) if name_node is not None else self.rng(b.node),
+            is_kernel=b.is_kernel,
+            params=tuple(b.params),
+            launches=tuple(b.launches),
+            host_syncs=tuple(b.host_syncs),
+            loops=tuple(b.loops),
+            host_allocs=tuple(b.host_allocs),
+            zeros=tuple(b.zeros),
+            stored=frozenset(b.stored),
+            read=frozenset(b.read),
+            arange_params=frozenset(b.arange_params),
+            kernel_findings=tuple(findings),
+        )
+
+    def _load_inline(self, args: Node) -> InlineCall:
+        value = _kwarg(args, "cuda_sources")
+        names: list[str] = []
+        literals: list[cuda.Translated] = []
+        if value is not None:
+            stack = [value]
+            while stack:
+                n = stack.pop()
+                if n.type == "identifier":
+                    names.append(_text(n))
+                elif n.type == "string":
+                    tr = self._inline(n, "load_inline")
+                    if tr is not None:
+                        literals.append(tr)
+                elif n.type in (
+                    "list",
+                    "tuple",
+                    "binary_operator",
+                    "parenthesized_expression",
+                    "concatenated_string",
+                ):
+                    stack.extend(reversed(n.named_children))
+        return InlineCall(tuple(names), tuple(literals))
+
+    def _inline(self, string: Node, container: str) -> cuda.Translated | None:
+        """CUDA in a string literal, analysed, with ranges moved into the Python file."""
+        first = string.children[0] if string.children else None
+        last = string.children[-1] if string.children else None
+        if first is None or last is None or first.type != "string_start" or last.type != "string_end":
+            return None
+        if b"f" in (first.text or b"").lower():
+            return None  # an f-string's text is not the source the compiler sees
+        content = self.source[first.end_byte : last.start_byte]
+        if b"__global__" not in content and b"__device__" not in content:
+            return None
+        e = first.end_point
+        origin = self.cols.position(e.row, e.column, first.end_byte, self.base)
+        return cuda.translate(cuda.analyze_cuda(content, SiteKind.INLINE_CUDA_KERNEL, container), origin)
+
+
+def statement_facts(top: Node, cols: ByteColumns, aliases: Aliases, source: bytes) -> StatementFacts:
+    return _Statement(top, cols, aliases, source).facts()
+
+
+@dataclass
+class _Linked:
+    sites: list[Site] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def link(
+    statements: Sequence[StatementFacts], bases: Sequence[int], path: str
+) -> tuple[list[Site], list[Finding]]:
+    """Combine per-statement facts (with each statement's current first line) into sites and findings."""
+    out = _Linked()
+    module_names: set[str] = set()
+    for st in statements:
+        module_names.update(st.names)
+    # Module classes, in file order: a class is a Module if a base is nn.Module or an earlier Module class.
+    module_classes: set[str] = set()
+    classes: list[tuple[ClassFacts, int]] = []
+    functions: list[tuple[FunctionFacts, int]] = []
+    for st, base in zip(statements, bases, strict=True):
+        for c in st.classes:
+            if any(b == MODULE_BASE or b in module_classes for b in c.bases):
+                module_classes.add(c.name)
+            classes.append((c, base))
+        functions += [(f, base) for f in st.functions]
+    kernels = {f.name: f for f, _ in functions if f.is_kernel}
+    launchers: dict[str, list[str]] = {}
+    callers: dict[str, list[str]] = {k: [] for k in kernels}
+    for f, _ in functions:
+        for launch in f.launches:
+            if launch.kernel in kernels:
+                if launch.kernel not in launchers.setdefault(f.name, []):
+                    launchers[f.name].append(launch.kernel)
+                if f.name not in callers[launch.kernel]:
+                    callers[launch.kernel].append(f.name)
+    # Directives: the definition whose first line (decorators included) is the next line.
+    by_row: dict[int, tuple[str, bool]] = {}  # row -> (name, is_class)
+    for c, base in classes:
+        by_row[c.range.start.line + base] = (c.name, True)
+    for f, base in functions:
+        if f.parent is None:
+            by_row[f.range.start.line + base] = (f.name, False)
+    specs: dict[str, BenchSpec] = {}
+    for st, base in zip(statements, bases, strict=True):
+        for line in st.directives:
+            moved = CommentLine(line.text, Position(line.start.line + base, line.start.character))
+            target = by_row.get(moved.start.line + 1)
+            directive = parse_directive([moved], target[0] if target else None)
+            if target is None:
+                out.findings.append(
+                    finding(
+                        RuleId.MALFORMED_DIRECTIVE,
+                        directive.range,
+                        "a bench directive must be on the line directly above a module-level def or class "
+                        "(or above its decorators)",
+                    )
+                )
+                continue
+            name = target[0]
+            if name in kernels:
+                out.findings.append(
+                    finding(
+                        RuleId.MALFORMED_DIRECTIVE,
+                        directive.range,
+                        f"`{name}` is a Triton kernel, which needs a grid to run: put the directive on the "
+                        "Python function that launches it",
+                        name,
+                    )
+                )
+                continue
+            fspec, errors = function_spec(directive, module_names, name)
+            out.findings += errors
+            if fspec is not None:
+                specs[name] = fspec
+    has_inputs = "get_inputs" in module_names
+    init = "get_init_inputs" if "get_init_inputs" in module_names else None
+    for c, base in classes:
+        spec: BenchSpec | None = specs.get(c.name)
+        if c.name in module_classes:
+            if spec is None and has_inputs and c.name in ("Model", "ModelNew"):
+                spec = ModuleSpec(model=c.name, init=init)
+            kind = SiteKind.TORCH_MODULE
+        elif spec is not None:
+            kind = SiteKind.BENCH_CLASS
+        else:
+            continue
+        out.sites.append(_site(kind, c.name, c.range, c.name_range, base, spec))
+    for f, base in functions:
+        spec = specs.get(f.name)
+        if f.is_kernel:
+            out.sites.append(
+                _site(SiteKind.TRITON_KERNEL, f.name, f.range, f.name_range, base, None, callers[f.name])
+            )
+            out.findings += [replace(x, range=shift(x.range, base)) for x in f.kernel_findings]
+        elif f.name in launchers:
+            out.sites.append(
+                _site(
+                    SiteKind.TRITON_LAUNCHER,
+                    f.name,
+                    f.range,
+                    f.name_range,
+                    base,
+                    spec,
+                    launchers[f.name],
+                    f.parent,
+                )
+            )
+        elif spec is not None:
+            out.sites.append(_site(SiteKind.TORCH_FUNCTION, f.name, f.range, f.name_range, base, spec))
+        _function_findings(out, f, base, f.name in launchers, spec is not None, module_classes, kernels)
+    _inline_cuda(out, statements, bases)
+    out.sites.sort(key=lambda s: (s.range.start, s.name))
+    out.findings.sort(key=lambda x: (x.range.start, x.rule))
+    return out.sites, out.findings
+
+
+def _site(
+    kind: SiteKind,
+    name: str,
+    rng: Range,
+    name_rng: Range,
+    base: int,
+    spec: BenchSpec | None,
+    links: Sequence[str] = (),
+    parent: str | None = None,
+) -> Site:
+    return Site(
+        kind=kind,
+        name=name,
+        language=Language.PYTHON,
+        range=shift(rng, base),
+        name_range=shift(name_rng, base),
+        spec=spec,
+        links=tuple(links),
+        parent=parent,
+    )
+
+
+def _function_findings(
+    out: _Linked,
+    f: FunctionFacts,
+    base: int,
+    is_launcher: bool,
+    is_benched: bool,
+    module_classes: set[str],
+    kernels: dict[str, FunctionFacts],
+) -> None:
+    is_forward = f.parent in module_classes and f.name.endswith(".forward")
+    where = "forward" if is_forward else "launcher" if is_launcher else "benchmarked function"
+    if is_forward or is_launcher or is_benched:
+        for h in f.host_syncs:
+            out.findings.append(
+                finding(
+                    RuleId.HOST_SYNC,
+                    shift(h.range, base),
+                    f"{h.what} in a {where} waits for the GPU to finish: keep the value on the device "
+                    "(tensor ops) or move the check out of the hot path",
+                    f.name,
+                )
+            )
+    if is_forward or is_benched:
+        for loop in f.loops:
+            out.findings.append(
+                finding(
+                    RuleId.PYTHON_LOOP,
+                    shift(loop.range, base),
+                    f"this Python loop {loop.what}: each iteration launches kernels; vectorise it "
+                    "(batched tensor ops) or write one kernel",
+                    f.name,
+                )
+            )
+    if is_forward or is_launcher:
+        for a in f.host_allocs:
+            out.findings.append(
+                finding(
+                    RuleId.HOST_ALLOCATION,
+                    shift(a.range, base),
+                    f"{a.what} without device= builds the tensor on the CPU every call: pass "
+                    "device=<input>.device",
+                    f.name,
+                )
+            )
+    if is_launcher:
+        for z in f.zeros:
+            for launch in f.launches:
+                k = kernels.get(launch.kernel)
+                if k is None:
+                    continue
+                params = [k.params[i] for i, a in enumerate(launch.args) if a == z.var and i < len(k.params)]
+                params += [key for key, a in launch.kwargs if a == z.var]
+                if any(p in k.stored and p not in k.read for p in params):
+                    out.findings.append(
+                        finding(
+                            RuleId.ZEROS_FOR_OUTPUT,
+                            shift(z.range, base),
+                            f"`{z.var}` is zero-filled, then `{k.name}` overwrites it: use {z.fix} and save "
+                            "a full pass over memory",
+                            f.name,
+                            z.fix,
+                        )
+                    )
+                    break
+        for launch in f.launches:
+            k = kernels.get(launch.kernel)
+            if k is None:
+                continue
+            for key, value, rng in launch.int_kwargs:
+                if key in k.arange_params and not _is_pow2(value):
+                    out.findings.append(
+                        finding(
+                            RuleId.NON_POW2_BLOCK,
+                            shift(rng, base),
+                            f"{key}={value} is used as a tl.arange size in `{k.name}`, which must be a power "
+                            "of two: use a power of two and mask the extra lanes",
+                            f.name,
+                        )
+                    )
+
+
+def _inline_cuda(out: _Linked, statements: Sequence[StatementFacts], bases: Sequence[int]) -> None:
+    referenced: set[str] = set()
+    for st in statements:
+        for call in st.inline_calls:
+            referenced.update(call.names)
+    for st, base in zip(statements, bases, strict=True):
+        for call in st.inline_calls:
+            for tr in call.literals:
+                _emit(out, tr, base)
+        for name, tr in st.sources:
+            if name in referenced:
+                _emit(out, tr, base)
+
+
+def _emit(out: _Linked, tr: cuda.Translated, base: int) -> None:
+    out.sites += [
+        replace(s, range=shift(s.range, base), name_range=shift(s.name_range, base)) for s in tr.sites
+    ]
+    out.findings += [replace(x, range=shift(x.range, base)) for x in tr.findings]
