@@ -5,8 +5,9 @@ The directive above `bias_gelu` names the factories the harness calls for its ar
 same name and signature.
 
 Deliberately slow. Eager torch runs the bias add, the scaling, `erf`, the `1 +`, and the two products as
-separate kernels, each a full pass over the (TOKENS, FEATURES) activation. `torch.compile` or a Triton
-kernel does it in one read of `x` (the bias row stays in cache) and one write.
+separate kernels, each a full pass over the (TOKENS, FEATURES) activation. A faster version
+(`torch.compile`, or a Triton kernel) does it in one read of `x` (the bias row stays in cache) and one
+write.
 """
 
 import math

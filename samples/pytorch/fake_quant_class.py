@@ -10,8 +10,8 @@ int8 storage while keeping float math: every GROUP consecutive values share one 
 maximum of the group mapped to 127.
 
 Deliberately slow. abs, amax, the scale, the division, round, clamp and the final product are seven
-eager kernels, each a pass over the whole tensor. One fused kernel (a program per block of groups, the
-group max kept in registers) reads `x` once and writes the result once.
+eager kernels, each a pass over the whole tensor. A faster version is one fused kernel (a program per
+block of groups, the group max kept in registers) that reads `x` once and writes the result once.
 """
 
 import torch

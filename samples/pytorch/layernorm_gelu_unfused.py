@@ -2,11 +2,11 @@
 
 Module convention (KernelBench): `Model(hidden)`, `get_inputs`, `get_init_inputs`.
 
-Deliberately slow. The mean, the variance, the normalisation, the affine transform and every term of
-the GELU polynomial are separate eager kernels, each a full pass over (TOKENS, HIDDEN) in device
-memory; a dozen passes for work that needs one read and one write. `torch.compile` fuses the chain into
-one or two kernels; a hand-written version normalises each row in registers (one program per row) and
-applies GELU before the single store.
+Deliberately slow. The mean, the variance, the normalisation, the affine transform and every term of the
+GELU polynomial are separate eager kernels, each a full pass over (TOKENS, HIDDEN) in device memory; a
+dozen passes for work that needs one read and one write. A faster version: `torch.compile` fuses the
+chain into one or two kernels; a hand-written version normalises each row in registers (one program per
+row) and applies GELU before the single store.
 """
 
 import math

@@ -4,9 +4,9 @@ Module convention (KernelBench): `Model`, `get_inputs`, no constructor arguments
 
 Deliberately slow. Each line of `forward` is its own kernel launch that reads and writes the whole
 (BATCH, DIM) tensor: max, subtract, exp, sum, divide make about five round trips through device memory
-where one suffices. A fused version (`torch.softmax`, `torch.compile` of this very code, or one Triton
-program per row as in samples/triton/row_softmax.py) reads the input once and writes the output once,
-so expect roughly 3-5x from fusion alone on a memory-bound GPU.
+where one suffices. A faster, fused version (`torch.softmax`, `torch.compile` of this very code, or one
+Triton program per row as in samples/triton/row_softmax.py) reads the input once and writes the output
+once, so expect roughly 3-5x from fusion alone on a memory-bound GPU.
 """
 
 import torch
