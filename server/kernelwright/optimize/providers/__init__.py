@@ -1,0 +1,1 @@
+"""Providers of candidates behind one protocol: the builtin search, Claude, and OpenAI-compatible servers."""
