@@ -24,6 +24,7 @@ import traceback
 from collections.abc import Callable
 from typing import BinaryIO
 
+from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.protocol import (
     PROTOCOL_VERSION,
@@ -110,6 +111,10 @@ def _serve(request: Request, handler: Handler, capture: _Capture, device: str) -
         error, retire = _info(ErrorCode.EXIT, f"the code it ran called sys.exit({exc.code!r})"), True
     except KeyboardInterrupt:
         error, retire = _info(ErrorCode.EXIT, "the code it ran raised KeyboardInterrupt"), True
+    except KernelwrightError as exc:
+        # The harness answers problems in the person's code with typed replies; what escapes is a
+        # malformed job (unknown type, bad payload): the engine's mistake, not the code's.
+        error = _info(ErrorCode.BAD_REQUEST, str(exc))
     except LookupError as exc:
         code = ErrorCode.BAD_REQUEST if _is_unknown_job(exc, request.type) else ErrorCode.EXCEPTION
         error = _info(code, f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,337 @@
+"""Bench: load a site, run it once, time it honestly, add baselines, roofline, line costs and ncu metrics.
+
+Also `time_verified`: after a candidate passes verification, time it and the reference in the same
+process and reject timings the host clock or the roofline contradict.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import torch
+
+from kernelwright.core.jobs import BenchJob, BenchOptions, VerifyJob, candidate_symbol
+from kernelwright.core.measure import (
+    Baseline,
+    BaselineKind,
+    BenchFailure,
+    BenchReply,
+    Calibration,
+    CheckName,
+    Flag,
+    Measurement,
+    Stage,
+    TimingStats,
+    Verdict,
+)
+from kernelwright.core.site import CudaSpec, FunctionSpec
+from kernelwright.harness import clock
+from kernelwright.harness.compare import flatten, tensors_in
+from kernelwright.harness.cuda_build import CompileError
+from kernelwright.harness.device import Target, triton_interpreted, versions
+from kernelwright.harness.problem import Problem, RefusedError
+from kernelwright.harness.profile import profile_call
+from kernelwright.harness.roofline import beyond_roof, compute_dtype, count_flops, moved_bytes, roofline
+from kernelwright.harness.source import LoadError, error_place, source_hash
+from kernelwright.harness.timing import TimingPlan, not_timed, suspicious, time_calls
+from kernelwright.harness.verify import load_side
+
+TIMING_SEED = 777
+MAX_INPUT_SETS = 8
+INPUT_MEMORY_SHARE = 0.3  # at most this share of free device memory goes to rotated input sets
+
+
+class Stop(Exception):
+    def __init__(self, failure: BenchFailure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+def load_problem(job: BenchJob, target: Target) -> Problem:
+    p = job.problem
+    problem = load_side(p, p.path, p.source, p.symbol, target, "bench", job.options)
+    if isinstance(p.spec, FunctionSpec) and p.spec.reference is None:
+        return problem
+    return problem
+
+
+def _load_or_stop(job: BenchJob, target: Target) -> Problem:
+    try:
+        return load_problem(job, target)
+    except LoadError as exc:
+        raise Stop(BenchFailure(Stage.LOAD, str(exc), traceback_tail=exc.tail, line=exc.line)) from None
+    except CompileError as exc:
+        raise Stop(BenchFailure(Stage.COMPILE, str(exc), log=exc.log, line=exc.line)) from None
+    except RefusedError as exc:
+        stage = Stage.NO_GPU if isinstance(job.problem.spec, CudaSpec) else Stage.REFUSED
+        raise Stop(BenchFailure(stage, str(exc))) from None
+
+
+def _guard(problem: Problem, stage: Stage, fn: Callable[[], Any], target: Target) -> Any:
+    try:
+        return fn()
+    except torch.OutOfMemoryError as exc:
+        free = target.info.free_memory_bytes or 0
+        raise Stop(
+            BenchFailure(
+                Stage.MEMORY,
+                f"the problem does not fit on {target.info.name} ({free / 2**30:.1f} GiB free when the job "
+                f"started): {str(exc).splitlines()[0]}. Use smaller inputs (or cpu_inputs=) for this device.",
+            )
+        ) from None
+    except Exception as exc:
+        place = error_place(exc, problem.path)
+        where = f" at line {place.line + 1}" if place.line is not None else ""
+        raise Stop(
+            BenchFailure(
+                stage, f"{type(exc).__name__}{where}: {exc}", traceback_tail=place.tail, line=place.line
+            )
+        ) from None
+
+
+def problem_size(args: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for label, leaf in flatten(args, "arg"):
+        if isinstance(leaf, torch.Tensor):
+            parts.append(f"{label}: {str(leaf.dtype).replace('torch.', '')}{list(leaf.shape)}")
+        elif isinstance(leaf, int | float):
+            parts.append(f"{label}={leaf}")
+    return "; ".join(parts)
+
+
+def _input_sets(problem: Problem, target: Target, first: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Input sets at distinct addresses, made before any timed call (PITFALLS 3). Bounded by free memory."""
+    sets = [first]
+    want = MAX_INPUT_SETS if target.is_cuda else 3
+    if target.is_cuda:
+        per_set = sum(t.numel() * t.element_size() for t in tensors_in(first))
+        free, _ = torch.cuda.mem_get_info(target.device)
+        if per_set > 0:
+            want = max(1, min(want, int(INPUT_MEMORY_SHARE * free // per_set)))
+    for seed in range(TIMING_SEED + 1, TIMING_SEED + want):
+        sets.append(_guard(problem, Stage.INPUTS, _drawer(problem, seed), target))
+    return sets
+
+
+def _drawer(problem: Problem, seed: int) -> Callable[[], tuple[Any, ...]]:
+    return lambda: problem.draw(seed)
+
+
+def _plan(options: BenchOptions) -> TimingPlan:
+    return TimingPlan(
+        warmup=options.warmup,
+        repeats=options.repeats,
+        min_time_s=options.min_time_s,
+        max_time_s=options.max_time_s,
+    )
+
+
+def measure(
+    problem: Problem,
+    source: str,
+    target: Target,
+    options: BenchOptions,
+    calibration: Calibration | None,
+    baseline_of: Problem | None = None,
+) -> Measurement:
+    """Time `problem`; with `baseline_of`, time that (the reference) in the same run as the eager baseline.
+    Raises Stop with a BenchFailure for the person when something of theirs fails."""
+    notes = list(problem.notes)
+    first = _guard(problem, Stage.INPUTS, lambda: problem.draw(TIMING_SEED), target)
+    outputs = _guard(problem, Stage.RUN, lambda: _call_once(problem, first, target), target)
+    size = problem_size(first)
+    interpreted = problem.uses_triton and triton_interpreted()
+    if interpreted:
+        notes.append("not timed (Triton interpreter): ran for correctness only")
+        return Measurement(
+            symbol=problem.symbol,
+            source_hash=source_hash(source),
+            device=target.info,
+            timing=not_timed(),
+            versions=versions(),
+            created_at=time.time(),
+            problem_size=size,
+            notes=tuple(notes),
+        )
+    sets = _input_sets(problem, target, first)
+    plan = _plan(options)
+    timing = _guard(problem, Stage.TIMING, lambda: time_calls(problem, sets, target, plan), target)
+    odd = suspicious(timing)
+    if odd:
+        notes.append(odd)
+    module = problem.target if isinstance(problem.target, torch.nn.Module) else None
+    nbytes = moved_bytes(first, outputs, module, skip=problem.output_args)
+    flops = None if problem.output_args else count_flops(lambda: problem(first))
+    roof = (
+        roofline(nbytes, flops, compute_dtype(first), timing.median_us, target.info, calibration)
+        if target.is_cuda
+        else None
+    )
+    if not target.is_cuda:
+        notes.append("timed on the CPU: no roofline (CPU figures are not GPU figures)")
+    baselines = _baselines(problem, baseline_of, sets, target, plan, timing, options)
+    kernels: tuple[Any, ...] = ()
+    lines: tuple[Any, ...] = ()
+    if options.profile_lines and not problem.output_args:
+        try:
+            prof = profile_call(lambda: problem(first), problem.path, target.is_cuda)
+            kernels, lines = prof.kernels, prof.line_costs
+            if not target.is_cuda:  # profiler overhead inflates CPU op times: keep shares, scale to timing
+                lines = tuple(replace(c, time_us=c.share * timing.median_us) for c in lines)
+        except Exception as exc:  # profiling is a bonus: its failure must not lose the timing
+            notes.append(f"line profile unavailable: {type(exc).__name__}: {exc}")
+    return Measurement(
+        symbol=problem.symbol,
+        source_hash=source_hash(source),
+        device=target.info,
+        timing=timing,
+        versions=versions(),
+        created_at=time.time(),
+        problem_size=size,
+        roofline=roof,
+        baselines=baselines,
+        kernels=kernels,
+        line_costs=lines,
+        notes=tuple(notes),
+    )
+
+
+def _call_once(problem: Problem, args: tuple[Any, ...], target: Target) -> Any:
+    with torch.inference_mode():
+        out = problem(args)
+    if target.is_cuda:
+        clock.cuda_synchronize(target.device)
+    return out
+
+
+def _is_torch_site(problem: Problem) -> bool:
+    return not problem.uses_triton and not problem.output_args
+
+
+def _baselines(
+    problem: Problem,
+    reference: Problem | None,
+    sets: list[tuple[Any, ...]],
+    target: Target,
+    plan: TimingPlan,
+    timing: TimingStats,
+    options: BenchOptions,
+) -> tuple[Baseline, ...]:
+    out: list[Baseline] = []
+    eager = reference or problem
+    if reference is not None and options.eager_baseline:
+        t = time_calls(reference, sets, target, plan)
+        out.append(
+            Baseline(BaselineKind.EAGER, t, t.median_us / timing.median_us if timing.median_us else None)
+        )
+    if options.compile_baseline and _is_torch_site(eager):
+        try:
+            compiled = torch.compile(eager.target)
+            t = time_calls(lambda args: compiled(*args), sets, target, plan)
+            out.append(
+                Baseline(
+                    BaselineKind.COMPILE, t, t.median_us / timing.median_us if timing.median_us else None
+                )
+            )
+        except Exception as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            out.append(
+                Baseline(
+                    BaselineKind.COMPILE,
+                    None,
+                    None,
+                    error=f"torch.compile failed: {type(exc).__name__}: {first}",
+                )
+            )
+    return tuple(out)
+
+
+def bench(job: BenchJob, target: Target) -> BenchReply:
+    try:
+        problem = _load_or_stop(job, target)
+        m = measure(problem, job.problem.source, target, job.options, job.calibration)
+    except Stop as stop:
+        return BenchReply(failure=stop.failure)
+    finally:
+        clock.restore()
+    if job.options.ncu and target.is_cuda:
+        from kernelwright.harness.ncu import collect
+
+        metrics, note = collect(job)
+        m = replace(m, kernel_metrics=metrics, notes=m.notes + ((note,) if note else ()))
+    elif job.options.ncu:
+        m = replace(m, notes=(*m.notes, "ncu needs a GPU: not run"))
+    return BenchReply(measurement=m)
+
+
+def time_verified(job: VerifyJob, target: Target, verdict: Verdict) -> Verdict:
+    """Time a verified candidate and its reference in one run; reject what the clocks contradict."""
+    ref = job.reference
+    symbol = candidate_symbol(ref, job.candidate)
+    try:
+        reference = load_side(ref, ref.path, ref.source, ref.symbol, target, "tref", job.options)
+        candidate = load_side(
+            ref,
+            job.candidate.path,
+            job.candidate.source,
+            symbol,
+            target,
+            "tcand",
+            job.options,
+            spec_override=job.candidate.spec if isinstance(job.candidate.spec, CudaSpec) else None,
+            inputs_from=reference,
+        )
+        m = measure(
+            candidate, job.candidate.source, target, job.options, job.calibration, baseline_of=reference
+        )
+    except Stop as stop:
+        return replace(verdict, notes=(*verdict.notes, f"timing failed: {stop.failure.message}"))
+    except (LoadError, CompileError, RefusedError) as exc:
+        return replace(verdict, notes=(*verdict.notes, f"timing failed: {exc}"))
+    changed = clock.tampered()
+    if changed:
+        clock.restore()
+        return replace(
+            verdict,
+            passed=False,
+            check=CheckName.TAMPER,
+            message=f"tamper: while timed, the candidate replaced {', '.join(changed)}",
+            flags=(*verdict.flags, Flag.TAMPER),
+        )
+    odd = suspicious(m.timing)
+    if odd:
+        return replace(
+            verdict,
+            passed=False,
+            check=CheckName.TIMING,
+            message=f"timing: {odd}",
+            flags=(*verdict.flags, Flag.SUSPICIOUS_TIMING),
+            measurement=m,
+        )
+    too_fast = beyond_roof(m.roofline)
+    if too_fast:
+        return replace(
+            verdict,
+            passed=False,
+            check=CheckName.ROOFLINE,
+            message=too_fast,
+            flags=(*verdict.flags, Flag.SUSPICIOUS_TIMING),
+            measurement=m,
+        )
+    eager = next((b for b in m.baselines if b.kind is BaselineKind.EAGER), None)
+    ref_m = None
+    if eager is not None and eager.timing is not None:
+        ref_m = replace(
+            m,
+            symbol=ref.symbol,
+            source_hash=source_hash(ref.source),
+            timing=eager.timing,
+            baselines=(),
+            kernels=(),
+            line_costs=(),
+            roofline=None,
+        )
+    return replace(verdict, measurement=m, reference_measurement=ref_m)

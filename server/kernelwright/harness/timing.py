@@ -1,0 +1,208 @@
+"""Honest timing (PITFALLS 1-5, 17).
+
+CUDA: per call, flush L2 (write a buffer twice its size; reset any persisting-L2 window), record events
+around the one call, synchronise the whole device, and keep the host clock around it as a cross-check.
+Calls are timed one by one and rotate through input sets made beforehand at distinct addresses, so a
+replayed or batched result cannot flatter. CPU: perf_counter with the same structure, labelled as CPU.
+Every clock, event and statistic comes from `clock`, captured before any candidate loaded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from kernelwright.core.measure import TimingMethod, TimingStats
+from kernelwright.harness import clock
+from kernelwright.harness.device import Target
+
+STABLE_WITHIN = 0.02  # the median of the last half within 2% of the whole run's median
+MIN_SAMPLES = 10
+# Host time per call far above device time: work escaped the events (side stream or thread).
+SUSPICIOUS_RATIO = 4.0
+SUSPICIOUS_GAP_US = 50.0
+
+
+@dataclass(frozen=True)
+class TimingPlan:
+    warmup: int = 3
+    repeats: int | None = None  # exact count, or None: until stable
+    min_time_s: float = 0.2
+    max_time_s: float = 5.0
+    max_repeats: int = 2000
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    if not sorted_values:
+        return math.nan
+    k = (len(sorted_values) - 1) * q
+    lo, hi = math.floor(k), math.ceil(k)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+
+
+def summarize(
+    samples_us: Sequence[float],
+    method: TimingMethod,
+    host_us: Sequence[float] = (),
+    l2_flushed: bool = False,
+    input_sets: int = 1,
+) -> TimingStats:
+    ordered = sorted(samples_us)
+    return TimingStats(
+        median_us=float(clock.median(ordered)),
+        p10_us=percentile(ordered, 0.1),
+        p90_us=percentile(ordered, 0.9),
+        mean_us=float(clock.fmean(ordered)),
+        min_us=ordered[0],
+        max_us=ordered[-1],
+        repeats=len(ordered),
+        method=method,
+        host_median_us=float(clock.median(host_us)) if host_us else None,
+        l2_flushed=l2_flushed,
+        input_sets=input_sets,
+    )
+
+
+def _stable(samples: list[float]) -> bool:
+    if len(samples) < MIN_SAMPLES:
+        return False
+    whole = clock.median(samples)
+    recent = clock.median(samples[len(samples) // 2 :])
+    return bool(abs(recent - whole) <= STABLE_WITHIN * whole)
+
+
+def _done(samples: list[float], started: float, plan: TimingPlan) -> bool:
+    if plan.repeats is not None:
+        return len(samples) >= plan.repeats
+    elapsed = clock.perf_counter() - started
+    if elapsed >= plan.max_time_s or len(samples) >= plan.max_repeats:
+        return True
+    return elapsed >= plan.min_time_s and _stable(samples)
+
+
+class L2Flusher:
+    """Writes a buffer of twice the L2 size between calls, after resetting persisting-L2 lines."""
+
+    def __init__(self, target: Target) -> None:
+        l2 = target.info.l2_bytes or 64 * 2**20
+        self.buffer = torch.empty(2 * l2, dtype=torch.uint8, device=target.device)
+        self._reset_persisting = _persisting_reset()
+
+    def flush(self) -> None:
+        if self._reset_persisting is not None:
+            self._reset_persisting()
+        self.buffer.fill_(0x5A)
+
+
+def _persisting_reset() -> Callable[[], None] | None:
+    """cudaCtxResetPersistingL2Cache through cuda.bindings when installed: a persisting window survives
+    ordinary flush writes (PITFALLS 5)."""
+    try:
+        from cuda.bindings import runtime
+    except ImportError:
+        try:
+            from cuda import cudart as runtime
+        except ImportError:
+            return None
+    reset = getattr(runtime, "cudaCtxResetPersistingL2Cache", None)
+    if reset is None:
+        return None
+
+    def call() -> None:
+        reset()
+
+    return call
+
+
+def time_cuda(
+    fn: Callable[[tuple[Any, ...]], Any],
+    input_sets: Sequence[tuple[Any, ...]],
+    target: Target,
+    plan: TimingPlan,
+) -> TimingStats:
+    flusher = L2Flusher(target)
+    sync = clock.cuda_synchronize
+    device = target.device
+    with torch.inference_mode():
+        for i in range(plan.warmup):
+            fn(input_sets[i % len(input_sets)])
+        sync(device)
+        samples: list[float] = []
+        host: list[float] = []
+        started = clock.perf_counter()
+        i = 0
+        while not _done(samples, started, plan):
+            args = input_sets[i % len(input_sets)]
+            flusher.flush()
+            start, end = clock.CudaEvent(enable_timing=True), clock.CudaEvent(enable_timing=True)
+            sync(device)
+            h0 = clock.perf_counter()
+            start.record()
+            fn(args)
+            end.record()
+            sync(device)  # the whole device: work on any stream ends before the host clock stops
+            h1 = clock.perf_counter()
+            samples.append(float(start.elapsed_time(end)) * 1000.0)
+            host.append((h1 - h0) * 1e6)
+            i += 1
+    return summarize(samples, TimingMethod.CUDA_EVENTS, host, l2_flushed=True, input_sets=len(input_sets))
+
+
+def time_cpu(
+    fn: Callable[[tuple[Any, ...]], Any], input_sets: Sequence[tuple[Any, ...]], plan: TimingPlan
+) -> TimingStats:
+    with torch.inference_mode():
+        for i in range(plan.warmup):
+            fn(input_sets[i % len(input_sets)])
+        samples: list[float] = []
+        started = clock.perf_counter()
+        i = 0
+        while not _done(samples, started, plan):
+            args = input_sets[i % len(input_sets)]
+            t0 = clock.perf_counter()
+            fn(args)
+            t1 = clock.perf_counter()
+            samples.append((t1 - t0) * 1e6)
+            i += 1
+    return summarize(samples, TimingMethod.CPU_PERF_COUNTER, input_sets=len(input_sets))
+
+
+def time_calls(
+    fn: Callable[[tuple[Any, ...]], Any],
+    input_sets: Sequence[tuple[Any, ...]],
+    target: Target,
+    plan: TimingPlan,
+) -> TimingStats:
+    if target.is_cuda:
+        return time_cuda(fn, input_sets, target, plan)
+    return time_cpu(fn, input_sets, plan)
+
+
+def suspicious(stats: TimingStats) -> str | None:
+    """Why the host clock disagrees with the device events, or None when they agree."""
+    if stats.method is not TimingMethod.CUDA_EVENTS or stats.host_median_us is None:
+        return None
+    host, dev = stats.host_median_us, stats.median_us
+    if host > SUSPICIOUS_RATIO * dev and host - dev > SUSPICIOUS_GAP_US:
+        return (
+            f"suspicious timing: device events say {dev:.1f} µs per call but the host clock around a full "
+            f"synchronise says {host:.1f} µs: work runs outside the timed stream (a side stream or thread)"
+        )
+    return None
+
+
+def not_timed() -> TimingStats:
+    return TimingStats(
+        median_us=0.0,
+        p10_us=0.0,
+        p90_us=0.0,
+        mean_us=0.0,
+        min_us=0.0,
+        max_us=0.0,
+        repeats=0,
+        method=TimingMethod.NOT_TIMED,
+    )
