@@ -43,6 +43,10 @@ def _convert(tp: Any, data: Any) -> Any:
         return data
     origin = get_origin(tp)
     if origin is typing.Literal:
+        # Literal[Convention.MODULE]: give back the enum member, so `spec.convention is ...` holds after JSON.
+        for member in get_args(tp):
+            if isinstance(member, enum.Enum) and member.value == data:
+                return member
         return data
     if origin in (Union, types.UnionType):
         args = get_args(tp)
