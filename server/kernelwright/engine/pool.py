@@ -17,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Any, TypeVar
 
 from kernelwright.core.errors import UsageError
 from kernelwright.core.jsonable import JsonValue
@@ -30,6 +31,8 @@ from kernelwright.engine.errors import JobError
 from kernelwright.engine.process import KillReason, WorkerProcess
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -363,7 +366,9 @@ class SyncWorkerPool:
         fresh: bool | None = None,
         device: str | Device | None = None,
     ) -> JobOutcome:
+        return self.run(self.pool.execute(job_type, payload, timeout=timeout, fresh=fresh, device=device))
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine that uses `self.pool` (e.g. `engine.client.bench(sync.pool, job)`)."""
         assert self._runner is not None, "use SyncWorkerPool in a with-statement"
-        return self._runner.run(
-            self.pool.execute(job_type, payload, timeout=timeout, fresh=fresh, device=device)
-        )
+        return self._runner.run(work)

@@ -1,0 +1,233 @@
+"""`kernelwright bench FILE[:SYMBOL]`: measure a site in a worker, with its baselines and roofline.
+
+Exit codes: 0 measured, 1 the code ran but could not be measured (it raised, crashed, timed out, ...),
+2 usage or load error (no such file or symbol, no bench spec, the worker cannot start).
+
+Also home to what `verify` shares with it: finding the site (`load_problem`) and the device options.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from kernelwright.analysis import analyze
+from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
+from kernelwright.core.errors import KernelwrightError, SpecError, UsageError
+from kernelwright.core.jobs import BenchJob, BenchOptions, ProblemRef, check_device
+from kernelwright.core.jsonable import to_json
+from kernelwright.core.measure import BenchFailure, DeviceKind, Measurement, Stage, TimingMethod
+from kernelwright.core.protocol import ErrorCode
+from kernelwright.core.site import Site
+from kernelwright.engine import client
+from kernelwright.engine.config import WorkerConfig
+from kernelwright.engine.errors import JobError
+from kernelwright.engine.pool import SyncWorkerPool
+
+EXIT_INTERRUPTED = 130
+
+SPEC_HELP = (
+    "add a bench directive above it, e.g. `# kernelwright: bench inputs=make_inputs` where make_inputs() "
+    "returns the argument tuple (Python), or `// kernelwright: bench n=1024 x=randn(n) grid=... block=...` "
+    "(CUDA); or give the file a KernelBench `Model` with `get_inputs()`"
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("target", metavar="FILE[:SYMBOL]", help="the file, and the site if it has several")
+    add_device_argument(parser)
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile of the code")
+    parser.add_argument("--profile", action="store_true", help="attribute time to lines (torch.profiler)")
+    parser.add_argument(
+        "--ncu", action="store_true", help="per-kernel Nsight Compute metrics, where ncu exists"
+    )
+    parser.add_argument("--repeats", type=int, default=None, help="timed calls (default: until stable)")
+    add_timeout_argument(parser)
+
+
+def add_device_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+
+
+def add_timeout_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timeout", type=float, default=None, help="seconds before the job is killed")
+
+
+# -- finding the site --------------------------------------------------------------------------------
+
+
+def split_target(target: str) -> tuple[Path, str | None]:
+    """`path/to/file.py:Symbol` -> (path, "Symbol"); a colon that is part of an existing path stays."""
+    path, sep, symbol = target.rpartition(":")
+    if sep and symbol.isidentifier() and not Path(target).exists():
+        return Path(path), symbol
+    return Path(target), None
+
+
+def read_source(path: Path, what: str) -> str:
+    if not path.is_file():
+        raise UsageError(f"{what} {path}: no such file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{what} {path}: cannot be read ({exc})") from None
+
+
+def load_problem(target: str) -> ProblemRef:
+    """The site FILE[:SYMBOL] names, as a job's ProblemRef. UsageError/SpecError say what to do instead."""
+    path, symbol = split_target(target)
+    source = read_source(path, "file")
+    result = analyze(source, str(path))
+    site = pick_site(result.sites, symbol, path)
+    if site.spec is None:
+        raise SpecError(
+            f"{path}:{site.name} has no bench spec, so there is nothing to run it with; {SPEC_HELP}"
+        )
+    return ProblemRef(
+        path=str(path.resolve()), source=source, symbol=site.name, kind=site.kind, spec=site.spec
+    )
+
+
+def pick_site(sites: tuple[Site, ...], symbol: str | None, path: Path) -> Site:
+    if symbol is not None:
+        for site in sites:
+            if site.name == symbol:
+                return site
+        names = ", ".join(sorted({s.name for s in sites})) or "none"
+        raise UsageError(f"{path} has no site named `{symbol}` (sites found: {names})")
+    benchable = [s for s in sites if s.spec is not None]
+    if len(benchable) == 1:
+        return benchable[0]
+    if not benchable:
+        listed = ", ".join(s.name for s in sites)
+        found = f" Its sites ({listed}) have no bench spec:" if sites else " It has no kernels or modules;"
+        raise SpecError(f"{path} has nothing to bench.{found} {SPEC_HELP}")
+    choices = ", ".join(f"{path}:{s.name}" for s in benchable)
+    raise UsageError(f"{path} has several benchable sites; name one: {choices}")
+
+
+# -- running -----------------------------------------------------------------------------------------
+
+
+def worker_config() -> WorkerConfig:
+    # The person's code may read files relative to where they run the command, as `python file.py` would.
+    return WorkerConfig(cwd=Path.cwd())
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    try:
+        device = check_device(args.device)
+        problem = load_problem(args.target)
+    except KernelwrightError as exc:
+        out.error(str(exc), code="usage")
+        return EXIT_USAGE
+    options = BenchOptions(
+        repeats=args.repeats,
+        compile_baseline=args.compile,
+        profile_lines=args.profile,
+        ncu=args.ncu,
+    )
+    job = BenchJob(problem=problem, device=device, options=options)
+    label = f"{Path(problem.path).name}:{problem.symbol}"
+    try:
+        out.progress(f"bench {label}: starting a worker on {device}…")
+        with SyncWorkerPool(device, config=worker_config()) as sync:
+            out.progress(f"bench {label}: measuring on {sync.pool.devices[0].label}…")
+            result = sync.run(client.bench(sync.pool, job, timeout=args.timeout))
+    except KernelwrightError as exc:
+        out.end_progress()
+        return report_engine_error(out, exc)
+    except KeyboardInterrupt:
+        out.end_progress()
+        out.error("interrupted: the worker was stopped", code="interrupted")
+        return EXIT_INTERRUPTED
+    out.end_progress()
+    if isinstance(result, BenchFailure):
+        return _report_failure(out, label, result)
+    _report(out, problem, result)
+    return EXIT_OK
+
+
+def report_engine_error(out: Output, exc: KernelwrightError) -> int:
+    """UsageError (bad device) and a worker that cannot start are usage errors; the rest a failure."""
+    if isinstance(exc, JobError):
+        usage = exc.code in (ErrorCode.START_FAILED, ErrorCode.BAD_REQUEST)
+        out.error(str(exc), code=str(exc.code))
+        return EXIT_USAGE if usage else EXIT_FAILED
+    out.error(str(exc), code="usage")
+    return EXIT_USAGE
+
+
+def _report_failure(out: Output, label: str, failure: BenchFailure) -> int:
+    message = f"{label} could not be measured ({failure.stage}): {failure.message}"
+    if failure.line is not None:
+        message += f" [line {failure.line + 1}]"
+    if out.json_mode:
+        out.error(message, code="bench_failed", failure=to_json(failure))
+    else:
+        out.error(message)
+        if failure.traceback_tail:
+            out.err.write(failure.traceback_tail.rstrip() + "\n")
+        if failure.log:
+            out.err.write(failure.log.rstrip() + "\n")
+    return EXIT_USAGE if failure.stage in (Stage.LOAD, Stage.JOB) else EXIT_FAILED
+
+
+def _report(out: Output, problem: ProblemRef, m: Measurement) -> None:
+    if out.json_mode:
+        out.document(
+            {
+                "site": {"path": problem.path, "symbol": problem.symbol, "kind": str(problem.kind)},
+                "measurement": to_json(m),
+            }
+        )
+        return
+    out.line(out.style(f"{Path(problem.path).name}:{problem.symbol}", "1"))
+    key_values(out, measurement_rows(m))
+
+
+def key_values(out: Output, rows: list[list[str]]) -> None:
+    """Two aligned columns, labels dimmed; an empty label continues the row above."""
+    width = max((len(k) for k, _ in rows), default=0)
+    for key, value in rows:
+        out.line(f"  {out.style(key.ljust(width), '2')}  {value}")
+
+
+def measurement_rows(m: Measurement) -> list[list[str]]:
+    t = m.timing
+    timed = t.method is not TimingMethod.NOT_TIMED
+    rows = [["device", m.device.label]]
+    if timed:
+        rows += [
+            ["median", format_us(t.median_us)],
+            ["p10-p90", f"{format_us(t.p10_us)} - {format_us(t.p90_us)} (±{t.spread * 50:.1f}%)"],
+            ["repeats", str(t.repeats)],
+        ]
+    else:
+        rows.append(["median", "not timed (correctness only)"])
+    if m.roofline is not None:
+        r = m.roofline
+        rows.append(
+            ["roofline", f"{r.fraction:.0%} of the {r.bound} floor ({format_us(r.floor_us)}, {r.source})"]
+        )
+    for b in m.baselines:
+        value = f"{b.ratio:.2f}x" if b.ratio is not None else (b.error or "n/a")
+        if b.timing is not None:
+            value += f" ({format_us(b.timing.median_us)})"
+        rows.append([f"{b.kind} ratio", value])
+    rows.append(["problem", m.problem_size])
+    notes = list(m.notes)
+    if m.device.kind is DeviceKind.CPU and timed:
+        notes.insert(0, "CPU timing: not a GPU figure")
+    if not timed:
+        notes.insert(0, "Triton interpreter: correctness only")
+    rows += [["notes" if i == 0 else "", note] for i, note in enumerate(notes)]
+    return rows
+
+
+def format_us(us: float) -> str:
+    if us < 1_000:
+        return f"{us:.1f} µs"
+    if us < 1_000_000:
+        return f"{us / 1_000:.2f} ms"
+    return f"{us / 1_000_000:.2f} s"

@@ -1,0 +1,117 @@
+"""`kernelwright verify REFERENCE[:SYMBOL] CANDIDATE`: does the candidate compute what the reference does?
+
+The candidate runs in a fresh worker that has never loaded other candidate code. Exit codes: 0 it
+passes, 1 it is rejected (the failed check is named: load, run, value, replay, tamper, ...; a candidate
+that crashes, hangs or exhausts memory is rejected too), 2 usage or load error (no such file or symbol,
+no bench spec, the worker cannot start).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from kernelwright.analysis import analyze
+from kernelwright.cli.bench import (
+    EXIT_INTERRUPTED,
+    add_device_argument,
+    add_timeout_argument,
+    key_values,
+    load_problem,
+    read_source,
+    report_engine_error,
+    worker_config,
+)
+from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
+from kernelwright.core.errors import KernelwrightError
+from kernelwright.core.jobs import CandidateRef, ProblemRef, VerifyJob, candidate_symbol, check_device
+from kernelwright.core.jsonable import to_json
+from kernelwright.core.measure import Verdict
+from kernelwright.core.site import CudaSpec
+from kernelwright.engine import client
+from kernelwright.engine.pool import SyncWorkerPool
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("reference", metavar="REFERENCE[:SYMBOL]", help="the code as it stands")
+    parser.add_argument("candidate", metavar="CANDIDATE", help="the file with the proposed replacement")
+    add_device_argument(parser)
+    parser.add_argument("--trials", type=int, default=3, help="independent input draws (default 3)")
+    add_timeout_argument(parser)
+
+
+def load_candidate(path_text: str, reference: ProblemRef) -> CandidateRef:
+    path = Path(path_text)
+    source = read_source(path, "candidate")
+    spec: CudaSpec | None = None
+    if isinstance(reference.spec, CudaSpec):
+        # A .cu candidate may carry its own launch shape in its own directive.
+        probe = CandidateRef(path=str(path.resolve()), source=source)
+        wanted = candidate_symbol(reference, probe)
+        site = analyze(source, str(path)).site(wanted)
+        spec = site.spec if site is not None and isinstance(site.spec, CudaSpec) else None
+    return CandidateRef(path=str(path.resolve()), source=source, spec=spec)
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    try:
+        device = check_device(args.device)
+        reference = load_problem(args.reference)
+        candidate = load_candidate(args.candidate, reference)
+    except KernelwrightError as exc:
+        out.error(str(exc), code="usage")
+        return EXIT_USAGE
+    if args.trials < 1:
+        out.error("--trials must be at least 1", code="usage")
+        return EXIT_USAGE
+    job = VerifyJob(reference=reference, candidate=candidate, device=device, trials=args.trials)
+    try:
+        out.progress(f"verify {Path(candidate.path).name} against {reference.symbol}: starting a worker…")
+        with SyncWorkerPool(device, config=worker_config()) as sync:
+            out.progress(f"verify {Path(candidate.path).name}: running {args.trials} trials…")
+            verdict = sync.run(client.verify(sync.pool, job, timeout=args.timeout))
+    except KernelwrightError as exc:
+        out.end_progress()
+        return report_engine_error(out, exc)
+    except KeyboardInterrupt:
+        out.end_progress()
+        out.error("interrupted: the worker was stopped", code="interrupted")
+        return EXIT_INTERRUPTED
+    out.end_progress()
+    _report(out, reference, candidate, verdict)
+    return EXIT_OK if verdict.passed else EXIT_FAILED
+
+
+def _report(out: Output, reference: ProblemRef, candidate: CandidateRef, verdict: Verdict) -> None:
+    if out.json_mode:
+        out.document(
+            {
+                "passed": verdict.passed,
+                "check": verdict.check.value if verdict.check else None,
+                "reference": {"path": reference.path, "symbol": reference.symbol},
+                "candidate": {"path": candidate.path, "symbol": candidate_symbol(reference, candidate)},
+                "verdict": to_json(verdict),
+            }
+        )
+        return
+    if verdict.passed:
+        out.line(out.style("PASS", "32") + f"  {verdict.message}")
+    else:
+        where = f" (line {verdict.line + 1})" if verdict.line is not None else ""
+        out.line(out.style(f"REJECTED: {verdict.check}", "31") + f"{where}  {verdict.message}")
+        if verdict.traceback_tail:
+            out.line(out.style(verdict.traceback_tail.rstrip(), "2"))
+    key_values(out, [[k, v] for k, v in _facts(verdict)])
+
+
+def _facts(verdict: Verdict) -> list[tuple[str, str]]:
+    facts: list[tuple[str, str]] = []
+    if verdict.device is not None:
+        facts.append(("device", verdict.device.label))
+    facts.append(("trials", str(verdict.trials)))
+    if verdict.flags:
+        facts.append(("flags", ", ".join(f.value for f in verdict.flags)))
+    for key, value in sorted(verdict.details.items()):
+        facts.append((key, f"{value:.3g}"))
+    facts += [("note", n) for n in verdict.notes]
+    return facts

@@ -1,0 +1,148 @@
+"""Typed jobs over the pool: bench, verify, calibrate and ping in core types, not JSON.
+
+These helpers pick the device, rewrite the job's device to the name the pinned worker sees (`cuda:0`),
+attach the stored calibration, and turn a worker death into the answer it means: a candidate that
+crashes, hangs or exhausts memory is *rejected* (a Verdict naming what happened), a bench that does so
+*failed* (a BenchFailure). Failures that are not the code's fault (the worker did not start, the job was
+cancelled) raise JobError.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import TypeVar
+
+from kernelwright.core.jobs import BenchJob, CalibrateJob, JobType, VerifyJob
+from kernelwright.core.jsonable import JsonValue, from_json, to_json
+from kernelwright.core.measure import (
+    BenchFailure,
+    BenchReply,
+    CalibrateReply,
+    Calibration,
+    CheckName,
+    Measurement,
+    PingReply,
+    Stage,
+    Verdict,
+)
+from kernelwright.core.protocol import ErrorCode, JobErrorInfo
+from kernelwright.engine.calibrations import load_calibration
+from kernelwright.engine.devices import Device
+from kernelwright.engine.errors import OUTPUT_LINES_IN_MESSAGE, JobError
+from kernelwright.engine.pool import WorkerPool
+
+T = TypeVar("T")
+
+# Worker deaths that the code under test caused: they answer the job rather than abort it.
+CODE_FAULTS = frozenset(
+    {
+        ErrorCode.CRASH,
+        ErrorCode.EXIT,
+        ErrorCode.TIMEOUT,
+        ErrorCode.OOM,
+        ErrorCode.CUDA_FAULT,
+        ErrorCode.EXCEPTION,
+    }
+)
+
+
+async def bench(
+    pool: WorkerPool,
+    job: BenchJob,
+    *,
+    fresh: bool = False,
+    timeout: float | None = None,
+    calibration_root: Path | None = None,
+) -> Measurement | BenchFailure:
+    """Measure a site. `fresh=True` when the code is a candidate rather than the person's own."""
+    device = pool.pick(_wanted(job.device))
+    job = dataclasses.replace(job, device=device.local)
+    if job.calibration is None:
+        job = dataclasses.replace(job, calibration=await _stored_calibration(pool, device, calibration_root))
+    try:
+        raw = await pool.submit(JobType.BENCH, to_json(job), fresh=fresh, timeout=timeout, device=device)
+    except JobError as err:
+        if err.code not in CODE_FAULTS:
+            raise
+        stage = Stage.MEMORY if err.code is ErrorCode.OOM else Stage.RUN
+        return BenchFailure(stage, f"{err.code}: {err.message}", traceback_tail=_tail(err))
+    reply = _parse(BenchReply, raw)
+    if reply.measurement is not None:
+        return reply.measurement
+    if reply.failure is not None:
+        return reply.failure
+    return BenchFailure(Stage.JOB, "the worker's bench reply had neither a measurement nor a failure")
+
+
+async def verify(
+    pool: WorkerPool, job: VerifyJob, *, timeout: float | None = None, calibration_root: Path | None = None
+) -> Verdict:
+    """Verify a candidate in a fresh worker. A crash, hang or fault of the candidate is a rejection."""
+    device = pool.pick(_wanted(job.device))
+    job = dataclasses.replace(job, device=device.local)
+    if job.calibration is None and job.time_candidate:
+        job = dataclasses.replace(job, calibration=await _stored_calibration(pool, device, calibration_root))
+    try:
+        raw = await pool.submit(JobType.VERIFY, to_json(job), fresh=True, timeout=timeout, device=device)
+    except JobError as err:
+        if err.code not in CODE_FAULTS:
+            raise
+        check = CheckName.MEMORY if err.code is ErrorCode.OOM else CheckName.RUN
+        return Verdict(
+            passed=False,
+            check=check,
+            message=f"{check}: the candidate took down its worker ({err.code}: {err.message})",
+            traceback_tail=_tail(err),
+            notes=(f"worker_error={err.code}",),
+        )
+    return _parse(Verdict, raw)
+
+
+async def calibrate(
+    pool: WorkerPool, job: CalibrateJob | None = None, *, timeout: float | None = None
+) -> Calibration | BenchFailure:
+    """Measure the device's copy bandwidth and matmul peaks (the caller stores them: save_calibration)."""
+    job = job or CalibrateJob()
+    device = pool.pick(_wanted(job.device))
+    job = dataclasses.replace(job, device=device.local)
+    try:
+        raw = await pool.submit(JobType.CALIBRATE, to_json(job), fresh=False, timeout=timeout, device=device)
+    except JobError as err:
+        if err.code not in CODE_FAULTS:
+            raise
+        return BenchFailure(Stage.RUN, f"{err.code}: {err.message}", traceback_tail=_tail(err))
+    reply = _parse(CalibrateReply, raw)
+    if reply.calibration is not None:
+        return reply.calibration
+    return reply.failure or BenchFailure(Stage.JOB, "the worker's calibrate reply was empty")
+
+
+async def ping(pool: WorkerPool, device: Device) -> PingReply:
+    """The device's name, versions and tools, from the hello of its workers (or a ping job if none yet)."""
+    hello = pool.hello(device)
+    raw = hello.info if hello is not None else await pool.submit(JobType.PING, {}, fresh=False, device=device)
+    return _parse(PingReply, raw)
+
+
+async def _stored_calibration(pool: WorkerPool, device: Device, root: Path | None) -> Calibration | None:
+    if device.is_cpu:
+        return None
+    reply = await ping(pool, device)
+    return load_calibration(reply.device.name, root)
+
+
+def _wanted(device: str) -> str | None:
+    return None if device == "auto" else device
+
+
+def _tail(err: JobError) -> str | None:
+    return err.output.last_lines(OUTPUT_LINES_IN_MESSAGE) or err.info.traceback or None
+
+
+def _parse(cls: type[T], raw: JsonValue) -> T:
+    try:
+        return from_json(cls, raw)
+    except (TypeError, ValueError, KeyError) as exc:
+        why = f"the worker's reply is not a {cls.__name__}: {exc}; is the worker's kernelwright the server's?"
+        raise JobError(JobErrorInfo(ErrorCode.PROTOCOL, why)) from None
