@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from kernelwright.core.expr import eval_int_expr, names_in
+
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "samples"
 
 
@@ -49,10 +51,13 @@ class CudaDirective:
     line: int
     params: tuple[str, ...]  # parameter names in declaration order
     keys: tuple[tuple[str, str], ...]
+    param_types: tuple[str, ...] = ()  # each parameter's declaration without its name, e.g. "const float*"
 
     def get(self, key: str) -> str | None:
         return dict(self.keys).get(key)
 
+
+FACTORY = re.compile(r"^(?P<name>randn|rand|randint|zeros|empty)\((?P<args>.*)\)$")
 
 _PY_DIRECTIVE = re.compile(r"^# kernelwright: bench (?P<body>.*)\n(?:def|class) (?P<name>\w+)", re.M)
 _CUDA_DIRECTIVE = re.compile(
@@ -82,8 +87,14 @@ def python_directives(text: str) -> list[PythonDirective]:
 def cuda_directives(text: str) -> list[CudaDirective]:
     out = []
     for m in _CUDA_DIRECTIVE.finditer(text):
-        names = tuple(re.findall(r"(\w+)\s*$", p.strip())[0] for p in m["params"].split(",") if p.strip())
-        out.append(CudaDirective(m["name"], text.count("\n", 0, m.start()), names, _pairs(m["body"])))
+        decls = [p.strip() for p in m["params"].split(",") if p.strip()]
+        names = tuple(re.findall(r"(\w+)$", d)[0] for d in decls)
+        types = tuple(
+            " ".join(d[: -len(n)].replace("__restrict__", "").split())
+            for d, n in zip(decls, names, strict=True)
+        )
+        line = text.count("\n", 0, m.start())
+        out.append(CudaDirective(m["name"], line, names, _pairs(m["body"]), types))
     return out
 
 
@@ -96,3 +107,24 @@ def load_module(path: Path) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def scalar_values(d: CudaDirective) -> dict[str, int | float]:
+    """The directive's scalar parameters, evaluated in dependency order (a size may use another)."""
+    pending = {k: v for k, v in d.keys if k in d.params and not FACTORY.match(v)}
+    env: dict[str, int | float] = {}
+    while pending:
+        ready = [k for k, v in pending.items() if names_in(v) <= env.keys()]
+        if not ready:
+            raise ValueError(f"{d.kernel}: circular or unknown names in {pending}")
+        for k in ready:
+            env[k] = eval_int_expr(pending.pop(k), env)
+    return env
+
+
+def launch_dims(text: str, env: dict[str, int | float]) -> tuple[int, int, int]:
+    """`(a,b)` or `a` -> a 3-D launch shape, evaluated over the scalar parameters."""
+    parts = [p for p in text[1:-1].split(",") if p] if text.startswith("(") and "," in text else [text]
+    dims = [int(eval_int_expr(p, env)) for p in parts]
+    x, y, z = [*dims, 1, 1][:3]
+    return x, y, z

@@ -13,39 +13,28 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kernelwright.core.expr import eval_int_expr, names_in
-from support.sample_catalog import CudaDirective, SampleFolder, cuda_directives, load_module, sample_files
+from kernelwright.core.expr import eval_int_expr
+from support.sample_catalog import (
+    FACTORY,
+    SampleFolder,
+    cuda_directives,
+    launch_dims,
+    load_module,
+    sample_files,
+    scalar_values,
+)
 
 CU_FILES = sample_files(SampleFolder.CUDA, ".cu")
 INLINE_SAMPLES = sample_files(SampleFolder.CUDA, ".py")
 NVCC = shutil.which("nvcc")
 needs_nvcc = pytest.mark.skipif(NVCC is None, reason="nvcc is not on PATH")
 
-_FACTORY = re.compile(r"^(randn|rand|randint|zeros|empty)\((.*)\)$")
 _LAUNCH_KEYS = {"grid", "block", "smem", "atol", "rtol"}
 
 
 def _code_only(source: str) -> str:
     """The source without // and /* */ comments (literals in prose are not code)."""
     return re.sub(r"//[^\n]*|/\*.*?\*/", "", source, flags=re.S)
-
-
-def _dims(text: str) -> list[str]:
-    if text.startswith("(") and text.endswith(")") and "," in text:
-        return [part for part in text[1:-1].split(",") if part]
-    return [text]
-
-
-def _scalar_values(d: CudaDirective) -> dict[str, int | float]:
-    """Evaluate scalar parameters in dependency order (a size may refer to another size)."""
-    pending = {k: v for k, v in d.keys if k in d.params and not _FACTORY.match(v)}
-    env: dict[str, int | float] = {}
-    while pending:
-        ready = [k for k, v in pending.items() if names_in(v) <= env.keys()]
-        assert ready, f"{d.kernel}: circular or unknown names in {pending}"
-        for k in ready:
-            env[k] = eval_int_expr(pending.pop(k), env)
-    return env
 
 
 def test_there_are_enough_cuda_samples() -> None:
@@ -66,19 +55,16 @@ def test_directive_is_complete_and_evaluates(path: Path) -> None:
         keys = dict(d.keys)
         assert set(d.params) <= keys.keys(), f"{d.kernel}: missing {set(d.params) - keys.keys()}"
         assert keys.keys() <= set(d.params) | _LAUNCH_KEYS, f"{d.kernel}: unknown keys"
-        env = _scalar_values(d)
+        env = scalar_values(d)
         for name in d.params:
-            m = _FACTORY.match(keys[name])
+            m = FACTORY.match(keys[name])
             if m:
-                size = eval_int_expr(m[2].split(",")[-1], env)
+                size = eval_int_expr(m["args"].split(",")[-1], env)
                 assert isinstance(size, int) and size > 0, f"{d.kernel}: {name} has size {size}"
-        grid = [eval_int_expr(e, env) for e in _dims(keys["grid"])]
-        block = [eval_int_expr(e, env) for e in _dims(keys["block"])]
-        assert all(isinstance(g, int) and g > 0 for g in grid + block)
-        threads = 1
-        for b in block:
-            threads *= int(b)
-        assert threads <= 1024, f"{d.kernel}: {threads} threads per block"
+        grid = launch_dims(keys["grid"], env)
+        block = launch_dims(keys["block"], env)
+        assert all(g > 0 for g in grid + block)
+        assert block[0] * block[1] * block[2] <= 1024, f"{d.kernel}: {block} threads per block"
         if "smem" in keys:
             assert 0 < eval_int_expr(keys["smem"], env) <= 48 * 1024
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from torch import Tensor
 from support.sample_catalog import SampleFolder, load_module, python_directives, sample_files
 
 torch = pytest.importorskip("torch")
@@ -12,8 +16,8 @@ torch = pytest.importorskip("torch")
 TORCH_SAMPLES = sample_files(SampleFolder.PYTORCH)
 
 
-def _outputs(result: object) -> list[torch.Tensor]:
-    tensors = list(result) if isinstance(result, tuple | list) else [result]
+def _outputs(result: object) -> list[Tensor]:
+    tensors: list[Tensor] = list(result) if isinstance(result, tuple | list) else [result]  # type: ignore[list-item]
     assert tensors and all(isinstance(t, torch.Tensor) for t in tensors), f"not tensors: {type(result)}"
     return tensors
 
