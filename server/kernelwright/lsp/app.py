@@ -1,0 +1,125 @@
+"""The server object: pygls's LanguageServer plus the session state every feature module reads.
+
+The class only holds state and small helpers that several features share (publishing, refreshing); each
+LSP feature registers its handlers in its own module (see `server.build_server`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from kernelwright import __version__
+from kernelwright.core.settings import Settings
+from kernelwright.core.site import Range
+from kernelwright.lsp.debounce import Debouncer
+from kernelwright.lsp.documents import Documents
+from kernelwright.lsp.engine_link import EngineLink
+from kernelwright.lsp.jobs import Jobs
+from kernelwright.lsp.persistence import Stores
+from kernelwright.lsp.protocol import KernelwrightProtocol
+from kernelwright.lsp.results import Results, SiteKey
+
+log = logging.getLogger("kernelwright.lsp")
+
+
+@dataclass
+class ClientSupport:
+    """What the client said it can do, read once at initialize."""
+
+    code_lens_refresh: bool = False
+    inlay_hint_refresh: bool = False
+    work_done_progress: bool = False
+    change_annotations: bool = False
+    configuration: bool = False
+
+    @staticmethod
+    def of(caps: types.ClientCapabilities) -> ClientSupport:
+        ws = caps.workspace
+        edit = ws.workspace_edit if ws is not None else None
+        return ClientSupport(
+            code_lens_refresh=bool(ws and ws.code_lens and ws.code_lens.refresh_support),
+            inlay_hint_refresh=bool(ws and ws.inlay_hint and ws.inlay_hint.refresh_support),
+            work_done_progress=bool(caps.window and caps.window.work_done_progress),
+            change_annotations=bool(edit and edit.change_annotation_support),
+            configuration=bool(ws and ws.configuration),
+        )
+
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class PendingResult:
+    """The best verified candidate of an optimize run, kept until it is applied or dropped."""
+
+    id: str
+    key: SiteKey
+    uri: str
+    original_hash: str  # sha256 of the whole file when optimize started
+    range: Range  # what the edit replaces, in that text
+    old_text: str  # that text: the edit goes only where it still stands
+    new_text: str
+    summary: str  # "2.1x faster (183 µs -> 87 µs on H100)"
+
+
+SettingsListener = Callable[[Settings, Settings], None]
+
+
+@dataclass
+class Session:
+    settings: Settings = field(default_factory=Settings)
+    initial_settings: Settings = field(default_factory=Settings)  # from initializationOptions
+    settings_listeners: list[SettingsListener] = field(default_factory=list)
+    told: set[str] = field(default_factory=set)  # messages already shown, so a re-pull does not repeat them
+    documents: Documents = field(default_factory=Documents)
+    results: Results = field(default_factory=Results)
+    support: ClientSupport = field(default_factory=ClientSupport)
+    diagnostics_debounce: Debouncer = field(default_factory=lambda: Debouncer(0.3))
+    jobs: Jobs = field(default_factory=Jobs)
+    engine: EngineLink = field(default_factory=EngineLink)
+    stores: Stores = field(default_factory=Stores)
+    watcher: Stoppable | None = None
+    profile_debounce: Debouncer = field(default_factory=lambda: Debouncer(0.3))
+    progress_tokens: dict[str, SiteKey] = field(default_factory=dict)
+    # Optimize results whose edit could not be applied, offered again by kernelwright.applyResult.
+    pending_results: dict[str, PendingResult] = field(default_factory=dict)
+
+
+class KernelwrightServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "kernelwright",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=KernelwrightProtocol,
+        )
+        self.session = Session()
+        # Lenses show what runs ("profiling…"); they refresh when a job starts or ends.
+        self.session.jobs = Jobs(on_change=self.refresh_views)
+
+    def log(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+        """A line in the client's output panel, and in the server's own log."""
+        log.log(logging.WARNING if kind <= types.MessageType.Warning else logging.INFO, message)
+        self.window_log_message(types.LogMessageParams(type=kind, message=message))
+
+    def tell(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
+        """A message the person sees (window/showMessage)."""
+        self.log(message, kind)
+        if message in self.session.told:
+            return
+        self.session.told.add(message)
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def refresh_views(self) -> None:
+        """Ask the client to pull lenses and inlay hints again, where it supports being asked."""
+        if self.session.support.code_lens_refresh:
+            self.workspace_code_lens_refresh(None)
+        if self.session.support.inlay_hint_refresh:
+            self.workspace_inlay_hint_refresh(None)

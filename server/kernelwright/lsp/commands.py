@@ -1,0 +1,148 @@
+"""workspace/executeCommand: profile, optimize, cancel, history, clear, and re-offering a result.
+
+Arguments are `{"uri": DOCUMENT_URI, "site": SITE_NAME}` (what lenses and code actions send). A bad
+argument is answered with an InvalidParams error that says what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+
+from kernelwright.core.jsonable import JsonValue
+from kernelwright.lsp import optimize_run
+from kernelwright.lsp.app import KernelwrightServer
+from kernelwright.lsp.command_ids import CommandId, SiteRef
+from kernelwright.lsp.documents import OpenDocument, uri_to_path
+from kernelwright.lsp.present import format_us, short_device
+from kernelwright.lsp.profile import refresh, start_profile
+from kernelwright.lsp.results import SiteKey
+
+HEAVY_MODULES = ("torch", "triton")
+
+
+def _site(ls: KernelwrightServer, args: tuple[Any, ...]) -> tuple[OpenDocument, SiteRef]:
+    try:
+        ref = SiteRef.from_arguments(args)
+    except ValueError as exc:
+        raise JsonRpcInvalidParams(str(exc)) from None
+    doc = ls.session.documents.get(ref.uri)
+    if doc is None:
+        raise JsonRpcInvalidParams(f"{ref.uri} is neither open nor a readable file")
+    if doc.site(ref.name) is None:
+        names = ", ".join(s.name for s in doc.result.sites) or "none"
+        raise JsonRpcInvalidParams(f"no site named {ref.name!r} in {doc.path.name} (sites: {names})")
+    return doc, ref
+
+
+def profile(ls: KernelwrightServer, args: tuple[Any, ...]) -> JsonValue:
+    doc, ref = _site(ls, args)
+    site = doc.site(ref.name)
+    assert site is not None
+    key = start_profile(ls, doc, site)
+    return {"started": key is not None, "site": key.name if key else ref.name}
+
+
+def cancel(ls: KernelwrightServer, args: tuple[Any, ...]) -> JsonValue:
+    if not args:
+        running = ls.session.jobs.running()
+        ls.session.jobs.cancel_all()
+        return {"cancelled": len(running)}
+    doc, ref = _site(ls, args)
+    return {"cancelled": int(ls.session.jobs.cancel(SiteKey(doc.path, ref.name)))}
+
+
+def show_history(ls: KernelwrightServer, args: tuple[Any, ...]) -> JsonValue:
+    doc, ref = _site(ls, args)
+    history = ls.session.stores.history(SiteKey(doc.path, ref.name))
+    rows: list[JsonValue] = []
+    for stored in history:
+        m = stored.measurement
+        rows.append(
+            {
+                "created_at": m.created_at,
+                "median_us": m.timing.median_us,
+                "device": m.device.label,
+                "roofline_fraction": m.roofline.fraction if m.roofline else None,
+                "source_hash": m.source_hash,
+            }
+        )
+    if history:
+        lines = [
+            f"{format_us(s.measurement.timing.median_us)} on {short_device(s.measurement.device)}"
+            for s in history[:5]
+        ]
+        ls.tell(
+            f"{ref.name}: {len(history)} measurements, newest first: " + "; ".join(lines),
+            types.MessageType.Info,
+        )
+    else:
+        ls.tell(f"{ref.name} has no stored measurements yet.", types.MessageType.Info)
+    return rows
+
+
+def clear_results(ls: KernelwrightServer, args: tuple[Any, ...]) -> JsonValue:
+    """Forget results: of one file (`{"uri": ...}`) or of every root."""
+    path = None
+    if args and isinstance(args[0], dict) and isinstance(args[0].get("uri"), str):
+        path = uri_to_path(args[0]["uri"])
+    ls.session.jobs.cancel_all() if path is None else ls.session.jobs.cancel_path(path)
+    in_memory = ls.session.results.clear(path)
+    stored = ls.session.stores.forget(path)
+    refresh(ls, path)
+    if path is None:
+        for doc in ls.session.documents:
+            refresh(ls, doc.path)
+    return {"cleared": in_memory, "stored": stored}
+
+
+def debug_state(ls: KernelwrightServer, args: tuple[Any, ...]) -> JsonValue:
+    """Proof for tests that this process stays light: which heavy modules are loaded (none should be)."""
+    return {
+        "pid": os.getpid(),
+        "loaded": [m for m in HEAVY_MODULES if m in sys.modules],
+        "workers": list(ls.session.engine.worker_pids()),
+        "jobs": [
+            {"site": j.key.name, "kind": j.kind.value, "label": j.label} for j in ls.session.jobs.running()
+        ],
+    }
+
+
+def register(server: KernelwrightServer) -> None:
+    @server.command(CommandId.PROFILE)
+    def _profile(ls: KernelwrightServer, *args: Any) -> JsonValue:
+        return profile(ls, args)
+
+    @server.command(CommandId.OPTIMIZE)
+    def _optimize(ls: KernelwrightServer, *args: Any) -> JsonValue:
+        doc, ref = _site(ls, args)
+        return optimize_run.start(ls, doc, ref.name)
+
+    @server.command(CommandId.CANCEL)
+    def _cancel(ls: KernelwrightServer, *args: Any) -> JsonValue:
+        return cancel(ls, args)
+
+    @server.command(CommandId.SHOW_HISTORY)
+    def _history(ls: KernelwrightServer, *args: Any) -> JsonValue:
+        return show_history(ls, args)
+
+    @server.command(CommandId.CLEAR_RESULTS)
+    def _clear(ls: KernelwrightServer, *args: Any) -> JsonValue:
+        return clear_results(ls, args)
+
+    @server.command(CommandId.APPLY_RESULT)
+    async def _apply(ls: KernelwrightServer, *args: Any) -> JsonValue:
+        result_id = args[0] if args and isinstance(args[0], str) else None
+        if result_id is None:
+            raise JsonRpcInvalidParams(
+                "expected one argument: the result id from the message that offered it"
+            )
+        return await optimize_run.apply_pending(ls, result_id)
+
+    @server.command(CommandId.DEBUG_STATE)
+    def _debug(ls: KernelwrightServer, *args: Any) -> JsonValue:
+        return debug_state(ls, args)

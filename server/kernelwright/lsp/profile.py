@@ -1,0 +1,111 @@
+"""Profile a site: a bench job through the engine, the result into Results (and the store), then the
+views refresh. When the site's code changed since its last good run, the new code is first verified
+against that version, so an edit that changes results shows up as an error."""
+
+from __future__ import annotations
+
+import asyncio
+
+from lsprotocol import types
+
+from kernelwright.core.errors import KernelwrightError
+from kernelwright.core.jobs import BenchJob, CandidateRef, ProblemRef, VerifyJob
+from kernelwright.core.measure import Measurement
+from kernelwright.core.site import Site, SiteKind
+from kernelwright.lsp import diagnostics
+from kernelwright.lsp.app import KernelwrightServer
+from kernelwright.lsp.documents import OpenDocument, text_hash
+from kernelwright.lsp.jobs import JobKind
+from kernelwright.lsp.results import RunFailure, SiteKey
+
+
+def runnable_site(doc: OpenDocument, site: Site) -> Site:
+    """A bare Triton kernel runs through a launcher that has a spec; anything else runs as itself."""
+    if site.kind is SiteKind.TRITON_KERNEL and site.spec is None:
+        for name in site.links:
+            launcher = doc.site(name)
+            if launcher is not None and launcher.spec is not None:
+                return launcher
+    return site
+
+
+def problem_of(doc: OpenDocument, site: Site, source: str | None = None) -> ProblemRef:
+    if site.spec is None:
+        raise KernelwrightError(
+            f"{site.name} has no bench spec, so it cannot be run: hover its name for the directive to add"
+        )
+    return ProblemRef(
+        path=str(doc.path), source=source or doc.text, symbol=site.name, kind=site.kind, spec=site.spec
+    )
+
+
+def start_profile(ls: KernelwrightServer, doc: OpenDocument, site: Site) -> SiteKey | None:
+    """Queue a profile of `site` in the background (replacing one in flight); None if it cannot run."""
+    target = runnable_site(doc, site)
+    if target.spec is None:
+        ls.tell(
+            f"kernelwright: {site.name} has no bench spec, so it cannot be profiled. Hover its name for the "
+            "directive to add.",
+            types.MessageType.Info,
+        )
+        return None
+    key = SiteKey(doc.path, target.name)
+    ls.session.jobs.start(key, JobKind.PROFILE, profile(ls, doc.uri, target.name))
+    return key
+
+
+async def profile(ls: KernelwrightServer, uri: str, name: str) -> None:
+    doc = ls.session.documents.get(uri)
+    site = doc.site(name) if doc is not None else None
+    if doc is None or site is None:
+        return
+    key = SiteKey(doc.path, site.name)
+    settings = ls.session.settings
+    source, site_text = doc.text, doc.site_text(site)
+    site_hash = text_hash(site_text)
+    record = ls.session.results.get(key)
+    try:
+        problem = problem_of(doc, site, source)
+        if record.verified_source is not None and record.site_hash not in (None, site_hash):
+            await _check_behaviour(ls, key, doc, problem, record.verified_source)
+        ls.log(f"profiling {site.name} in {doc.path.name} on {settings.device}")
+        outcome = await ls.session.engine.bench(settings, BenchJob(problem, device=settings.device))
+    except asyncio.CancelledError:
+        ls.log(f"profile of {name} cancelled")
+        raise
+    except KernelwrightError as exc:  # JobError (worker crashed, timed out, ...), SpecError, UsageError
+        ls.log(f"profile of {name} failed: {exc}", types.MessageType.Error)
+        ls.session.results.record_failure(key, RunFailure("worker", str(exc).splitlines()[0]))
+    else:
+        if isinstance(outcome, Measurement):
+            ls.session.results.record_measurement(key, outcome, site_hash, source)
+            ls.session.stores.save(key, outcome)
+            ls.log(f"profiled {site.name}: {outcome.timing.median_us:.1f} us on {outcome.device.label}")
+        else:
+            failure = RunFailure(outcome.stage.value, outcome.message, outcome.line)
+            ls.log(f"profile of {name} failed at {failure.stage}: {failure.message}", types.MessageType.Error)
+            ls.session.results.record_failure(key, failure)
+    refresh(ls, doc.path)
+
+
+async def _check_behaviour(
+    ls: KernelwrightServer, key: SiteKey, doc: OpenDocument, problem: ProblemRef, verified_source: str
+) -> None:
+    """Verify the current code against the text that last ran well; a rejection is kept as a mismatch."""
+    settings = ls.session.settings
+    reference = ProblemRef(problem.path, verified_source, problem.symbol, problem.kind, problem.spec)
+    candidate = CandidateRef(
+        path=problem.path, source=problem.source, symbol=problem.symbol, spec=problem.spec
+    )
+    verdict = await ls.session.engine.verify(
+        settings, VerifyJob(reference, candidate, device=settings.device)
+    )
+    ls.session.results.record_mismatch(key, None if verdict.passed else verdict.message)
+
+
+def refresh(ls: KernelwrightServer, path: object) -> None:
+    """After a result lands: diagnostics for the open document now, lenses and hints on the client's pull."""
+    for doc in ls.session.documents:
+        if doc.path == path:
+            diagnostics.publish(ls, doc)
+    ls.refresh_views()

@@ -1,0 +1,113 @@
+"""What the server knows about each site's runs: the last measurement, the one before, failures.
+
+Lenses, hovers, diagnostics and inlay hints all read from here; profile jobs, the store (on start-up)
+and optimize runs write to it. Keyed by file path and site name, because that is what survives edits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from kernelwright.core.measure import Measurement, TimingMethod
+from kernelwright.lsp.documents import CodeHashes
+
+# A site is "far from its roofline" below this fraction: worth a hint that there is room to optimize.
+ROOFLINE_HINT_BELOW = 0.3
+# Slower than the previous measurement by this much, and outside its p90, counts as a regression.
+REGRESSION_RATIO = 1.10
+
+
+@dataclass(frozen=True)
+class SiteKey:
+    path: Path
+    name: str
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    """A profile that produced no measurement: where it stopped and why (cause and fix)."""
+
+    stage: str
+    message: str
+    line: int | None = None  # 0-based line in the file, where known
+
+
+@dataclass(frozen=True)
+class SiteRecord:
+    measurement: Measurement | None = None
+    previous: Measurement | None = None  # the measurement before, on the same device: for regressions
+    site_hash: str | None = None  # hash of the site's text when `measurement` was taken
+    # The whole file as it was when the site last ran well: the reference when the site's code changes.
+    verified_source: str | None = None
+    failure: RunFailure | None = None  # the latest profile failed (cleared by the next success)
+    mismatch: str | None = None  # the current code does not match `verified_text`'s behaviour
+
+    def stale(self, now: CodeHashes) -> bool:
+        """True when the code changed since the measurement (compared by hash, never by time)."""
+        if self.measurement is None:
+            return False
+        if self.site_hash is not None:
+            return self.site_hash != now.site
+        return not now.matches(self.measurement.source_hash)
+
+
+def regression(previous: Measurement, current: Measurement) -> float | None:
+    """current/previous when the site got slower beyond noise on the same device; None otherwise."""
+    if previous.device.name != current.device.name:
+        return None
+    p, c = previous.timing, current.timing
+    if TimingMethod.NOT_TIMED in (p.method, c.method) or p.median_us <= 0:
+        return None
+    ratio = c.median_us / p.median_us
+    if ratio >= REGRESSION_RATIO and c.median_us > p.p90_us and c.p10_us > p.median_us:
+        return ratio
+    return None
+
+
+class Results:
+    def __init__(self) -> None:
+        self._records: dict[SiteKey, SiteRecord] = {}
+
+    def get(self, key: SiteKey) -> SiteRecord:
+        return self._records.get(key, SiteRecord())
+
+    def known(self, key: SiteKey) -> bool:
+        return key in self._records
+
+    def put(self, key: SiteKey, record: SiteRecord) -> None:
+        self._records[key] = record
+
+    def measured_paths(self) -> set[Path]:
+        return {k.path for k, r in self._records.items() if r.measurement is not None}
+
+    def keys_in(self, path: Path) -> list[SiteKey]:
+        return [k for k in self._records if k.path == path]
+
+    def record_measurement(self, key: SiteKey, m: Measurement, site_hash: str, source: str) -> SiteRecord:
+        old = self.get(key)
+        previous = old.measurement
+        if previous is not None and previous.device.name != m.device.name:
+            previous = old.previous if old.previous and old.previous.device.name == m.device.name else None
+        record = SiteRecord(
+            measurement=m,
+            previous=previous,
+            site_hash=site_hash,
+            verified_source=source,
+            failure=None,
+            mismatch=None,
+        )
+        self._records[key] = record
+        return record
+
+    def record_failure(self, key: SiteKey, failure: RunFailure) -> None:
+        self._records[key] = replace(self.get(key), failure=failure)
+
+    def record_mismatch(self, key: SiteKey, message: str | None) -> None:
+        self._records[key] = replace(self.get(key), mismatch=message)
+
+    def clear(self, path: Path | None = None) -> int:
+        keys = [k for k in self._records if path is None or k.path == path]
+        for k in keys:
+            del self._records[k]
+        return len(keys)
