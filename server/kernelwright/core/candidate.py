@@ -28,6 +28,9 @@ class Candidate:
     rationale: str = ""
     # True for the unchanged original, kept in every search as the baseline (PITFALLS 18).
     is_baseline: bool = False
+    # The whole file as it would read with this candidate applied, when the provider rewrote the file
+    # in place (the builtin search does); None when the edit must be derived from `source`.
+    file_text: str | None = None
 
     @property
     def source_hash(self) -> str:

@@ -1,0 +1,115 @@
+"""Budgets of an optimize run: rounds, candidates, wall time, tokens, money, and a roofline target.
+
+`parse_budget("rounds=4,candidates=16,time=600,tokens=200000,cost=2.50")` is the CLI's form; the LSP
+builds one from `core.settings.Budgets`.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field, fields, replace
+
+from kernelwright.core.candidate import Usage
+from kernelwright.core.errors import UsageError
+from kernelwright.core.settings import Budgets
+
+
+class BudgetAxis(enum.StrEnum):
+    ROUNDS = "rounds"
+    CANDIDATES = "candidates"
+    TIME = "time"
+    TOKENS = "tokens"
+    COST = "cost"
+    TARGET = "target"  # the best candidate reached the roofline fraction asked for
+
+
+@dataclass(frozen=True)
+class Budget:
+    rounds: int = 4
+    candidates: int = 16
+    wall_seconds: float = 600.0
+    tokens: int | None = None
+    cost_usd: float | None = None
+    target_roofline: float | None = None  # stop once the best reaches this fraction of the roofline
+    per_round: int | None = None  # candidates per round; None: spread `candidates` over `rounds`
+
+    def candidates_per_round(self) -> int:
+        if self.per_round is not None:
+            return max(1, self.per_round)
+        return max(1, math.ceil(self.candidates / max(1, self.rounds)))
+
+    @staticmethod
+    def from_settings(budgets: Budgets) -> Budget:
+        return Budget(
+            rounds=budgets.rounds,
+            candidates=budgets.candidates,
+            wall_seconds=budgets.wall_seconds,
+            tokens=budgets.tokens,
+            cost_usd=budgets.cost_usd,
+        )
+
+
+_KEYS = {
+    "rounds": ("rounds", int),
+    "candidates": ("candidates", int),
+    "time": ("wall_seconds", float),
+    "tokens": ("tokens", int),
+    "cost": ("cost_usd", float),
+    "target": ("target_roofline", float),
+    "per_round": ("per_round", int),
+}
+
+
+def parse_budget(text: str, base: Budget | None = None) -> Budget:
+    """`key=value` pairs separated by commas; unknown keys and bad numbers are UsageErrors naming the fix."""
+    budget = base or Budget()
+    known = ", ".join(_KEYS)
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in _KEYS:
+            raise UsageError(f"budget item `{part}` is not key=value with a key among {known}")
+        field_name, kind = _KEYS[key]
+        value = value.strip().removeprefix("$").removesuffix("s" if key == "time" else "")
+        try:
+            number = kind(value)
+        except ValueError:
+            raise UsageError(f"budget item `{part}`: `{value}` is not a {kind.__name__}") from None
+        if number < 0 or (key == "target" and not 0 < number <= 1):
+            raise UsageError(f"budget item `{part}` is out of range (target is a fraction in (0, 1])")
+        budget = replace(budget, **{field_name: number})
+    if budget.rounds < 1 or budget.candidates < 1:
+        raise UsageError("a budget needs at least one round and one candidate")
+    return budget
+
+
+@dataclass(frozen=True)
+class Spent:
+    rounds: int = 0
+    candidates: int = 0
+    seconds: float = 0.0
+    usage: Usage = field(default_factory=Usage)
+
+    def exhausted(self, budget: Budget) -> BudgetAxis | None:
+        """The first axis spent, or None while there is budget left for another round."""
+        if self.rounds >= budget.rounds:
+            return BudgetAxis.ROUNDS
+        if self.candidates >= budget.candidates:
+            return BudgetAxis.CANDIDATES
+        if self.seconds >= budget.wall_seconds:
+            return BudgetAxis.TIME
+        if budget.tokens is not None and self.usage.total_tokens >= budget.tokens:
+            return BudgetAxis.TOKENS
+        if budget.cost_usd is not None and self.usage.cost_usd >= budget.cost_usd:
+            return BudgetAxis.COST
+        return None
+
+
+def describe(budget: Budget) -> str:
+    parts = []
+    for f in fields(budget):
+        value = getattr(budget, f.name)
+        if value is not None:
+            parts.append(f"{f.name}={value}")
+    return ", ".join(parts)

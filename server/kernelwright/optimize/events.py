@@ -1,0 +1,126 @@
+"""What `optimize` yields: typed events the CLI prints and the LSP maps to $/progress."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from kernelwright.core.candidate import Candidate, TextEdit, Usage
+from kernelwright.core.jsonable import JsonValue, to_json
+from kernelwright.core.measure import Verdict
+from kernelwright.optimize.budget import BudgetAxis
+
+
+class Status(enum.StrEnum):
+    IMPROVED = "improved"  # a verified candidate beat the original: `edits` holds it
+    NO_IMPROVEMENT = "no_improvement"  # nothing verified beat the original by the margin
+    NOT_TIMED = "not_timed"  # candidates verified, but this device cannot time them (Triton interpreter)
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class RoundStarted:
+    round: int
+    wanted: int
+    kind: str = "round_started"
+
+
+@dataclass(frozen=True)
+class CandidateProposed:
+    candidate: Candidate
+    kind: str = "candidate_proposed"
+
+
+@dataclass(frozen=True)
+class VerdictReady:
+    candidate_id: str
+    round: int
+    verdict: Verdict | None  # None when the reply had no code (see message)
+    message: str
+    median_us: float | None = None
+    speedup: float | None = None  # the reference's median / this median, timed in the same worker run
+    roofline_fraction: float | None = None
+    is_baseline: bool = False
+    kind: str = "verdict"
+
+
+@dataclass(frozen=True)
+class NewBest:
+    candidate_id: str
+    round: int
+    speedup: float
+    median_us: float
+    roofline_fraction: float | None = None
+    kind: str = "new_best"
+
+
+@dataclass(frozen=True)
+class BudgetSpent:
+    axis: BudgetAxis
+    message: str
+    kind: str = "budget_spent"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One evaluated candidate, for the summary and the report's plot."""
+
+    index: int  # 1-based order of evaluation
+    candidate_id: str
+    round: int
+    passed: bool
+    speedup: float | None
+    median_us: float | None
+    check: str | None
+    is_baseline: bool = False
+
+
+@dataclass(frozen=True)
+class OptimizeResult:
+    status: Status
+    attempt_id: str
+    path: str
+    symbol: str
+    message: str
+    baseline_us: float | None = None
+    best_candidate: Candidate | None = None
+    best_speedup: float | None = None
+    best_us: float | None = None
+    best_roofline_fraction: float | None = None
+    edits: tuple[TextEdit, ...] = ()
+    new_file_text: str | None = None  # the file with `edits` applied
+    original_hash: str = ""
+    rounds: int = 0
+    candidates: int = 0
+    seconds: float = 0.0
+    usage: Usage = field(default_factory=Usage)
+    attempts: tuple[Attempt, ...] = ()
+    device: str = ""
+
+
+@dataclass(frozen=True)
+class Done:
+    result: OptimizeResult
+    kind: str = "done"
+
+
+@dataclass(frozen=True)
+class Error:
+    message: str
+    stage: str  # "provider", "evaluate", "edit", "setup"
+    kind: str = "error"
+
+
+Event = RoundStarted | CandidateProposed | VerdictReady | NewBest | BudgetSpent | Done | Error
+
+
+def event_json(event: Event) -> JsonValue:
+    """One JSON line of `optimize --json`: the event with its `kind`. Candidate sources are left out."""
+    data = to_json(event)
+    if isinstance(data, dict) and isinstance(event, CandidateProposed):
+        cand = data.get("candidate")
+        if isinstance(cand, dict):
+            cand.pop("source", None)
+            cand.pop("file_text", None)
+    return data

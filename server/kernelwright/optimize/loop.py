@@ -1,0 +1,516 @@
+"""propose -> verify -> measure -> feedback, round after round, until the budget is spent.
+
+`optimize(...)` is an async generator of typed events. Candidates of a round are verified and timed in
+parallel on the worker pool (each in a fresh worker; the pool spreads them over devices). The original
+code is always evaluated as a baseline candidate in round 1 (PITFALLS 18), and a candidate's speedup is
+the reference's median over its own, both timed in the same worker run. Closing the generator or
+cancelling the task that drives it cancels the jobs in flight, which kills their workers at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import statistics
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from kernelwright.core.candidate import Candidate, text_hash
+from kernelwright.core.jobs import BenchOptions, CandidateRef, ProblemRef, VerifyJob
+from kernelwright.core.measure import CheckName, DeviceInfo, DeviceKind, Flag, TimingMethod, Verdict
+from kernelwright.core.site import Convention, ModuleSpec, Site
+from kernelwright.core.text import range_offsets
+from kernelwright.engine import client
+from kernelwright.engine.errors import JobError
+from kernelwright.engine.pool import WorkerPool
+from kernelwright.optimize.budget import Budget, BudgetAxis, Spent
+from kernelwright.optimize.edit import EditError, plan_edit
+from kernelwright.optimize.events import (
+    Attempt,
+    BudgetSpent,
+    CandidateProposed,
+    Done,
+    Error,
+    Event,
+    NewBest,
+    OptimizeResult,
+    RoundStarted,
+    Status,
+    VerdictReady,
+)
+from kernelwright.optimize.providers.base import Provider, ProviderError
+from kernelwright.optimize.request import CandidateFeedback, DeviceFacts, Outcome, ProposalRequest
+from kernelwright.store import AttemptRecord, AttemptStatus, Store
+
+# A candidate must beat the original by this much to become an edit: timing noise on a quiet GPU is a
+# few percent, and an edit that is not clearly faster is churn.
+MIN_SPEEDUP = 1.03
+# Verdicts with these flags never become the result: not a kernel, or a timing that cannot be trusted.
+DISQUALIFYING = frozenset({Flag.FALLBACK, Flag.SUSPICIOUS_TIMING, Flag.TAMPER})
+
+
+class Evaluator(Protocol):
+    """Verifies and times one candidate against the reference."""
+
+    async def evaluate(self, candidate: Candidate) -> Verdict: ...
+
+
+class PoolEvaluator:
+    """Verify jobs with timing, through the engine's typed client (fresh worker per candidate)."""
+
+    def __init__(
+        self,
+        pool: WorkerPool,
+        reference: ProblemRef,
+        device: str = "auto",
+        trials: int = 3,
+        timeout: float | None = None,
+    ) -> None:
+        self.pool = pool
+        self.reference = reference
+        self.device = device
+        self.trials = trials
+        self.timeout = timeout
+        # Candidates are compared with each other, not with torch.compile: skip that baseline and the
+        # line profile, which cost time per candidate and are not used here.
+        self.options = BenchOptions(compile_baseline=False, profile_lines=False)
+
+    async def evaluate(self, candidate: Candidate) -> Verdict:
+        spec = None
+        if self.reference.spec.convention is Convention.CUDA:
+            from kernelwright.analysis import analyze
+
+            site = analyze(candidate.source, self.reference.path).site(candidate.symbol)
+            spec = site.spec if site is not None else None
+        job = VerifyJob(
+            reference=self.reference,
+            candidate=CandidateRef(self.reference.path, candidate.source, candidate.symbol, spec),
+            device=self.device,
+            trials=self.trials,
+            time_candidate=True,
+            options=self.options,
+        )
+        return await client.verify(self.pool, job, timeout=self.timeout)
+
+
+def expected_symbol(site: Site) -> str:
+    return site.spec.candidate if isinstance(site.spec, ModuleSpec) else site.name
+
+
+def site_text(file_text: str, site: Site) -> str:
+    start, end = range_offsets(file_text, site.range)
+    return file_text[start:end]
+
+
+def _baseline(site: Site, file_text: str, provider: Provider) -> Candidate:
+    """The original code as a candidate: it must pass, and its speedup (about 1.0) shows the noise."""
+    source = file_text
+    if isinstance(site.spec, ModuleSpec):
+        source = file_text.rstrip("\n") + f"\n\n\n{site.spec.candidate} = {site.name}\n"
+    return Candidate(
+        id="r1-original",
+        source=source,
+        symbol=expected_symbol(site),
+        provider=provider.name,
+        round=1,
+        rationale="the original code, measured as a baseline",
+        is_baseline=True,
+    )
+
+
+def _outcome(verdict: Verdict) -> Outcome:
+    if verdict.passed:
+        return Outcome.PASSED
+    if verdict.check in (CheckName.LOAD, CheckName.COMPILE):
+        return Outcome.LOAD_FAILED
+    if any(n.startswith("worker_error=") for n in verdict.notes):
+        return Outcome.CRASHED
+    return Outcome.CHECK_FAILED
+
+
+def _speedup(verdict: Verdict) -> tuple[float | None, float | None, float | None]:
+    """(candidate median µs, speedup over the reference timed in the same run, roofline fraction)."""
+    m = verdict.measurement
+    if m is None or m.timing.method is TimingMethod.NOT_TIMED or m.timing.median_us <= 0:
+        return None, None, None
+    fraction = m.roofline.fraction if m.roofline is not None else None
+    ref = verdict.reference_measurement
+    if ref is None or ref.timing.method is TimingMethod.NOT_TIMED:
+        return m.timing.median_us, None, fraction
+    return m.timing.median_us, ref.timing.median_us / m.timing.median_us, fraction
+
+
+def _feedback_message(verdict: Verdict) -> str:
+    message = verdict.message
+    if verdict.traceback_tail and not verdict.passed:
+        message += "\n" + verdict.traceback_tail.strip()
+    if verdict.flags:
+        message += " Flags: " + ", ".join(f.value for f in verdict.flags) + "."
+    return message
+
+
+async def _device_facts(pool: WorkerPool, device: str, store: Store | None) -> DeviceFacts:
+    info: DeviceInfo | None = None
+    try:
+        info = (await client.ping(pool, pool.pick(None if device == "auto" else device))).device
+    except (JobError, RuntimeError):
+        info = None
+    if info is None:
+        return DeviceFacts(name="unknown device")
+    bandwidth: float | None = None
+    peaks: tuple[tuple[str, float], ...] = ()
+    if store is not None:
+        cal = store.latest_calibration(info.name)
+        if cal is not None:
+            bandwidth = cal.bandwidth_bytes_per_s
+            peaks = tuple(sorted(cal.matmul_flops_per_s.items()))
+    return DeviceFacts(
+        name=info.label,
+        kind="cuda" if info.kind is DeviceKind.CUDA else "cpu",
+        sm_count=info.sm_count,
+        memory_bytes=info.memory_bytes,
+        bandwidth_bytes_per_s=bandwidth,
+        peak_flops=peaks,
+    )
+
+
+@dataclasses.dataclass
+class _Best:
+    candidate: Candidate
+    speedup: float
+    median_us: float
+    fraction: float | None
+
+
+async def optimize(
+    site: Site,
+    file_text: str,
+    path: str,
+    provider: Provider,
+    budget: Budget,
+    pool: WorkerPool,
+    store: Store | None,
+    *,
+    device: str = "auto",
+    evaluator: Evaluator | None = None,
+    min_speedup: float = MIN_SPEEDUP,
+) -> AsyncIterator[Event]:
+    """Search for a faster verified replacement of `site`; the last event is always `Done`."""
+    started = time.monotonic()
+    attempt_id = uuid.uuid4().hex[:12]
+    original_hash = text_hash(file_text)
+
+    def result(status: Status, message: str, **extra: Any) -> Done:
+        base = OptimizeResult(status, attempt_id, path, site.name, message, original_hash=original_hash)
+        return Done(dataclasses.replace(base, **extra))
+
+    if site.spec is None:
+        message = (
+            f"`{site.name}` has no bench spec, so candidates cannot be checked against it; add a "
+            "`# kernelwright: bench inputs=NAME` directive above it (or Model/get_inputs for a module)"
+        )
+        yield Error(message, "setup")
+        yield result(Status.FAILED, message)
+        return
+
+    reference = ProblemRef(path, file_text, site.name, site.kind, site.spec)
+    evaluator = evaluator or PoolEvaluator(pool, reference, device)
+    facts = await _device_facts(pool, device, store)
+    record = AttemptRecord(
+        id=attempt_id,
+        path=path,
+        symbol=site.name,
+        source_hash=text_hash(site_text(file_text, site) + "\0" + file_text),
+        provider=provider.name.value,
+        model=provider.model,
+        started_at=time.time(),
+    )
+    if store is not None:
+        store.save_attempt(record)
+
+    spent = Spent()
+    history: list[CandidateFeedback] = []
+    attempts: list[Attempt] = []
+    seen: set[str] = set()
+    reference_times: list[float] = []
+    timed_any = False
+    passed_any = False
+    best: _Best | None = None
+    status: Status | None = None
+    message = ""
+    pending: dict[asyncio.Future[Verdict], Candidate] = {}
+
+    def summary_extra() -> dict[str, Any]:
+        return {
+            "baseline_us": statistics.median(reference_times) if reference_times else None,
+            "rounds": spent.rounds,
+            "candidates": spent.candidates,
+            "seconds": time.monotonic() - started,
+            "usage": spent.usage,
+            "attempts": tuple(attempts),
+            "device": facts.name,
+        }
+
+    try:
+        round_no = 0
+        while True:
+            spent = dataclasses.replace(spent, seconds=time.monotonic() - started)
+            axis = spent.exhausted(budget)
+            if axis is not None:
+                yield BudgetSpent(axis, f"{axis.value} budget spent ({_spent_text(spent, budget, axis)})")
+                break
+            round_no += 1
+            wanted = min(budget.candidates_per_round(), budget.candidates - spent.candidates)
+            yield RoundStarted(round_no, wanted)
+            request = ProposalRequest(
+                site=site,
+                path=path,
+                site_source=site_text(file_text, site),
+                file_text=file_text,
+                convention=site.spec.convention,
+                expected_symbol=expected_symbol(site),
+                device=facts,
+                round=round_no,
+                count=wanted,
+                history=tuple(history),
+                baseline_us=statistics.median(reference_times) if reference_times else None,
+                best_us=best.median_us if best else None,
+                best_roofline_fraction=best.fraction if best else None,
+                best_source=best.candidate.source if best and best.candidate.file_text is None else None,
+            )
+            remaining_s = budget.wall_seconds - (time.monotonic() - started)
+            try:
+                proposal = await asyncio.wait_for(provider.propose(request), timeout=max(1.0, remaining_s))
+            except ProviderError as exc:
+                yield Error(str(exc), "provider")
+                status, message = Status.FAILED, str(exc)
+                break
+            except TimeoutError:
+                yield BudgetSpent(BudgetAxis.TIME, "time budget spent while the provider was answering")
+                break
+            spent = dataclasses.replace(spent, usage=spent.usage + proposal.usage)
+            for n, reason in enumerate(proposal.rejected, start=1):
+                cid = f"r{round_no}-reply-{n}"
+                yield VerdictReady(cid, round_no, None, reason)
+                history.append(CandidateFeedback(cid, round_no, Outcome.NO_CODE, reason))
+                attempts.append(Attempt(len(attempts) + 1, cid, round_no, False, None, None, "no_code"))
+            batch: list[Candidate] = []
+            if round_no == 1:
+                batch.append(_baseline(site, file_text, provider))
+            for cand in proposal.candidates:
+                digest = cand.source_hash
+                if digest in seen or len(batch) >= wanted + (1 if round_no == 1 else 0):
+                    continue
+                seen.add(digest)
+                batch.append(cand)
+            seen.update(c.source_hash for c in batch)
+            if not batch:
+                spent = dataclasses.replace(spent, rounds=spent.rounds + 1)
+                continue
+            for cand in batch:
+                yield CandidateProposed(cand)
+                if store is not None:
+                    store.record_candidate(attempt_id, cand)
+            pending = {asyncio.ensure_future(evaluator.evaluate(c)): c for c in batch}
+            while pending:
+                remaining_s = budget.wall_seconds - (time.monotonic() - started)
+                done, _ = await asyncio.wait(
+                    pending, timeout=max(0.0, remaining_s), return_when=asyncio.FIRST_COMPLETED
+                )
+                if not done:
+                    break  # out of time: the rest are cancelled below
+                for fut in done:
+                    cand = pending.pop(fut)
+                    try:
+                        verdict = fut.result()
+                    except (JobError, RuntimeError) as exc:
+                        yield Error(f"evaluating {cand.id} failed: {exc}", "evaluate")
+                        continue
+                    if store is not None:
+                        store.record_verdict(attempt_id, cand.id, verdict)
+                        if verdict.reference_measurement is not None and not reference_times:
+                            store.record_measurement(path, verdict.reference_measurement)
+                    median, speedup, fraction = _speedup(verdict)
+                    if verdict.reference_measurement is not None and median is not None:
+                        reference_times.append(verdict.reference_measurement.timing.median_us)
+                    timed_any = timed_any or median is not None
+                    passed_any = passed_any or (verdict.passed and not cand.is_baseline)
+                    yield VerdictReady(
+                        cand.id,
+                        cand.round,
+                        verdict,
+                        verdict.message,
+                        median,
+                        speedup,
+                        fraction,
+                        cand.is_baseline,
+                    )
+                    history.append(
+                        CandidateFeedback(
+                            cand.id,
+                            cand.round,
+                            _outcome(verdict),
+                            _feedback_message(verdict),
+                            verdict.check.value if verdict.check else None,
+                            median,
+                            speedup,
+                            fraction,
+                            cand.rationale,
+                        )
+                    )
+                    attempts.append(
+                        Attempt(
+                            len(attempts) + 1,
+                            cand.id,
+                            cand.round,
+                            verdict.passed,
+                            speedup,
+                            median,
+                            verdict.check.value if verdict.check else None,
+                            cand.is_baseline,
+                        )
+                    )
+                    if (
+                        verdict.passed
+                        and not cand.is_baseline
+                        and speedup is not None
+                        and median is not None
+                        and not DISQUALIFYING.intersection(verdict.flags)
+                        and speedup >= min_speedup
+                        and (best is None or speedup > best.speedup)
+                    ):
+                        best = _Best(cand, speedup, median, fraction)
+                        yield NewBest(cand.id, cand.round, speedup, median, fraction)
+            for fut in pending:
+                fut.cancel()
+            pending = {}
+            spent = dataclasses.replace(
+                spent,
+                rounds=spent.rounds + 1,
+                candidates=spent.candidates + sum(1 for c in batch if not c.is_baseline),
+                seconds=time.monotonic() - started,
+            )
+            target = budget.target_roofline
+            if (
+                best is not None
+                and target is not None
+                and best.fraction is not None
+                and best.fraction >= target
+            ):
+                yield BudgetSpent(
+                    BudgetAxis.TARGET,
+                    f"the best candidate reached {best.fraction:.0%} of the roofline (target {target:.0%})",
+                )
+                break
+    except (asyncio.CancelledError, GeneratorExit):
+        status = Status.CANCELLED
+        raise
+    finally:
+        for fut in pending:
+            fut.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        if status is Status.CANCELLED and store is not None:
+            store.save_attempt(
+                dataclasses.replace(
+                    record, status=AttemptStatus.CANCELLED, finished_at=time.time(), message="cancelled"
+                )
+            )
+
+    finish = _finish(site, file_text, path, status, message, best, timed_any, passed_any, min_speedup, facts)
+    final = result(finish.status, finish.message, **finish.extra, **summary_extra())
+    if finish.error is not None:
+        yield Error(finish.error, "edit")
+    if store is not None:
+        r = final.result
+        store.save_attempt(
+            dataclasses.replace(
+                record,
+                status=AttemptStatus.FAILED if r.status is Status.FAILED else AttemptStatus.DONE,
+                finished_at=time.time(),
+                best_candidate=r.best_candidate.id if r.best_candidate else None,
+                best_speedup=r.best_speedup,
+                baseline_us=r.baseline_us,
+                best_us=r.best_us,
+                rounds=r.rounds,
+                candidates=r.candidates,
+                usage=r.usage,
+                message=r.message,
+            )
+        )
+    yield final
+
+
+@dataclasses.dataclass(frozen=True)
+class _Finish:
+    status: Status
+    message: str
+    extra: dict[str, Any]
+    error: str | None = None
+
+
+def _finish(
+    site: Site,
+    file_text: str,
+    path: str,
+    status: Status | None,
+    message: str,
+    best: _Best | None,
+    timed_any: bool,
+    passed_any: bool,
+    min_speedup: float,
+    facts: DeviceFacts,
+) -> _Finish:
+    if status is Status.FAILED:
+        return _Finish(status, message, {})
+    if best is not None:
+        assert site.spec is not None
+        try:
+            plan = plan_edit(best.candidate, site, file_text, path, site.spec.convention)
+        except EditError as exc:
+            return _Finish(Status.FAILED, f"the best candidate could not be merged: {exc}", {}, str(exc))
+        text = (
+            f"{best.candidate.id} is {best.speedup:.2f}x faster than the original "
+            f"({best.median_us:.1f} µs on {facts.name})"
+        )
+        return _Finish(
+            Status.IMPROVED,
+            text,
+            {
+                "best_candidate": best.candidate,
+                "best_speedup": best.speedup,
+                "best_us": best.median_us,
+                "best_roofline_fraction": best.fraction,
+                "edits": plan.edits,
+                "new_file_text": plan.new_text,
+            },
+        )
+    if passed_any and not timed_any:
+        return _Finish(
+            Status.NOT_TIMED,
+            f"candidates passed verification but {facts.name} cannot time them "
+            "(the Triton interpreter checks correctness only); run on a GPU to compare speed",
+            {},
+        )
+    return _Finish(
+        Status.NO_IMPROVEMENT,
+        f"no verified candidate beat the original by {min_speedup - 1:.0%} or more; the original stays",
+        {},
+    )
+
+
+def _spent_text(spent: Spent, budget: Budget, axis: BudgetAxis) -> str:
+    if axis is BudgetAxis.ROUNDS:
+        return f"{spent.rounds} of {budget.rounds} rounds"
+    if axis is BudgetAxis.CANDIDATES:
+        return f"{spent.candidates} of {budget.candidates} candidates"
+    if axis is BudgetAxis.TIME:
+        return f"{spent.seconds:.0f} of {budget.wall_seconds:.0f} s"
+    if axis is BudgetAxis.TOKENS:
+        return f"{spent.usage.total_tokens} of {budget.tokens} tokens"
+    return f"${spent.usage.cost_usd:.2f} of ${budget.cost_usd}"
+
+
+__all__ = ["Evaluator", "PoolEvaluator", "expected_symbol", "optimize", "site_text"]
