@@ -40,7 +40,12 @@ class DocumentAnalysis:
             for change in changes:
                 self._apply(change)
             source = encode(self.text)
-            self._tree = self._parser.parse(source, self._tree) if self._tree else self._parser.parse(source)
+            tree = self._parser.parse(source, self._tree) if self._tree else None
+            if tree is None or tree.root_node.has_error:
+                # Error recovery after an incremental parse can differ from a fresh parse of the same
+                # text; a broken file is parsed from scratch so the result never depends on edit history.
+                tree = self._parser.parse(source)
+            self._tree = tree
             self._source = source
             self.result = self._pipeline.run(self._tree, source, self.path)
         except Exception as exc:  # keep the document usable: report, and re-parse from scratch next time

@@ -1,8 +1,9 @@
 """One analysis run over a parsed tree, reusing the facts of top-level statements that did not change.
 
-A statement's facts depend only on its text (from the start of its first line, so columns are fixed)
-and, for Python, on the file's import aliases. That pair is the cache key: an edit inside one function
-re-reads that function only, and every other statement's facts are reused, moved to their new lines
+A statement's facts depend only on its node type, its start column and its text from the start of
+its first line (so UTF-16 columns are fixed), and for Python on the file's import aliases: that is
+the cache key. Statements with syntax errors are not cached, since error recovery may depend on what
+precedes them. An edit inside one function re-reads that function only, and every other statement's facts are reused, moved to their new lines
 by the linking step. A full `analyze` is the same run with an empty cache, so the incremental result
 equals the full one by construction.
 """
@@ -70,11 +71,17 @@ class Pipeline:
             aliases = python.top_level_aliases(root)
             statements: list[python.StatementFacts] = []
             for top in root.children:
-                key = (source[top.start_byte - top.start_point.column : top.end_byte], aliases)
-                facts = self._cache.get(key) or cache.get(key)
+                key = (
+                    top.type,
+                    top.start_point.column,
+                    source[top.start_byte - top.start_point.column : top.end_byte],
+                    aliases,
+                )
+                facts = None if top.has_error else self._cache.get(key) or cache.get(key)
                 if not isinstance(facts, python.StatementFacts):
                     facts = python.statement_facts(top, cols, aliases, source)
-                cache[key] = facts
+                if not top.has_error:
+                    cache[key] = facts
                 statements.append(facts)
                 bases.append(top.start_point.row)
             self._cache = cache
@@ -82,11 +89,16 @@ class Pipeline:
             return AnalysisResult(path, self.language, tuple(sites), tuple(findings), _imports(root))
         units: list[cuda.UnitFacts] = []
         for top in cuda.top_nodes(root):
-            text = source[top.start_byte - top.start_point.column : top.end_byte]
-            unit = self._cache.get(text) or cache.get(text)
+            ckey = (
+                top.type,
+                top.start_point.column,
+                source[top.start_byte - top.start_point.column : top.end_byte],
+            )
+            unit = None if top.has_error else self._cache.get(ckey) or cache.get(ckey)
             if not isinstance(unit, cuda.UnitFacts):
                 unit = cuda.unit_facts(top, cols)
-            cache[text] = unit
+            if not top.has_error:
+                cache[ckey] = unit
             units.append(unit)
             bases.append(top.start_point.row)
         self._cache = cache

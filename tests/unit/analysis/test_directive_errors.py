@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from kernelwright.analysis import analyze
 from kernelwright.core.site import Range, Severity
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from textwrap import dedent
 
 import pytest
-
 from kernelwright.analysis import analyze, language_for
 from kernelwright.core.site import FunctionSpec, Language, ModuleSpec, Range, SiteKind
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from textwrap import dedent
 
 import pytest
-
 from kernelwright.analysis import analyze
 from kernelwright.analysis.rules import RULES, RuleId
 from kernelwright.core.site import Finding
