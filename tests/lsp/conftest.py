@@ -17,6 +17,14 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 
+def vscode_capabilities() -> types.ClientCapabilities:
+    """pytest-lsp's VS Code set predates inlay hint refresh, which VS Code has supported since 1.67."""
+    caps = client_capabilities("visual-studio-code")
+    assert caps.workspace is not None
+    caps.workspace.inlay_hint = types.InlayHintWorkspaceClientCapabilities(refresh_support=True)
+    return caps
+
+
 @pytest_asyncio.fixture
 async def start_editor(tmp_path: Path) -> AsyncIterator[StartEditor]:
     """Start a server; keyword arguments: init_options, configuration, capabilities, roots, env."""
@@ -56,10 +64,10 @@ async def start_editor(tmp_path: Path) -> AsyncIterator[StartEditor]:
         folders = [
             types.WorkspaceFolder(uri=r.resolve().as_uri(), name=r.name) for r in (roots or [tmp_path])
         ]
-        await asyncio.wait_for(
+        editor.init_result = await asyncio.wait_for(
             client.initialize_session(
                 types.InitializeParams(
-                    capabilities=capabilities or client_capabilities("visual-studio-code"),
+                    capabilities=capabilities or vscode_capabilities(),
                     workspace_folders=folders,
                     root_uri=folders[0].uri,
                     initialization_options=init_options,

@@ -40,6 +40,7 @@ class Editor:
         self.applied: list[types.ApplyWorkspaceEditParams] = []
         self.accept_edits = True
         self.lens_refreshes = 0
+        self.init_result: types.InitializeResult | None = None
         self.inlay_refreshes = 0
 
     def uri(self, path: Path | str) -> str:
@@ -128,3 +129,19 @@ def fix_code_action_reading(client: LanguageClient) -> None:
 
     converter.register_structure_hook(types.Command | types.CodeAction, hook)
     converter.register_structure_hook(Union[types.Command, types.CodeAction], hook)  # noqa: UP007
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[Any]], timeout: float = DEADLINE, what: str = "result"
+) -> Any:
+    """Like wait_until, for a probe that asks the server (a request per try, 50 ms apart)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    last: Any = None
+    while True:
+        last = await probe()
+        if last:
+            return last
+        if loop.time() > end:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; last answer: {last!r}")
+        await asyncio.sleep(0.05)

@@ -6,6 +6,7 @@ from kernelwright.core.site import Position
 from kernelwright.core.text import offset_at
 from lsp.editor_support import StartEditor, wait_until
 from lsprotocol import types
+from pytest_lsp import client_capabilities
 
 FUNCTION_SITE = """import torch
 
@@ -158,3 +159,17 @@ async def test_code_actions_on_a_site(start_editor: StartEditor) -> None:
         )
     )
     assert not none
+
+
+async def test_utf16_is_used_even_when_the_client_prefers_utf8(start_editor: StartEditor) -> None:
+    caps = client_capabilities("neovim")
+    assert caps.general is not None and caps.general.position_encodings
+    assert caps.general.position_encodings[0] == "utf-8"
+    editor = await start_editor(capabilities=caps)
+    assert editor.init_result is not None
+    assert editor.init_result.capabilities.position_encoding == types.PositionEncodingKind.Utf16
+    uri = editor.open("k.cu", CUDA_UTF16, language="cuda")
+    diags = await wait_until(lambda: editor.diagnostics(uri), what="diagnostics on open")
+    literal = next(d for d in diags if d.code == "KW106")
+    line = CUDA_UTF16.splitlines()[2]
+    assert literal.range.start.character == len(line[: line.index("1e-3")].encode("utf-16-le")) // 2

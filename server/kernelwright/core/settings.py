@@ -48,6 +48,8 @@ class Settings:
     auto_profile: AutoProfile = AutoProfile.ON_SAVE
     python: str | None = None  # interpreter for the workers; None: the server's own
     debounce_ms: int = 300  # static diagnostics and watcher re-profiles wait this long for quiet
+    # Also time torch.compile of the reference when profiling (its first compile takes tens of seconds).
+    compile_baseline: bool = True
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,12 @@ def _device(value: Any) -> str:
     raise _Invalid(f"{value!r} is not a device: use auto, cpu, cuda or cuda:N")
 
 
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise _Invalid(f"wanted true or false, got {value!r}")
+
+
 def _int_at_least(low: int, optional: bool = False) -> Callable[[Any], Any]:
     def parse(value: Any) -> Any:
         if value is None and optional:
@@ -155,6 +163,7 @@ _FIELDS: dict[str, Callable[[Any], Any]] = {
     "auto_profile": _enum_of(AutoProfile),
     "python": _optional_str,
     "debounce_ms": _int_at_least(0),
+    "compile_baseline": _bool,
 }
 
 

@@ -9,7 +9,7 @@ import asyncio
 from lsprotocol import types
 
 from kernelwright.core.errors import KernelwrightError
-from kernelwright.core.jobs import BenchJob, CandidateRef, ProblemRef, VerifyJob
+from kernelwright.core.jobs import BenchJob, BenchOptions, CandidateRef, ProblemRef, VerifyJob
 from kernelwright.core.measure import Measurement
 from kernelwright.core.site import Site, SiteKind
 from kernelwright.lsp import diagnostics
@@ -69,7 +69,8 @@ async def profile(ls: KernelwrightServer, uri: str, name: str) -> None:
         if record.verified_source is not None and record.site_hash not in (None, site_hash):
             await _check_behaviour(ls, key, doc, problem, record.verified_source)
         ls.log(f"profiling {site.name} in {doc.path.name} on {settings.device}")
-        outcome = await ls.session.engine.bench(settings, BenchJob(problem, device=settings.device))
+        options = BenchOptions(compile_baseline=settings.compile_baseline)
+        outcome = await ls.session.engine.bench(settings, BenchJob(problem, settings.device, options))
     except asyncio.CancelledError:
         ls.log(f"profile of {name} cancelled")
         raise

@@ -21,6 +21,7 @@ def test_camel_case_keys_and_values_as_vscode_writes_them() -> None:
             "pythonPath": "/opt/venv/bin/python",
             "debounceMs": 150,
             "device": "cuda:1",
+            "compileBaseline": False,
             "budgets": {"rounds": 2, "wallSeconds": 30, "costUsd": 1.5},
         }
     )
@@ -33,6 +34,7 @@ def test_camel_case_keys_and_values_as_vscode_writes_them() -> None:
     assert s.python == "/opt/venv/bin/python"
     assert s.debounce_ms == 150
     assert s.device == "cuda:1"
+    assert s.compile_baseline is False
     assert s.budgets == Budgets(rounds=2, candidates=16, wall_seconds=30.0, tokens=None, cost_usd=1.5)
 
 
@@ -78,7 +80,8 @@ def test_partial_update_keeps_the_base() -> None:
     assert parsed.settings.auto_profile is AutoProfile.OFF
 
 
-def test_bool_is_not_a_number() -> None:
-    parsed = parse_settings({"debounceMs": True})
-    assert [p.key for p in parsed.problems] == ["debounceMs"]
+def test_bool_is_not_a_number_and_a_string_is_not_a_bool() -> None:
+    parsed = parse_settings({"debounceMs": True, "compileBaseline": "no"})
+    assert [p.key for p in parsed.problems] == ["debounceMs", "compileBaseline"]
     assert parsed.settings.debounce_ms == 300
+    assert parsed.settings.compile_baseline is True
