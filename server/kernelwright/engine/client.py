@@ -29,10 +29,12 @@ from kernelwright.core.measure import (
 from kernelwright.core.protocol import ErrorCode, JobErrorInfo
 from kernelwright.engine.calibrations import load_calibration
 from kernelwright.engine.devices import Device
-from kernelwright.engine.errors import OUTPUT_LINES_IN_MESSAGE, JobError
+from kernelwright.engine.errors import JobError
 from kernelwright.engine.pool import WorkerPool
 
 T = TypeVar("T")
+
+TAIL_LINES = 40
 
 # Worker deaths that the code under test caused: they answer the job rather than abort it.
 CODE_FAULTS = frozenset(
@@ -137,7 +139,8 @@ def _wanted(device: str) -> str | None:
 
 
 def _tail(err: JobError) -> str | None:
-    return err.output.last_lines(OUTPUT_LINES_IN_MESSAGE) or err.info.traceback or None
+    # Enough lines to hold faulthandler's whole stack on a segfault, which names the candidate's line.
+    return err.output.last_lines(TAIL_LINES) or err.info.traceback or None
 
 
 def _parse(cls: type[T], raw: JsonValue) -> T:

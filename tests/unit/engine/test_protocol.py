@@ -75,3 +75,18 @@ def test_captured_output_knows_when_it_was_cut() -> None:
     assert CapturedOutput("abc", 3).truncated is False
     assert CapturedOutput("abc", 3000).truncated is True
     assert CapturedOutput("a\nb\nc\n", 6).last_lines(2) == "b\nc"
+
+
+def test_a_job_payload_survives_the_wire_with_its_enums() -> None:
+    """The harness checks `spec.convention is Convention.MODULE`: that must hold after JSON."""
+    from kernelwright.core.jobs import CandidateRef, ProblemRef, VerifyJob
+    from kernelwright.core.jsonable import from_json, to_json
+    from kernelwright.core.site import Convention, ModuleSpec, SiteKind
+
+    job = VerifyJob(
+        ProblemRef("/p.py", "src", "Model", SiteKind.TORCH_MODULE, ModuleSpec()), CandidateRef("/c.py", "c")
+    )
+    sent = decode(encode(Request(v=PROTOCOL_VERSION, id=1, type="verify", payload=to_json(job))))
+    assert isinstance(sent, Request)
+    back = from_json(VerifyJob, sent.payload)
+    assert back == job and back.reference.spec.convention is Convention.MODULE
