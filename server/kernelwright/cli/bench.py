@@ -9,7 +9,11 @@ Also home to what `verify` shares with it: finding the site (`load_problem`) and
 from __future__ import annotations
 
 import argparse
+import asyncio
+import time
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 from kernelwright.analysis import analyze
 from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
@@ -25,6 +29,8 @@ from kernelwright.engine.errors import JobError
 from kernelwright.engine.pool import SyncWorkerPool
 
 EXIT_INTERRUPTED = 130
+
+T = TypeVar("T")
 
 SPEC_HELP = (
     "add a bench directive above it, e.g. `# kernelwright: bench inputs=make_inputs` where make_inputs() "
@@ -132,8 +138,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
     try:
         out.progress(f"bench {label}: starting a worker on {device}…")
         with SyncWorkerPool(device, config=worker_config()) as sync:
-            out.progress(f"bench {label}: measuring on {sync.pool.devices[0].label}…")
-            result = sync.run(client.bench(sync.pool, job, timeout=args.timeout))
+            work = client.bench(sync.pool, job, timeout=args.timeout)
+            result = sync.run(with_progress(out, f"bench {label} on {sync.pool.devices[0].label}", work))
     except KernelwrightError as exc:
         out.end_progress()
         return report_engine_error(out, exc)
@@ -146,6 +152,21 @@ def run(args: argparse.Namespace, out: Output) -> int:
         return _report_failure(out, label, result)
     _report(out, problem, result)
     return EXIT_OK
+
+
+async def with_progress(out: Output, text: str, work: Coroutine[Any, Any, T]) -> T:
+    """Await `work` while a terminal shows `text` and the seconds spent (nothing without a terminal)."""
+    task = asyncio.ensure_future(work)
+    start = time.monotonic()
+    try:
+        while True:
+            out.progress(f"{text}… {time.monotonic() - start:.0f} s")
+            done, _ = await asyncio.wait([task], timeout=0.5)
+            if done:
+                return task.result()
+    finally:
+        task.cancel()  # no-op when done; on Ctrl-C it kills the job's worker
+        out.end_progress()
 
 
 def report_engine_error(out: Output, exc: KernelwrightError) -> int:

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import argparse
 
-from kernelwright.cli.bench import EXIT_INTERRUPTED, add_device_argument, key_values, report_engine_error
+from kernelwright.cli.bench import (
+    EXIT_INTERRUPTED,
+    add_device_argument,
+    key_values,
+    report_engine_error,
+    with_progress,
+)
 from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
 from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.jobs import CalibrateJob, check_device
@@ -45,11 +51,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
     try:
         with SyncWorkerPool([d.label for d in devices]) as sync:
             for device in devices:
-                out.progress(f"calibrate {device.label}: measuring copy bandwidth and matmul peaks…")
-                result = sync.run(
-                    client.calibrate(sync.pool, CalibrateJob(device=device.label), timeout=args.timeout)
-                )
-                out.end_progress()
+                work = client.calibrate(sync.pool, CalibrateJob(device=device.label), timeout=args.timeout)
+                result = sync.run(with_progress(out, f"calibrate {device.label}", work))
                 if isinstance(result, BenchFailure):
                     failed = True
                     done.append({"device": device.label, "failure": to_json(result)})

@@ -20,6 +20,7 @@ from kernelwright.cli.bench import (
     load_problem,
     read_source,
     report_engine_error,
+    with_progress,
     worker_config,
 )
 from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
@@ -68,8 +69,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
     try:
         out.progress(f"verify {Path(candidate.path).name} against {reference.symbol}: starting a worker…")
         with SyncWorkerPool(device, config=worker_config()) as sync:
-            out.progress(f"verify {Path(candidate.path).name}: running {args.trials} trials…")
-            verdict = sync.run(client.verify(sync.pool, job, timeout=args.timeout))
+            work = client.verify(sync.pool, job, timeout=args.timeout)
+            verdict = sync.run(with_progress(out, f"verify {Path(candidate.path).name}", work))
     except KernelwrightError as exc:
         out.end_progress()
         return report_engine_error(out, exc)

@@ -74,7 +74,8 @@ class WorkerPool:
     async def start(self) -> None:
         """Resolve the devices (UsageError if one is not there) and start a standby worker on each."""
         self._loop = asyncio.get_running_loop()
-        self._slots = [_Slot(d) for d in resolve_devices(self._request)]
+        # Finding GPUs runs nvidia-smi: keep it off the event loop (the language server's).
+        self._slots = [_Slot(d) for d in await asyncio.to_thread(resolve_devices, self._request)]
         if self.keep_standby:
             for slot in self._slots:
                 self._start_standby(slot)
