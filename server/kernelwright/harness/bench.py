@@ -82,6 +82,8 @@ def _guard(problem: Problem, stage: Stage, fn: Callable[[], Any], target: Target
                 f"started): {str(exc).splitlines()[0]}. Use smaller inputs (or cpu_inputs=) for this device.",
             )
         ) from None
+    except LoadError as exc:  # an input factory the file does not define
+        raise Stop(BenchFailure(Stage.LOAD, str(exc), traceback_tail=exc.tail, line=exc.line)) from None
     except Exception as exc:
         place = error_place(exc, problem.path)
         where = f" at line {place.line + 1}" if place.line is not None else ""

@@ -106,21 +106,16 @@ def _as_tuple(value: Any) -> tuple[Any, ...]:
     return (value,)
 
 
-def _mentions_triton(module: types.ModuleType) -> bool:
-    import sys
+_TRITON_KERNEL_TYPES = {"JITFunction", "InterpretedFunction", "Autotuner", "Heuristics"}
 
-    if "triton" not in sys.modules:
-        return False
-    triton_mod = sys.modules["triton"]
-    jit_types = tuple(
-        t
-        for t in (
-            getattr(triton_mod.runtime, "JITFunction", None),
-            getattr(triton_mod.runtime, "Autotuner", None),
-        )
-        if isinstance(t, type)
-    )
-    return any(isinstance(v, jit_types) for v in vars(module).values()) if jit_types else False
+
+def _mentions_triton(module: types.ModuleType) -> bool:
+    """Whether the module defines Triton kernels (jit, interpreted, autotuned or heuristics-wrapped)."""
+    for value in vars(module).values():
+        cls = type(value)
+        if cls.__module__.startswith("triton") and cls.__name__ in _TRITON_KERNEL_TYPES:
+            return True
+    return False
 
 
 def build_python_problem(
@@ -140,7 +135,7 @@ def build_python_problem(
     module = load_module(path, source, role)
     factories = module if inputs_module is None else inputs_module
     factories_path = getattr(factories, "__file__", path) or path
-    uses_triton = _mentions_triton(module)
+    uses_triton = _mentions_triton(module) or kind in (SiteKind.TRITON_LAUNCHER, SiteKind.TRITON_KERNEL)
     interpreted = device.type == "cpu" and uses_triton
     notes: list[str] = []
 
@@ -199,7 +194,7 @@ def build_python_problem(
         device=device,
         draw=draw,
         target=target,
-        uses_triton=uses_triton or kind in (SiteKind.TRITON_LAUNCHER, SiteKind.TRITON_KERNEL),
+        uses_triton=uses_triton,
         notes=notes,
     )
 

@@ -21,7 +21,7 @@ from kernelwright.core.measure import CheckName, DeviceInfo, Flag, Verdict
 from kernelwright.core.site import CudaSpec, FunctionSpec, ModuleSpec
 from kernelwright.harness import clock
 from kernelwright.harness.compare import Mismatch, clone_tree, compare, error_norms, flatten, tensors_in
-from kernelwright.harness.cuda_build import CompileError
+from kernelwright.harness.cuda_build import CompileError, check_with_nvcc
 from kernelwright.harness.device import Target
 from kernelwright.harness.poison import nbytes_of, poison
 from kernelwright.harness.problem import (
@@ -260,6 +260,18 @@ def _reject_mismatch(m: Mismatch, trial: int, prefix: str = "") -> Rejected:
     )
 
 
+def _compile_check_candidate(path: str, source: str) -> None:
+    try:
+        check_with_nvcc(source, path)
+    except CompileError as exc:
+        raise Rejected(
+            CheckName.COMPILE,
+            f"the candidate did not compile: {exc}",
+            line=exc.line,
+            traceback_tail=exc.log[-4000:],
+        ) from None
+
+
 def _verify(job: VerifyJob, ctx: Context) -> Verdict:
     ref, cand = job.reference, job.candidate
     target = ctx.target
@@ -288,8 +300,12 @@ def _verify(job: VerifyJob, ctx: Context) -> Verdict:
 
     try:
         reference = load_side(ref, ref.path, ref.source, ref.symbol, target, "ref", job.options)
-    except (LoadError, CompileError, RefusedError) as exc:
-        check = CheckName.NO_GPU if isinstance(exc, RefusedError) else CheckName.PROBLEM
+    except RefusedError as exc:
+        if isinstance(ref.spec, CudaSpec):
+            _compile_check_candidate(cand.path, cand.source)  # its compile errors still help without a GPU
+        raise Rejected(CheckName.NO_GPU, str(exc)) from None
+    except (LoadError, CompileError) as exc:
+        check = CheckName.PROBLEM
         raise Rejected(check, f"the reference did not load: {exc}", line=getattr(exc, "line", None)) from None
     # The reference's functional form: with reference=NAME, that implementation is the oracle.
     if isinstance(ref.spec, FunctionSpec) and ref.spec.reference:
