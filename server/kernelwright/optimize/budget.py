@@ -22,6 +22,7 @@ class BudgetAxis(enum.StrEnum):
     TOKENS = "tokens"
     COST = "cost"
     TARGET = "target"  # the best candidate reached the roofline fraction asked for
+    EXHAUSTED = "exhausted"  # the provider has nothing new to propose
 
 
 @dataclass(frozen=True)

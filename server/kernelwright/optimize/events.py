@@ -63,6 +63,14 @@ class BudgetSpent:
 
 
 @dataclass(frozen=True)
+class Note:
+    """Something worth a log line: a retry, a truncated reply, why the search has nothing to try."""
+
+    message: str
+    kind: str = "note"
+
+
+@dataclass(frozen=True)
 class Attempt:
     """One evaluated candidate, for the summary and the report's plot."""
 
@@ -112,7 +120,7 @@ class Error:
     kind: str = "error"
 
 
-Event = RoundStarted | CandidateProposed | VerdictReady | NewBest | BudgetSpent | Done | Error
+Event = RoundStarted | CandidateProposed | VerdictReady | NewBest | BudgetSpent | Note | Done | Error
 
 
 def event_json(event: Event) -> JsonValue:

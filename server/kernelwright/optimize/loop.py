@@ -35,6 +35,7 @@ from kernelwright.optimize.events import (
     Error,
     Event,
     NewBest,
+    Note,
     OptimizeResult,
     RoundStarted,
     Status,
@@ -291,6 +292,12 @@ async def optimize(
                 yield BudgetSpent(BudgetAxis.TIME, "time budget spent while the provider was answering")
                 break
             spent = dataclasses.replace(spent, usage=spent.usage + proposal.usage)
+            for note in proposal.notes:
+                yield Note(note)
+            if not proposal.candidates and not proposal.rejected:
+                message = "; ".join(proposal.notes) or "the provider proposed nothing"
+                yield BudgetSpent(BudgetAxis.EXHAUSTED, f"nothing left to try: {message}")
+                break
             for n, reason in enumerate(proposal.rejected, start=1):
                 cid = f"r{round_no}-reply-{n}"
                 yield VerdictReady(cid, round_no, None, reason)
