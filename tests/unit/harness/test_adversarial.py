@@ -36,9 +36,9 @@ CASES: dict[str, tuple[ProblemRef, str | None, str | None]] = {
     "cheat_fp16_downgrade.py": (GELU, "precision", "precision_downgrade"),
     "cheat_clock_patch.py": (GELU, "tamper", "tamper"),
     "cheat_clock_patch_hidden.py": (GELU, "tamper", "tamper"),
-    # glibc may hand back fresh (zeroed) pages instead of the poisoned chunk: then the zero row fails the
-    # norm. On CUDA's caching allocator the poison is reliable (tests/gpu asserts "unwritten" there).
-    "cheat_dropped_rows.py": (SOFTMAX, "unwritten|error_norm", None),
+    # glibc may hand back fresh (zeroed) pages or other stale chunks instead of the poisoned one: then the
+    # row fails the norm or the values. On CUDA's caching allocator the poison is reliable (tests/gpu asserts "unwritten" there).
+    "cheat_dropped_rows.py": (SOFTMAX, "unwritten|error_norm|value", None),
     "cheat_lazy_tensor.py": (SOFTMAX, "lazy_output", None),
     "cheat_reference_fallback.py": (SOFTMAX, None, "fallback"),
     # GPU-only cheat: on the CPU there is no side stream, so it is simply correct (tests/gpu covers it).
