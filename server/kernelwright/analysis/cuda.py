@@ -75,7 +75,6 @@ class KernelFacts:
 
 @dataclass(frozen=True)
 class UnitFacts:
-    base_row: int
     kernels: tuple[KernelFacts, ...] = ()
     comments: tuple[CommentLine, ...] = ()  # `//` comments, for directives and their continuations
     findings: tuple[Finding, ...] = ()
@@ -219,7 +218,7 @@ class _Unit:
                 self._collect(owner, caps, findings)
         for f in funcs:
             findings += self._judge(f)
-        return UnitFacts(self.base, tuple(kernels), tuple(comments), tuple(findings))
+        return UnitFacts(tuple(kernels), tuple(comments), tuple(findings))
 
     @staticmethod
     def _owner(funcs: list[_Func], starts: list[int], node: Node) -> _Func | None:
@@ -439,8 +438,9 @@ def analyze_cuda(
     """Full analysis of one CUDA source."""
     tree = parser_for(Language.CUDA).parse(source)
     cols = ByteColumns(source)
-    units = [unit_facts(n, cols) for n in top_nodes(tree.root_node)]
-    sites, findings = link(units, [u.base_row for u in units], kind, container)
+    tops = top_nodes(tree.root_node)
+    units = [unit_facts(n, cols) for n in tops]
+    sites, findings = link(units, [n.start_point.row for n in tops], kind, container)
     return CudaResult(tuple(sites), tuple(findings))
 
 

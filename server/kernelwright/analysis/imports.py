@@ -7,6 +7,7 @@ imports are still understood.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -30,6 +31,17 @@ class Aliases:
     @cached_property
     def _map(self) -> dict[str, str]:
         return {**_DEFAULTS, **dict(self.bindings)}
+
+    def extra_call_names(self, interesting: Sequence[str]) -> tuple[str, ...]:
+        """Local names bound to an interesting function under another name (`load_inline as li`)."""
+        wanted = set(interesting)
+        return tuple(
+            sorted(
+                local
+                for local, target in self.bindings
+                if target.rpartition(".")[2] in wanted and local not in wanted
+            )
+        )
 
     def qualify(self, dotted: str) -> str:
         """`tnn.Module` -> `torch.nn.Module`; unknown heads stay as written."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+
 import tree_sitter_cuda
 import tree_sitter_python
 from tree_sitter import Language as TSLanguage
@@ -12,19 +16,72 @@ from kernelwright.core.site import Language
 PYTHON = TSLanguage(tree_sitter_python.language())
 CUDA = TSLanguage(tree_sitter_cuda.language())
 
-# One query per language, run per top-level definition: everything the detectors look at, found in C.
-PYTHON_QUERY = Query(
+# Call names some detector looks at (methods, torch/triton functions, load_inline). Filtering them in the
+# query keeps the thousands of uninteresting calls of a big file out of Python entirely.
+INTERESTING_CALLS = [
+    "item",
+    "cpu",
+    "tolist",
+    "numpy",
+    "synchronize",
+    "zeros",
+    "zeros_like",
+    "ones",
+    "empty",
+    "full",
+    "rand",
+    "randn",
+    "randint",
+    "arange",
+    "tensor",
+    "eye",
+    "load",
+    "store",
+    "make_block_ptr",
+    "atomic_add",
+    "atomic_max",
+    "atomic_min",
+    "atomic_cas",
+    "atomic_xchg",
+    "atomic_and",
+    "atomic_or",
+    "atomic_xor",
+    "load_inline",
+]
+
+
+def _any_of(capture: str, names: Sequence[str]) -> str:
+    return f"(#any-of? @{capture} {' '.join(json.dumps(n) for n in names)})"
+
+
+@lru_cache(maxsize=16)
+def python_query(extra_names: tuple[str, ...] = ()) -> Query:
+    """The Python query; `extra_names` are local aliases of interesting functions (`load_inline as li`)."""
+    names = INTERESTING_CALLS + list(extra_names)
+    return Query(
+        PYTHON,
+        f"""
+        (call function: (subscript value: (identifier)) @callee arguments: (argument_list) @args) @call
+        ((call function: (attribute attribute: (identifier) @method) @callee
+               arguments: (argument_list) @args) @call {_any_of("method", names)})
+        ((call function: (identifier) @fname @callee arguments: (argument_list) @args) @call
+         {_any_of("fname", names)})
+        (for_statement left: (_) @for.left right: (_) @for.right) @for
+        (function_definition) @func
+        (class_definition) @class
+        ((comment) @comment (#match? @comment "^#[ \t]*kernelwright"))
+        (attribute attribute: (identifier) @f64 (#eq? @f64 "float64"))
+        ((string) @string (#match? @string "__global__|__device__"))
+        """,
+    )
+
+
+# Assignments inside a Triton kernel: which names derive from tl.arange (for the mask rule).
+ASSIGN_QUERY = Query(
     PYTHON,
     """
-    (call function: (_) @callee arguments: (argument_list) @args) @call
-    (for_statement left: (_) @for.left right: (_) @for.right) @for
-    (function_definition) @func
-    (class_definition) @class
-    (comment) @comment
-    (assignment left: (identifier) @assign.left right: (_) @assign.right) @assign
-    (augmented_assignment left: (identifier) @assign.left right: (_) @assign.right) @assign
-    (attribute attribute: (identifier) @f64 (#eq? @f64 "float64"))
-    (string) @string
+    (assignment left: (identifier) @left right: (_) @right)
+    (augmented_assignment left: (identifier) @left right: (_) @right)
     """,
 )
 
@@ -35,11 +92,9 @@ CUDA_QUERY = Query(
     (comment) @comment
     (call_expression function: (identifier) @call.name) @call
     (subscript_expression argument: (_) @sub.arg indices: (_) @sub.index) @sub
-    (number_literal) @number
-    (primitive_type) @type
-    (field_expression argument: (identifier) @builtin field: (field_identifier))
+    ((number_literal) @number (#match? @number "^([0-9]*[.][0-9]*|[0-9.]+[eE][-+]?[0-9]+)$"))
+    ((primitive_type) @type (#eq? @type "double"))
     (binary_expression operator: ["<" "<=" ">" ">=" "==" "!="]) @compare
-    (if_statement condition: (_) @if.cond) @if
     (init_declarator declarator: (identifier) @decl.name value: (_) @decl.value)
     (assignment_expression left: (identifier) @decl.name right: (_) @decl.value)
     """,

@@ -3,17 +3,18 @@
 A statement's facts depend only on its node type, its start column and its text from the start of
 its first line (so UTF-16 columns are fixed), and for Python on the file's import aliases: that is
 the cache key. Statements with syntax errors are not cached, since error recovery may depend on what
-precedes them. An edit inside one function re-reads that function only, and every other statement's facts are reused, moved to their new lines
-by the linking step. A full `analyze` is the same run with an empty cache, so the incremental result
-equals the full one by construction.
+precedes them. An edit inside one function re-reads that function only; every other statement's facts
+are reused and moved to their new lines by the linking step. A full `analyze` is the same run with an
+empty cache, so the incremental result equals the full one by construction.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Hashable
 from pathlib import PurePath
 
-from tree_sitter import Node, Tree
+from tree_sitter import Node, Query, QueryCursor, Tree
 
 from kernelwright.analysis import cuda, python
 from kernelwright.analysis.parsing import parser_for
@@ -48,6 +49,18 @@ def _imports(root: Node) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def _bucket(root: Node, tops: list[Node], query: Query) -> list[list[tuple[int, dict[str, list[Node]]]]]:
+    """The query's matches over the whole file, split by the top-level statement that holds them."""
+    starts = [t.start_byte for t in tops]
+    buckets: list[list[tuple[int, dict[str, list[Node]]]]] = [[] for _ in tops]
+    for match in QueryCursor(query).matches(root):
+        first = next(iter(match[1].values()))[0]
+        i = bisect.bisect_right(starts, first.start_byte) - 1
+        if i >= 0:
+            buckets[i].append(match)
+    return buckets
+
+
 class Pipeline:
     """Runs the language's per-statement reader and linker, keeping the last run's statement facts."""
 
@@ -69,8 +82,10 @@ class Pipeline:
         bases: list[int] = []
         if self.language is Language.PYTHON:
             aliases = python.top_level_aliases(root)
-            statements: list[python.StatementFacts] = []
-            for top in root.children:
+            tops = root.children
+            keys: list[Hashable] = []
+            found: list[python.StatementFacts | None] = []
+            for top in tops:
                 key = (
                     top.type,
                     top.start_point.column,
@@ -78,10 +93,22 @@ class Pipeline:
                     aliases,
                 )
                 facts = None if top.has_error else self._cache.get(key) or cache.get(key)
-                if not isinstance(facts, python.StatementFacts):
-                    facts = python.statement_facts(top, cols, aliases, source)
-                if not top.has_error:
+                keys.append(key)
+                found.append(facts if isinstance(facts, python.StatementFacts) else None)
+                if facts is not None:
                     cache[key] = facts
+            missing = [i for i, f in enumerate(found) if f is None]
+            # Many statements to read (a first analysis): one query over the file beats one per statement.
+            buckets = _bucket(root, tops, python.query_for(aliases)) if len(missing) > 16 else None
+            statements: list[python.StatementFacts] = []
+            for i, top in enumerate(tops):
+                facts = found[i]
+                if facts is None:
+                    facts = python.statement_facts(
+                        top, cols, aliases, source, buckets[i] if buckets else None
+                    )
+                    if not top.has_error:
+                        cache[keys[i]] = facts
                 statements.append(facts)
                 bases.append(top.start_point.row)
             self._cache = cache

@@ -13,12 +13,12 @@ import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from tree_sitter import Node, QueryCursor
+from tree_sitter import Node, Query, QueryCursor
 
 from kernelwright.analysis import cuda
 from kernelwright.analysis.directives import CommentLine, function_spec, is_directive, parse_directive
 from kernelwright.analysis.imports import Aliases, dotted_name, import_bindings
-from kernelwright.analysis.parsing import PYTHON_QUERY
+from kernelwright.analysis.parsing import ASSIGN_QUERY, INTERESTING_CALLS, python_query
 from kernelwright.analysis.positions import ByteColumns, node_range, shift, span_range
 from kernelwright.analysis.rules import RuleId, finding
 from kernelwright.core.site import (
@@ -107,8 +107,6 @@ class InlineCall:
 
 @dataclass(frozen=True)
 class StatementFacts:
-    base_row: int  # the absolute line the relative ranges below count from, when they were computed
-    start: Position  # relative, so line 0
     names: tuple[str, ...] = ()
     bindings: tuple[tuple[str, str], ...] = ()
     functions: tuple[FunctionFacts, ...] = ()
@@ -248,7 +246,7 @@ class _Statement:
     def rng(self, node: Node) -> Range:
         return node_range(self.cols, node, self.base)
 
-    def facts(self) -> StatementFacts:
+    def facts(self, matches: list[tuple[int, dict[str, list[Node]]]] | None = None) -> StatementFacts:
         top = self.top
         aliases = self.aliases
         names: list[str] = []
@@ -256,7 +254,12 @@ class _Statement:
         if top.type in ("import_statement", "import_from_statement"):
             bindings = import_bindings(top)
             names = [b[0] for b in bindings]
-        matches = QueryCursor(PYTHON_QUERY).matches(top)
+        if top.type == "comment":
+            return self._comment_only(top)
+        if bindings:
+            return StatementFacts(names=tuple(names), bindings=tuple(bindings))
+        if matches is None:
+            matches = QueryCursor(query_for(self.aliases)).matches(top)
         builders: list[_Builder] = []
         classes: list[ClassFacts] = []
         directives: list[CommentLine] = []
@@ -283,11 +286,6 @@ class _Statement:
                 b = owner(caps["for"][0])
                 if b is not None:
                     self._loop(b, caps["for"][0], caps["for.right"][0])
-            elif "assign" in caps:
-                b = owner(caps["assign"][0])
-                if b is not None and b.is_kernel:
-                    idents, ar = _expr_info(caps["assign.right"][0], aliases)
-                    b.assigns.append((_text(caps["assign.left"][0]), idents, ar))
             elif "f64" in caps:
                 attr = caps["f64"][0].parent
                 b = owner(caps["f64"][0])
@@ -335,8 +333,6 @@ class _Statement:
             if inner is not None:
                 names.append(_text(inner.child_by_field_name("name")))
         return StatementFacts(
-            base_row=self.base,
-            start=self.cols.position(top.start_point.row, top.start_point.column, top.start_byte, self.base),
             names=tuple(n for n in names if n),
             bindings=tuple(bindings),
             functions=functions,
@@ -345,6 +341,13 @@ class _Statement:
             inline_calls=tuple(inline_calls),
             directives=tuple(directives),
         )
+
+    def _comment_only(self, top: Node) -> StatementFacts:
+        text = _text(top)
+        s = top.start_point
+        start = self.cols.position(s.row, s.column, top.start_byte, self.base)
+        directives = (CommentLine(text, start),) if is_directive(text) else ()
+        return StatementFacts(directives=directives)
 
     def _targets(self, left: Node | None) -> list[str]:
         if left is None:
@@ -507,6 +510,9 @@ class _Statement:
         short = _text(name_node)
         findings = list(b.findings)
         if b.is_kernel:
+            for _, caps in QueryCursor(ASSIGN_QUERY).matches(b.node):
+                idents, ar = _expr_info(caps["right"][0], self.aliases)
+                b.assigns.append((_text(caps["left"][0]), idents, ar))
             derived: set[str] = set()
             changed = True
             while changed:
@@ -590,8 +596,19 @@ class _Statement:
         return cuda.translate(cuda.analyze_cuda(content, SiteKind.INLINE_CUDA_KERNEL, container), origin)
 
 
-def statement_facts(top: Node, cols: ByteColumns, aliases: Aliases, source: bytes) -> StatementFacts:
-    return _Statement(top, cols, aliases, source).facts()
+def query_for(aliases: Aliases) -> Query:
+    return python_query(aliases.extra_call_names(INTERESTING_CALLS))
+
+
+def statement_facts(
+    top: Node,
+    cols: ByteColumns,
+    aliases: Aliases,
+    source: bytes,
+    matches: list[tuple[int, dict[str, list[Node]]]] | None = None,
+) -> StatementFacts:
+    """Facts of one top-level statement; `matches` are the query's matches inside it, when known."""
+    return _Statement(top, cols, aliases, source).facts(matches)
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from kernelwright.analysis import DocumentAnalysis, analyze
 from kernelwright.core.site import Range
 from kernelwright.core.text import TextChange, position_at

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from kernelwright.analysis import DocumentAnalysis, analyze
 from kernelwright.core.site import AnalysisResult, Position, Range
 from kernelwright.core.text import TextChange
