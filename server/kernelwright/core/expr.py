@@ -7,11 +7,16 @@ integer division (truncating toward zero) because these expressions describe C l
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from kernelwright.core.errors import ExpressionError
 
-_FUNCS = {"min": min, "max": max, "cdiv": lambda a, b: -(-a // b)}
+
+def _cdiv(a: int | float, b: int | float) -> int | float:
+    return -(-a // b)
+
+
+_FUNCS: dict[str, Callable[..., int | float]] = {"min": min, "max": max, "cdiv": _cdiv}
 
 
 def parse_int_expr(text: str) -> ast.expr:
@@ -50,13 +55,7 @@ def _check(node: ast.expr, text: str) -> None:
                 raise ExpressionError(f"`{text}`: only numbers are allowed, not {sub.value!r}")
         elif not isinstance(
             sub,
-            ast.BinOp
-            | ast.UnaryOp
-            | ast.Name
-            | ast.Load
-            | ast.operator
-            | ast.unaryop
-            | ast.expr_context,
+            ast.BinOp | ast.UnaryOp | ast.Name | ast.Load | ast.operator | ast.unaryop | ast.expr_context,
         ):
             raise ExpressionError(f"`{text}`: {type(sub).__name__} is not allowed in a size expression")
 

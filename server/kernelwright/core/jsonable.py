@@ -56,9 +56,13 @@ def _convert(tp: Any, data: Any) -> Any:
         for arg in args:
             if arg is type(None):
                 continue
-            if dataclasses.is_dataclass(arg) and isinstance(data, dict):
-                if not _discriminates(arg, data):
-                    continue
+            if (
+                isinstance(arg, type)
+                and dataclasses.is_dataclass(arg)
+                and isinstance(data, dict)
+                and not _discriminates(arg, data)
+            ):
+                continue
             try:
                 return _convert(arg, data)
             except (TypeError, ValueError, KeyError) as exc:
