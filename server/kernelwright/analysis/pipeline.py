@@ -11,6 +11,7 @@ empty cache, so the incremental result equals the full one by construction.
 from __future__ import annotations
 
 import bisect
+import codecs
 from collections.abc import Hashable
 from pathlib import PurePath
 
@@ -29,9 +30,29 @@ def language_for(path: str) -> Language | None:
     return _SUFFIXES.get(PurePath(path).suffix.lower())
 
 
+def _same_length_replacement(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return "?" * (exc.end - exc.start), exc.end
+
+
+codecs.register_error("kernelwright-same-length", _same_length_replacement)
+
+
+def valid_utf8(data: bytes) -> bytes:
+    """`data` with each byte of an invalid UTF-8 sequence replaced by `?`: offsets stay where they were.
+
+    tree-sitter's query predicates decode node text strictly, so bad bytes must not reach them."""
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "kernelwright-same-length").encode("utf-8")
+
+
 def encode(text: str) -> bytes:
-    # surrogatepass: an editor buffer may hold a lone surrogate; it must not make analysis fail.
-    return text.encode("utf-8", "surrogatepass")
+    # surrogatepass, then repair: a lone surrogate in an editor buffer must not make analysis fail.
+    return valid_utf8(text.encode("utf-8", "surrogatepass"))
 
 
 def _imports(root: Node) -> tuple[str, ...]:
@@ -156,7 +177,7 @@ def analyze(source: str | bytes, path: str, language: Language | None = None) ->
     """Sites, specs and findings of one file. Never raises."""
     lang = language or language_for(path) or Language.PYTHON
     try:
-        data = encode(source) if isinstance(source, str) else bytes(source)
+        data = encode(source) if isinstance(source, str) else valid_utf8(bytes(source))
         tree = parser_for(lang).parse(data)
     except Exception as exc:
         return internal_error(path, lang, exc)
