@@ -15,6 +15,8 @@ T = TypeVar("T")
 
 def to_json(value: object) -> JsonValue:
     """Dataclasses become objects (fields in declaration order), enums their values, tuples lists."""
+    if isinstance(value, enum.Enum):  # before str/int: StrEnum and IntEnum members are str and int too
+        return to_json(value.value)
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
@@ -22,8 +24,6 @@ def to_json(value: object) -> JsonValue:
         if value != value or value in (float("inf"), float("-inf")):
             return str(value)
         return value
-    if isinstance(value, enum.Enum):
-        return to_json(value.value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):

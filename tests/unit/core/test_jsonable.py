@@ -59,3 +59,9 @@ def test_spec_union_picks_the_right_convention() -> None:
 def test_non_finite_floats_stay_readable() -> None:
     assert to_json(float("nan")) == "nan"
     assert to_json(float("inf")) == "inf"
+
+
+def test_enum_members_become_plain_values() -> None:
+    out = to_json({"kind": SiteKind.TRITON_KERNEL, "sev": Severity.HINT})
+    assert out == {"kind": "triton_kernel", "sev": "hint"}
+    assert isinstance(out, dict) and type(out["kind"]) is str
