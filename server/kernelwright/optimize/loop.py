@@ -131,16 +131,26 @@ def _outcome(verdict: Verdict) -> Outcome:
     return Outcome.CHECK_FAILED
 
 
-def _speedup(verdict: Verdict) -> tuple[float | None, float | None, float | None]:
-    """(candidate median µs, speedup over the reference timed in the same run, roofline fraction)."""
+def _timings(verdict: Verdict) -> tuple[float | None, float | None, float | None]:
+    """(candidate median µs, the reference's median timed in the same run, roofline fraction)."""
     m = verdict.measurement
     if m is None or m.timing.method is TimingMethod.NOT_TIMED or m.timing.median_us <= 0:
         return None, None, None
     fraction = m.roofline.fraction if m.roofline is not None else None
     ref = verdict.reference_measurement
-    if ref is None or ref.timing.method is TimingMethod.NOT_TIMED:
+    if ref is None or ref.timing.method is TimingMethod.NOT_TIMED or ref.timing.median_us <= 0:
         return m.timing.median_us, None, fraction
-    return m.timing.median_us, ref.timing.median_us / m.timing.median_us, fraction
+    return m.timing.median_us, ref.timing.median_us, fraction
+
+
+def conservative_speedup(
+    median_us: float, same_run_ref_us: float | None, baseline_us: float | None
+) -> float | None:
+    """The smaller of two estimates: against the reference timed in the same worker run, and against the
+    median of every reference timing this run has seen. One worker's conditions (a compiler still busy
+    in the background, a noisy neighbour) can flatter the first; a drifting machine the second."""
+    estimates = [ref / median_us for ref in (same_run_ref_us, baseline_us) if ref is not None]
+    return min(estimates) if estimates else None
 
 
 def _feedback_message(verdict: Verdict) -> str:
@@ -339,9 +349,13 @@ async def optimize(
                         store.record_verdict(attempt_id, cand.id, verdict)
                         if verdict.reference_measurement is not None and not reference_times:
                             store.record_measurement(path, verdict.reference_measurement)
-                    median, speedup, fraction = _speedup(verdict)
-                    if verdict.reference_measurement is not None and median is not None:
-                        reference_times.append(verdict.reference_measurement.timing.median_us)
+                    median, ref_us, fraction = _timings(verdict)
+                    if ref_us is not None:
+                        reference_times.append(ref_us)
+                    speedup = None
+                    if median is not None:
+                        baseline_now = statistics.median(reference_times) if reference_times else None
+                        speedup = conservative_speedup(median, ref_us, baseline_now)
                     timed_any = timed_any or median is not None
                     passed_any = passed_any or (verdict.passed and not cand.is_baseline)
                     yield VerdictReady(

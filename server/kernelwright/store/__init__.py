@@ -3,7 +3,7 @@
 from kernelwright.store.database import StoreError
 from kernelwright.store.keys import MeasurementKey, site_source_hash
 from kernelwright.store.records import AppliedEdit, AttemptRecord, AttemptStatus, StoredMeasurement
-from kernelwright.store.store import Store, store_path
+from kernelwright.store.store import Store, store_path, workspace_root
 
 __all__ = [
     "AppliedEdit",
@@ -15,4 +15,5 @@ __all__ = [
     "StoredMeasurement",
     "site_source_hash",
     "store_path",
+    "workspace_root",
 ]

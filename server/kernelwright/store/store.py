@@ -33,6 +33,17 @@ def store_path(workspace: Path) -> Path:
     return workspace / STORE_DIR / STORE_FILE
 
 
+def workspace_root(file: Path) -> Path:
+    """The workspace a file belongs to, for the command line: the nearest folder above it that has a
+    `.kernelwright` store, else the nearest with `.git`, else the file's own folder."""
+    start = file.resolve().parent
+    for marker in (STORE_DIR, ".git"):
+        for folder in (start, *start.parents):
+            if (folder / marker).exists():
+                return folder
+    return start
+
+
 def _dump(value: object) -> str:
     return json.dumps(to_json(value), ensure_ascii=False, separators=(",", ":"))
 

@@ -1,0 +1,276 @@
+"""`kernelwright optimize FILE[:SYMBOL]`: search for a faster verified replacement of a site.
+
+Live progress on a terminal (round, candidates, best speedup so far), JSON lines with --json (one
+event per line, the last one `done`), then a summary table and the diff. With --apply the file is
+rewritten, atomically and only if it is unchanged since the run began; `kernelwright undo FILE` puts
+the original back. --report writes a self-contained HTML report.
+
+Exit codes: 0 the run finished (improved or not), 1 it failed (provider refused, nothing could be
+merged, the file changed before --apply), 2 usage (bad target, budget, provider settings), 130 ^C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import difflib
+from pathlib import Path
+
+from kernelwright.cli.bench import pick_site, read_source, split_target, worker_config
+from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
+from kernelwright.core.errors import KernelwrightError, UsageError
+from kernelwright.core.jobs import check_device
+from kernelwright.core.jsonable import JsonValue
+from kernelwright.core.settings import Provider as ProviderName
+from kernelwright.core.site import Site
+from kernelwright.engine.pool import WorkerPool
+from kernelwright.optimize.apply import ApplyError, apply_result
+from kernelwright.optimize.budget import Budget, parse_budget
+from kernelwright.optimize.events import (
+    BudgetSpent,
+    CandidateProposed,
+    Done,
+    Error,
+    Event,
+    NewBest,
+    Note,
+    OptimizeResult,
+    RoundStarted,
+    Status,
+    VerdictReady,
+    event_json,
+)
+from kernelwright.optimize.loop import optimize
+from kernelwright.optimize.providers.base import Provider, ProviderError
+from kernelwright.optimize.report import render_report
+from kernelwright.store import Store, StoreError, workspace_root
+
+EXIT_INTERRUPTED = 130
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("target", metavar="FILE[:SYMBOL]", help="the file, and the site if it has several")
+    parser.add_argument(
+        "--provider",
+        choices=[p.value for p in ProviderName],
+        default=ProviderName.BUILTIN.value,
+        help="who proposes candidates: builtin (no model, the default), anthropic, openai",
+    )
+    parser.add_argument("--model", default=None, help="the model name (anthropic, openai)")
+    parser.add_argument(
+        "--base-url", default=None, help="the API endpoint (openai: required; anthropic: optional)"
+    )
+    parser.add_argument(
+        "--budget",
+        default="",
+        help="limits, e.g. rounds=4,candidates=16,time=600,tokens=200000,cost=2.5,target=0.8",
+    )
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    parser.add_argument("--apply", action="store_true", help="write the best candidate into FILE")
+    parser.add_argument("--report", metavar="FILE.html", default=None, help="write an HTML report")
+
+
+def make_provider(name: ProviderName, model: str | None, base_url: str | None) -> Provider:
+    if name is ProviderName.ANTHROPIC:
+        from kernelwright.optimize.providers.claude import ClaudeProvider
+
+        return ClaudeProvider(model=model, base_url=base_url)
+    if name is ProviderName.OPENAI:
+        from kernelwright.optimize.providers.openai_compat import OpenAICompatProvider
+
+        return OpenAICompatProvider(model=model, base_url=base_url)
+    from kernelwright.optimize.providers.builtin import BuiltinProvider
+
+    return BuiltinProvider()
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    try:
+        device = check_device(args.device)
+        budget = parse_budget(args.budget)
+        path, symbol = split_target(args.target)
+        text = read_source(path, "file")
+        from kernelwright.analysis import analyze
+
+        site = pick_site(analyze(text, str(path)).sites, symbol, path)
+        if site.spec is None:
+            from kernelwright.cli.bench import SPEC_HELP
+
+            raise UsageError(
+                f"{path}:{site.name} has no bench spec, so candidates cannot be checked; {SPEC_HELP}"
+            )
+        provider = make_provider(ProviderName(args.provider), args.model, args.base_url)
+        store = Store.for_workspace(workspace_root(path))
+    except (KernelwrightError, StoreError) as exc:
+        out.error(str(exc), code="usage")
+        return EXIT_USAGE
+    if store.message:
+        out.err.write(f"kernelwright: {store.message}\n")
+    try:
+        with store:
+            result = asyncio.run(_drive(site, text, path, provider, budget, store, device, out))
+            return _finish(result, text, path, store, args, out)
+    except KeyboardInterrupt:
+        out.end_progress()
+        out.error("interrupted: the run and its workers were stopped", code="interrupted")
+        return EXIT_INTERRUPTED
+
+
+async def _drive(
+    site: Site,
+    text: str,
+    path: Path,
+    provider: Provider,
+    budget: Budget,
+    store: Store,
+    device: str,
+    out: Output,
+) -> OptimizeResult | None:
+    view = Progress(out, budget)
+    result: OptimizeResult | None = None
+    try:
+        out.progress(f"optimize {path.name}:{site.name}: starting workers on {device}…")
+        async with WorkerPool(device, config=worker_config()) as pool:
+            async for event in optimize(
+                site, text, str(path.resolve()), provider, budget, pool, store, device=device
+            ):
+                view.show(event)
+                if isinstance(event, Done):
+                    result = event.result
+    except (KernelwrightError, ProviderError) as exc:
+        out.end_progress()
+        out.error(str(exc), code="engine")
+        return None
+    finally:
+        await provider.close()
+    out.end_progress()
+    return result
+
+
+class Progress:
+    """Events to people (a live line and a line per verdict) or to scripts (JSON lines)."""
+
+    def __init__(self, out: Output, budget: Budget) -> None:
+        self.out = out
+        self.budget = budget
+        self.round = 0
+        self.evaluated = 0
+        self.best: float | None = None
+
+    def show(self, event: Event) -> None:
+        out = self.out
+        if out.json_mode:
+            data = event_json(event)
+            if isinstance(event, Done) and isinstance(data, dict):
+                result = data.get("result")
+                if isinstance(result, dict):
+                    result.pop("new_file_text", None)
+                    best = result.get("best_candidate")
+                    if isinstance(best, dict):
+                        best.pop("source", None)
+                        best.pop("file_text", None)
+            out.json_line(data)
+            return
+        if isinstance(event, RoundStarted):
+            self.round = event.round
+        elif isinstance(event, VerdictReady):
+            self.evaluated += 1
+            out.end_progress()
+            out.line(_verdict_line(event, out))
+        elif isinstance(event, NewBest):
+            self.best = event.speedup
+        elif isinstance(event, BudgetSpent | Note):
+            out.end_progress()
+            out.line(out.style(event.message, "2"))
+        elif isinstance(event, Error):
+            out.end_progress()
+            out.error(event.message, code=event.stage)
+        elif isinstance(event, CandidateProposed):
+            pass
+        best = f"best {self.best:.2f}x" if self.best else "no speedup yet"
+        out.progress(f"round {self.round}/{self.budget.rounds} · {self.evaluated} evaluated · {best}")
+
+
+def _verdict_line(event: VerdictReady, out: Output) -> str:
+    if event.verdict is None:
+        status = out.style("no code", "31")
+    elif event.verdict.passed:
+        status = out.style("baseline" if event.is_baseline else "passed", "32")
+    else:
+        status = out.style(f"rejected ({event.verdict.check.value if event.verdict.check else '?'})", "31")
+    timing = f"{event.median_us:10.1f} µs" if event.median_us is not None else " " * 13
+    speed = f"{event.speedup:6.2f}x" if event.speedup is not None else ""
+    detail = (
+        ""
+        if event.verdict is not None and event.verdict.passed
+        else "  " + event.message.splitlines()[0][:120]
+    )
+    return f"  {event.candidate_id:<48} {status:<10} {timing} {speed}{detail}"
+
+
+def _diff(original: str, result: OptimizeResult, path: Path) -> str:
+    if result.new_file_text is None:
+        return ""
+    return "".join(
+        difflib.unified_diff(
+            original.splitlines(keepends=True),
+            result.new_file_text.splitlines(keepends=True),
+            fromfile=str(path),
+            tofile=f"{path} (optimized)",
+        )
+    )
+
+
+def _finish(
+    result: OptimizeResult | None, text: str, path: Path, store: Store, args: argparse.Namespace, out: Output
+) -> int:
+    if result is None:
+        return EXIT_FAILED
+    if args.report:
+        Path(args.report).write_text(render_report(result, text), encoding="utf-8")
+    summary: dict[str, JsonValue] = {}
+    code = EXIT_FAILED if result.status is Status.FAILED else EXIT_OK
+    if args.apply and result.status is Status.IMPROVED:
+        try:
+            apply_result(path, result, store)
+            summary["applied"] = True
+        except ApplyError as exc:
+            out.error(str(exc), code="apply")
+            summary["applied"] = False
+            code = EXIT_FAILED
+    if out.json_mode:
+        if summary:
+            out.json_line({"kind": "applied", **summary, "path": str(path)})
+        return code
+    out.line()
+    rows = [
+        ["status", result.status.value],
+        ["original", f"{result.baseline_us:.1f} µs" if result.baseline_us else "not timed"],
+        [
+            "best",
+            f"{result.best_us:.1f} µs ({result.best_speedup:.2f}x)"
+            if result.best_us and result.best_speedup
+            else "—",
+        ],
+        ["rounds / candidates", f"{result.rounds} / {result.candidates}"],
+        ["time", f"{result.seconds:.0f} s"],
+        ["device", result.device],
+    ]
+    if result.usage.requests:
+        rows.append(["tokens / cost", f"{result.usage.total_tokens} / ${result.usage.cost_usd:.4f}"])
+    width = max(len(r[0]) for r in rows)
+    for label, value in rows:
+        out.line(f"{out.style(label.ljust(width), '1')}  {value}")
+    out.line()
+    out.line(result.message)
+    diff = _diff(text, result, path)
+    if diff and not summary.get("applied"):
+        out.line()
+        out.line(diff.rstrip("\n"))
+        out.line()
+        out.line(f"apply it with: kernelwright optimize {args.target} --apply (or edit by hand)")
+    elif summary.get("applied"):
+        out.line(f"wrote {path}; `kernelwright undo {path}` restores the original")
+    if args.report:
+        out.line(f"report: {args.report}")
+    return code
