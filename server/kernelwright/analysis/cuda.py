@@ -11,6 +11,7 @@ import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from tree_sitter import Node, QueryCursor
 
@@ -401,8 +402,10 @@ def link(
                 )
             )
             continue
-        spec, errors = cuda_spec(directive, kernel.name, kernel.params)
-        findings += errors
+        first = run[0].start.line
+        relative = tuple(CommentLine(x.text, Position(x.start.line - first, x.start.character)) for x in run)
+        spec, errors = _cached_spec(relative, kernel.name, kernel.params)
+        findings += [replace(e, range=shift(e.range, first)) for e in errors]
         if spec is not None:
             specs[kernel.name] = spec
     for k, base in shifted:
@@ -421,6 +424,19 @@ def link(
     sites.sort(key=lambda s: (s.range.start, s.name))
     findings.sort(key=lambda x: (x.range.start, x.rule))
     return sites, findings
+
+
+@lru_cache(maxsize=4096)
+def _cached_spec(
+    lines: tuple[CommentLine, ...], kernel: str, params: tuple[CudaParam, ...]
+) -> tuple[CudaSpec | None, tuple[Finding, ...]]:
+    """cuda_spec of a directive whose first line is line 0: unchanged directives are not re-read."""
+    spec, errors = cuda_spec(parse_directive(lines, kernel), kernel, params)
+    return spec, tuple(errors)
+
+
+def clear_caches() -> None:
+    _cached_spec.cache_clear()
 
 
 def _continues(text: str) -> bool:

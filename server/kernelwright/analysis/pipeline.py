@@ -154,6 +154,12 @@ class Pipeline:
         return AnalysisResult(path, self.language, tuple(csites), tuple(cfindings))
 
 
+def clear_caches() -> None:
+    """Forget the process-wide caches of read directives (for cold-start measurements)."""
+    python.clear_caches()
+    cuda.clear_caches()
+
+
 def internal_error(path: str, language: Language, exc: BaseException) -> AnalysisResult:
     """A result that reports an analysis bug as a finding instead of raising it."""
     return AnalysisResult(

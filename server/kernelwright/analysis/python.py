@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from tree_sitter import Node, Query, QueryCursor
 
@@ -24,6 +25,7 @@ from kernelwright.analysis.rules import RuleId, finding
 from kernelwright.core.site import (
     BenchSpec,
     Finding,
+    FunctionSpec,
     Language,
     ModuleSpec,
     Position,
@@ -653,35 +655,24 @@ def link(
         if f.parent is None:
             by_row[f.range.start.line + base] = (f.name, False)
     specs: dict[str, BenchSpec] = {}
+    names = frozenset(module_names)
     for st, base in zip(statements, bases, strict=True):
         for line in st.directives:
-            moved = CommentLine(line.text, Position(line.start.line + base, line.start.character))
-            target = by_row.get(moved.start.line + 1)
-            directive = parse_directive([moved], target[0] if target else None)
-            if target is None:
-                out.findings.append(
-                    finding(
-                        RuleId.MALFORMED_DIRECTIVE,
-                        directive.range,
-                        "a bench directive must be on the line directly above a module-level def or class "
-                        "(or above its decorators)",
-                    )
+            row = line.start.line + base
+            target = by_row.get(row + 1)
+            name = target[0] if target else None
+            fspec, errors, whole = _cached_function_spec(line.text, line.start.character, name, names)
+            if name is None or name in kernels:
+                where = (
+                    "a bench directive must be on the line directly above a module-level def or class "
+                    "(or above its decorators)"
+                    if name is None
+                    else f"`{name}` is a Triton kernel, which needs a grid to run: put the directive on the "
+                    "Python function that launches it"
                 )
+                out.findings.append(finding(RuleId.MALFORMED_DIRECTIVE, shift(whole, row), where, name))
                 continue
-            name = target[0]
-            if name in kernels:
-                out.findings.append(
-                    finding(
-                        RuleId.MALFORMED_DIRECTIVE,
-                        directive.range,
-                        f"`{name}` is a Triton kernel, which needs a grid to run: put the directive on the "
-                        "Python function that launches it",
-                        name,
-                    )
-                )
-                continue
-            fspec, errors = function_spec(directive, module_names, name)
-            out.findings += errors
+            out.findings += [replace(e, range=shift(e.range, row)) for e in errors]
             if fspec is not None:
                 specs[name] = fspec
     has_inputs = "get_inputs" in module_names
@@ -721,9 +712,25 @@ def link(
             out.sites.append(_site(SiteKind.TORCH_FUNCTION, f.name, f.range, f.name_range, base, spec))
         _function_findings(out, f, base, f.name in launchers, spec is not None, module_classes, kernels)
     _inline_cuda(out, statements, bases)
-    out.sites.sort(key=lambda s: (s.range.start, s.name))
-    out.findings.sort(key=lambda x: (x.range.start, x.rule))
+    out.sites.sort(key=lambda s: (s.range.start.line, s.range.start.character, s.name))
+    out.findings.sort(key=lambda x: (x.range.start.line, x.range.start.character, x.rule))
     return out.sites, out.findings
+
+
+@lru_cache(maxsize=4096)
+def _cached_function_spec(
+    text: str, column: int, site: str | None, names: frozenset[str]
+) -> tuple[FunctionSpec | None, tuple[Finding, ...], Range]:
+    """A one-line directive read at line 0: unchanged directives are not re-read on every keystroke."""
+    directive = parse_directive([CommentLine(text, Position(0, column))], site)
+    if site is None:
+        return None, (), directive.range
+    spec, errors = function_spec(directive, names, site)
+    return spec, tuple(errors), directive.range
+
+
+def clear_caches() -> None:
+    _cached_function_spec.cache_clear()
 
 
 def _site(
