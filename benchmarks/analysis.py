@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable
 
 from kernelwright.analysis import DocumentAnalysis, analyze
+from kernelwright.analysis.parsing import parser_for
 from kernelwright.analysis.pipeline import clear_caches
-from kernelwright.core.site import Range
+from kernelwright.core.site import Language, Range
 from kernelwright.core.text import TextChange
 
 PY_UNIT = """
@@ -134,7 +135,12 @@ def main() -> None:
     cu = cuda_source()
     py_result = analyze(py, "bench.py")
     cu_result = analyze(cu, "bench.cu")
+    py_bytes, cu_bytes = py.encode(), cu.encode()
     rows = [
+        (
+            "python, tree-sitter parse only (floor)",
+            measure(lambda: parser_for(Language.PYTHON).parse(py_bytes), args.runs),
+        ),
         (
             f"python {py.count(chr(10))} lines, {len(py_result.sites)} sites, full",
             measure(cold("bench.py", py), args.runs),
@@ -142,6 +148,10 @@ def main() -> None:
         (
             "python, one-line edit, incremental",
             measure(incremental("bench.py", py, "x * 2.0", "2.0", "3.0"), args.runs),
+        ),
+        (
+            "cuda, tree-sitter parse only (floor)",
+            measure(lambda: parser_for(Language.CUDA).parse(cu_bytes), args.runs),
         ),
         (
             f"cuda {cu.count(chr(10))} lines, {len(cu_result.sites)} sites, full",
