@@ -88,6 +88,7 @@ class Pipeline:
     def __init__(self, language: Language) -> None:
         self.language = language
         self._cache: dict[Hashable, object] = {}
+        self._sites = python.SiteMemo()
 
     def run(self, tree: Tree, source: bytes, path: str) -> AnalysisResult:
         try:
@@ -133,7 +134,7 @@ class Pipeline:
                 statements.append(facts)
                 bases.append(top.start_point.row)
             self._cache = cache
-            sites, findings = python.link(statements, bases, path)
+            sites, findings = python.link(statements, bases, path, self._sites)
             return AnalysisResult(path, self.language, tuple(sites), tuple(findings), _imports(root))
         units: list[cuda.UnitFacts] = []
         for top in cuda.top_nodes(root):

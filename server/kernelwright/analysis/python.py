@@ -620,9 +620,12 @@ class _Linked:
 
 
 def link(
-    statements: Sequence[StatementFacts], bases: Sequence[int], path: str
+    statements: Sequence[StatementFacts], bases: Sequence[int], path: str, memo: SiteMemo | None = None
 ) -> tuple[list[Site], list[Finding]]:
     """Combine per-statement facts (with each statement's current first line) into sites and findings."""
+    if memo is None:
+        memo = SiteMemo()
+    memo.next_run()
     out = _Linked()
     module_names: set[str] = set()
     for st in statements:
@@ -687,17 +690,17 @@ def link(
             kind = SiteKind.BENCH_CLASS
         else:
             continue
-        out.sites.append(_site(kind, c.name, c.range, c.name_range, base, spec))
+        out.sites.append(memo.site(kind, c.name, c.range, c.name_range, base, spec))
     for f, base in functions:
         spec = specs.get(f.name)
         if f.is_kernel:
             out.sites.append(
-                _site(SiteKind.TRITON_KERNEL, f.name, f.range, f.name_range, base, None, callers[f.name])
+                memo.site(SiteKind.TRITON_KERNEL, f.name, f.range, f.name_range, base, None, callers[f.name])
             )
             out.findings += [replace(x, range=shift(x.range, base)) for x in f.kernel_findings]
         elif f.name in launchers:
             out.sites.append(
-                _site(
+                memo.site(
                     SiteKind.TRITON_LAUNCHER,
                     f.name,
                     f.range,
@@ -709,7 +712,7 @@ def link(
                 )
             )
         elif spec is not None:
-            out.sites.append(_site(SiteKind.TORCH_FUNCTION, f.name, f.range, f.name_range, base, spec))
+            out.sites.append(memo.site(SiteKind.TORCH_FUNCTION, f.name, f.range, f.name_range, base, spec))
         _function_findings(out, f, base, f.name in launchers, spec is not None, module_classes, kernels)
     _inline_cuda(out, statements, bases)
     out.sites.sort(key=lambda s: (s.range.start.line, s.range.start.character, s.name))
@@ -733,26 +736,46 @@ def clear_caches() -> None:
     _cached_function_spec.cache_clear()
 
 
-def _site(
-    kind: SiteKind,
-    name: str,
-    rng: Range,
-    name_rng: Range,
-    base: int,
-    spec: BenchSpec | None,
-    links: Sequence[str] = (),
-    parent: str | None = None,
-) -> Site:
-    return Site(
-        kind=kind,
-        name=name,
-        language=Language.PYTHON,
-        range=shift(rng, base),
-        name_range=shift(name_rng, base),
-        spec=spec,
-        links=tuple(links),
-        parent=parent,
-    )
+class SiteMemo:
+    """Sites built by the last run, reused when nothing about them changed (most of them, per keystroke).
+
+    Keyed by the identity of the cached statement facts' ranges, so a hit costs a dict lookup instead of
+    four frozen dataclasses; entries not used by a run are dropped at the next one."""
+
+    def __init__(self) -> None:
+        self._old: dict[tuple[object, ...], tuple[Range, Site]] = {}
+        self._new: dict[tuple[object, ...], tuple[Range, Site]] = {}
+
+    def next_run(self) -> None:
+        self._old, self._new = self._new, {}
+
+    def site(
+        self,
+        kind: SiteKind,
+        name: str,
+        rng: Range,
+        name_rng: Range,
+        base: int,
+        spec: BenchSpec | None,
+        links: Sequence[str] = (),
+        parent: str | None = None,
+    ) -> Site:
+        key = (id(rng), base, kind, name, spec, tuple(links), parent)
+        hit = self._new.get(key) or self._old.get(key)
+        if hit is None or hit[0] is not rng:
+            built = Site(
+                kind=kind,
+                name=name,
+                language=Language.PYTHON,
+                range=shift(rng, base),
+                name_range=shift(name_rng, base),
+                spec=spec,
+                links=tuple(links),
+                parent=parent,
+            )
+            hit = (rng, built)
+        self._new[key] = hit
+        return hit[1]
 
 
 def _function_findings(
