@@ -8,17 +8,43 @@ needsConfirmation lets clients that support it show the diff before anything cha
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import uuid
+from collections.abc import AsyncGenerator
 
 from lsprotocol import types
 
+from kernelwright.core.candidate import TextEdit
+from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.jsonable import JsonValue
+from kernelwright.core.settings import Provider as ProviderName
+from kernelwright.core.settings import Settings
 from kernelwright.core.site import Range
+from kernelwright.core.text import position_at, range_offsets
 from kernelwright.lsp.anchor import anchor_edit
 from kernelwright.lsp.app import KernelwrightServer, PendingResult
 from kernelwright.lsp.command_ids import CommandId
 from kernelwright.lsp.convert import to_lsp_document_edit
-from kernelwright.lsp.documents import text_hash
+from kernelwright.lsp.documents import OpenDocument, text_hash
+from kernelwright.lsp.jobs import JobKind
+from kernelwright.lsp.present import format_us
+from kernelwright.lsp.profile import runnable_site
+from kernelwright.lsp.progress import ProgressReporter
+from kernelwright.lsp.results import SiteKey
+from kernelwright.optimize.budget import Budget
+from kernelwright.optimize.events import (
+    BudgetSpent,
+    Done,
+    Error,
+    NewBest,
+    OptimizeResult,
+    RoundStarted,
+    Status,
+    VerdictReady,
+)
+from kernelwright.optimize.loop import optimize
+from kernelwright.optimize.providers.base import Provider, ProviderError
 
 
 async def apply_pending(ls: KernelwrightServer, result_id: str) -> JsonValue:
@@ -85,6 +111,153 @@ def new_result_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def start(ls: KernelwrightServer, doc: object, name: str) -> JsonValue:
-    ls.tell("kernelwright: optimize is not wired yet (waiting for the optimize loop)")
-    return {"started": False}
+def start(ls: KernelwrightServer, doc: OpenDocument, name: str) -> JsonValue:
+    """Start optimizing a site in the background; the answer says whether it started."""
+    site = doc.site(name)
+    target = runnable_site(doc, site) if site is not None else None
+    if target is None or target.spec is None:
+        ls.tell(
+            f"kernelwright: {name} has no bench spec, so candidates cannot be checked against it. Hover its "
+            "name for the directive to add.",
+            types.MessageType.Info,
+        )
+        return {"started": False, "reason": "no spec"}
+    key = SiteKey(doc.path, target.name)
+    running = ls.session.jobs.get(key)
+    if running is not None and running.kind is JobKind.OPTIMIZE:
+        ls.tell(f"kernelwright: {target.name} is already being optimized", types.MessageType.Info)
+        return {"started": False, "reason": "already optimizing"}
+    job = ls.session.jobs.start(key, JobKind.OPTIMIZE, run(ls, doc.uri, target.name))
+    return {"started": job is not None, "site": target.name}
+
+
+def make_provider(settings: Settings) -> Provider:
+    """The provider the settings name. Keys come from the environment, never from settings."""
+    if settings.provider is ProviderName.ANTHROPIC:
+        from kernelwright.optimize.providers.claude import ClaudeProvider
+
+        return ClaudeProvider(model=settings.model, base_url=settings.base_url)
+    if settings.provider is ProviderName.OPENAI:
+        from kernelwright.optimize.providers.openai_compat import OpenAICompatProvider
+
+        return OpenAICompatProvider(model=settings.model, base_url=settings.base_url)
+    # Looked up by name: the builtin search is an optional part of an install.
+    module = importlib.import_module("kernelwright.optimize.providers.builtin")
+    builtin = getattr(module, "BuiltinProvider", None)
+    if builtin is None:
+        raise ProviderError(
+            "this kernelwright install has no builtin provider: set kernelwright.provider to anthropic "
+            "or openai"
+        )
+    provider: Provider = builtin()
+    return provider
+
+
+async def run(ls: KernelwrightServer, uri: str, name: str) -> None:
+    doc = ls.session.documents.get(uri)
+    site = doc.site(name) if doc is not None else None
+    if doc is None or site is None:
+        return
+    key = SiteKey(doc.path, name)
+    settings = ls.session.settings
+    file_text = doc.text  # the snapshot optimized: edits are computed against it
+    budget = Budget.from_settings(settings.budgets)
+    progress = ProgressReporter(ls, key, f"Optimizing {name}")
+    await progress.begin(f"{settings.provider.value} provider, up to {budget.rounds} rounds")
+    result: OptimizeResult | None = None
+    try:
+        provider = make_provider(settings)
+    except (ProviderError, ImportError) as exc:
+        progress.end(f"not started: {exc}")
+        ls.tell(f"kernelwright: cannot optimize {name}: {exc}", types.MessageType.Error)
+        return
+    try:
+        pool = await ls.session.engine.pool(settings)
+        store = ls.session.stores.for_path(doc.path)
+        device = settings.device
+        events = optimize(site, file_text, str(doc.path), provider, budget, pool, store, device=device)
+        try:
+            async for event in events:
+                message = _describe(event, budget)
+                if message is not None:
+                    ls.session.jobs.set_label(key, f"optimizing: {message}")
+                    progress.report(message, _percent(event, budget))
+                if isinstance(event, Error):
+                    ls.log(f"optimize {name}: {event.stage}: {event.message}", types.MessageType.Warning)
+                if isinstance(event, Done):
+                    result = event.result
+        finally:
+            # Closing the generator cancels its jobs in flight, which kills their workers.
+            if isinstance(events, AsyncGenerator):
+                await events.aclose()
+    except asyncio.CancelledError:
+        progress.end("cancelled")
+        ls.log(f"optimize of {name} cancelled; its workers were stopped")
+        raise
+    except KernelwrightError as exc:
+        progress.end(f"failed: {exc}")
+        ls.tell(f"kernelwright: optimize of {name} failed: {exc}", types.MessageType.Error)
+        return
+    finally:
+        await provider.close()
+    if result is None:
+        progress.end("ended without a result")
+        return
+    progress.end(result.message)
+    await _conclude(ls, key, uri, file_text, result)
+
+
+async def _conclude(
+    ls: KernelwrightServer, key: SiteKey, uri: str, file_text: str, result: OptimizeResult
+) -> None:
+    if result.status is not Status.IMPROVED or not result.edits or result.new_file_text is None:
+        ls.tell(f"kernelwright: optimize {key.name}: {result.message}", types.MessageType.Info)
+        return
+    span, old_text, new_text = single_edit(file_text, result.new_file_text, result.edits)
+    summary = f"{result.best_speedup:.2f}x faster" if result.best_speedup else "faster"
+    if result.baseline_us is not None and result.best_us is not None:
+        summary += f" ({format_us(result.baseline_us)} -> {format_us(result.best_us)} on {result.device})"
+    pending = PendingResult(
+        id=new_result_id(),
+        key=key,
+        uri=uri,
+        original_hash=text_hash(file_text),
+        range=span,
+        old_text=old_text,
+        new_text=new_text,
+        summary=summary,
+    )
+    await offer(ls, pending)
+
+
+def single_edit(old: str, new: str, edits: tuple[TextEdit, ...]) -> tuple[Range, str, str]:
+    """The hunks as one replacement: from the first hunk's start to the last one's end.
+
+    One range is what re-anchoring needs (the text it replaces must still stand somewhere at the site);
+    outside that span `new` equals `old`, so the replacement is `new`'s middle.
+    """
+    starts = [range_offsets(old, e.range) for e in edits]
+    begin = min(s for s, _ in starts)
+    end = max(e for _, e in starts)
+    middle = new[begin : len(new) - (len(old) - end)]
+    return Range(position_at(old, begin), position_at(old, end)), old[begin:end], middle
+
+
+def _describe(event: object, budget: Budget) -> str | None:
+    if isinstance(event, RoundStarted):
+        return f"round {event.round}/{budget.rounds}: asking for {event.wanted} candidates"
+    if isinstance(event, VerdictReady):
+        verdict = "passed" if event.verdict is not None and event.verdict.passed else "rejected"
+        speed = f", {event.speedup:.2f}x" if event.speedup else ""
+        return f"round {event.round}: candidate {verdict}{speed}"
+    if isinstance(event, NewBest):
+        return f"best so far {event.speedup:.2f}x ({format_us(event.median_us)})"
+    if isinstance(event, BudgetSpent):
+        return event.message
+    return None
+
+
+def _percent(event: object, budget: Budget) -> int | None:
+    if isinstance(event, RoundStarted):
+        return min(99, int(100 * (event.round - 1) / max(1, budget.rounds)))
+    return None

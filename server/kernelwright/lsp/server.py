@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from kernelwright.lsp import (
     code_actions,
-    commands,
     configuration,
     hover,
     inlay_hints,
     lenses,
     lifecycle,
+    progress,
     sync,
 )
+from kernelwright.lsp import commands as command_handlers
 from kernelwright.lsp.app import KernelwrightServer
 
-FEATURES = (lifecycle, configuration, sync, lenses, hover, inlay_hints, code_actions, commands)
+FEATURES = (
+    lifecycle,
+    configuration,
+    sync,
+    lenses,
+    hover,
+    inlay_hints,
+    code_actions,
+    command_handlers,
+    progress,
+)
 
 
 def build_server() -> KernelwrightServer:
