@@ -19,6 +19,7 @@ import importlib.util
 import logging
 import math
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import ModuleType, TracebackType
@@ -126,7 +127,11 @@ class RayPool:
         ray = import_ray()
         self._ray = ray
         if not ray.is_initialized():
-            await asyncio.to_thread(ray.init, **self._init_arguments())
+            if threading.current_thread() is threading.main_thread():
+                # Blocks a few seconds, but only the main thread can install Ray's SIGTERM clean-up.
+                ray.init(**self._init_arguments())
+            else:
+                await asyncio.to_thread(ray.init, **self._init_arguments())
             self._owns_ray = True
         kind = self._wanted_kind()
         gpus = float((await asyncio.to_thread(ray.cluster_resources)).get("GPU", 0.0))
