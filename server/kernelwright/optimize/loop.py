@@ -201,14 +201,19 @@ async def optimize(
     path: str,
     provider: Provider,
     budget: Budget,
-    pool: WorkerPool,
+    pool: WorkerPool | None,
     store: Store | None,
     *,
     device: str = "auto",
     evaluator: Evaluator | None = None,
+    device_facts: DeviceFacts | None = None,
     min_speedup: float = MIN_SPEEDUP,
 ) -> AsyncIterator[Event]:
-    """Search for a faster verified replacement of `site`; the last event is always `Done`."""
+    """Search for a faster verified replacement of `site`; the last event is always `Done`.
+
+    `pool` runs the verify jobs unless an `evaluator` is given; `device_facts` (what the prompt says
+    about the device) default to what the pool's worker reports.
+    """
     started = time.monotonic()
     attempt_id = uuid.uuid4().hex[:12]
     original_hash = text_hash(file_text)
@@ -227,8 +232,13 @@ async def optimize(
         return
 
     reference = ProblemRef(path, file_text, site.name, site.kind, site.spec)
-    evaluator = evaluator or PoolEvaluator(pool, reference, device)
-    facts = await _device_facts(pool, device, store)
+    if evaluator is None:
+        if pool is None:
+            raise ValueError("optimize() needs a worker pool or an evaluator")
+        evaluator = PoolEvaluator(pool, reference, device)
+    facts = device_facts or (
+        await _device_facts(pool, device, store) if pool is not None else DeviceFacts("unknown")
+    )
     record = AttemptRecord(
         id=attempt_id,
         path=path,
