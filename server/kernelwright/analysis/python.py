@@ -10,6 +10,7 @@ directives point, and which candidate findings apply where. Linking is cheap: no
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -194,20 +195,22 @@ def _is_kernel(outer: Node, aliases: Aliases) -> bool:
     return False
 
 
+# Names not preceded by a dot: `x_ptr + offs` -> x_ptr, offs; `tl.arange(0, B)` -> tl, B (not arange).
+_NAME = re.compile(rb"(?<![\w.])[A-Za-z_]\w*")
+_ARANGE = re.compile(rb"(?<![\w])([A-Za-z_][\w.]*)\s*\(")
+
+
 def _expr_info(node: Node, aliases: Aliases) -> tuple[set[str], bool]:
-    """Identifiers in an expression, and whether it contains a tl.arange call."""
-    idents: set[str] = set()
-    has_arange = False
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if n.type == "identifier":
-            idents.add(_text(n))
-        elif n.type == "call":
-            name = dotted_name(n.child_by_field_name("function") or n)
-            if name is not None and aliases.qualify(name) == TL + "arange":
-                has_arange = True
-        stack.extend(n.named_children)
+    """Names an expression reads, and whether it calls tl.arange.
+
+    Read from the expression's text with regular expressions rather than by walking its nodes: this
+    runs on every pointer expression of every kernel, and a walk in Python was the slowest part of a
+    first analysis. Names inside string literals count too, which only errs towards masking advice."""
+    text = node.text or b""
+    idents = {m.decode("utf-8", "replace") for m in _NAME.findall(text)}
+    has_arange = b"arange" in text and any(
+        aliases.qualify(m.decode("utf-8", "replace")) == TL + "arange" for m in _ARANGE.findall(text)
+    )
     return idents, has_arange
 
 
