@@ -106,6 +106,7 @@ def debug_state(ls: KernelwrightServer, args: tuple[Any, ...]) -> JsonValue:
         "pid": os.getpid(),
         "loaded": [m for m in HEAVY_MODULES if m in sys.modules],
         "workers": list(ls.session.engine.worker_pids()),
+        "watching": ls.session.watcher is not None,
         "jobs": [
             {"site": j.key.name, "kind": j.kind.value, "label": j.label} for j in ls.session.jobs.running()
         ],
