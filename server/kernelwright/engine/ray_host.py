@@ -57,6 +57,12 @@ class WorkerHost:
         # Workers on another host cannot use the driver's interpreter path: by default they use the
         # actor's own (Ray runs actors in the cluster's environment).
         self._config = dataclasses.replace(config, python=sys.executable) if own_python else config
+        # The driver's working and cache directories may not exist on this host: then the worker uses
+        # its own temporary directory, as it does when none is set.
+        if self._config.cwd is not None and not self._config.cwd.is_dir():
+            self._config = dataclasses.replace(self._config, cwd=None)
+        if self._config.cache_dir is not None and not self._config.cache_dir.parent.is_dir():
+            self._config = dataclasses.replace(self._config, cache_dir=None)
         self._kind = kind
         self._standby = standby
         self._pool: WorkerPool | None = None

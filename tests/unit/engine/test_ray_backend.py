@@ -9,6 +9,7 @@ verify test, which runs the real harness on a sample. Choosing the backend (`mak
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import time
@@ -20,7 +21,7 @@ import pytest
 from kernelwright.cli.bench import load_problem
 from kernelwright.core.errors import UsageError
 from kernelwright.core.jobs import CandidateRef, VerifyJob
-from kernelwright.core.measure import Verdict
+from kernelwright.core.measure import DeviceKind, Verdict
 from kernelwright.core.protocol import ErrorCode
 from kernelwright.engine import client
 from kernelwright.engine.backends import Backend, make_pool, parse_cluster
@@ -28,6 +29,7 @@ from kernelwright.engine.config import GiB, WorkerConfig
 from kernelwright.engine.errors import JobError
 from kernelwright.engine.pool import WorkerPool
 from kernelwright.engine.ray_backend import RayPool, RaySettings, import_ray, ray_installed
+from kernelwright.engine.ray_host import WorkerHost
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 ROOT = Path(__file__).resolve().parents[3]
@@ -139,6 +141,23 @@ async def test_without_ray_the_message_says_how_to_install_it(monkeypatch: pytes
     monkeypatch.setattr(importlib, "import_module", no_ray)
     with pytest.raises(UsageError, match=r"pip install 'kernelwright\[ray\]'"):
         await RayPool("cpu").start()
+
+
+async def test_the_actor_class_is_a_plain_host_that_runs_without_ray(tmp_path: Path) -> None:
+    # A driver's working directory that this host lacks must not stop its workers from starting.
+    config = dataclasses.replace(handler_config(tmp_path), cwd=tmp_path / "only-on-the-driver")
+    host = WorkerHost(DeviceKind.CPU, config, standby=False, own_python=True)
+    try:
+        info = await host.ready()
+        assert info.device == "cpu" and info.physical is None and info.actor_pid == os.getpid()
+        reply = await host.run("echo", [1, "two"], 30.0, False)
+        assert reply.error is None and reply.result == [1, "two"] and reply.hello is not None
+        assert await host.pids() == [reply.worker_pid]
+        failed = await host.run("launch_rockets", {}, 30.0, False)
+        assert failed.error is not None and failed.error.code is ErrorCode.BAD_REQUEST
+    finally:
+        await host.close()
+    assert await host.pids() == []
 
 
 # -- jobs through Ray --------------------------------------------------------------------------------
@@ -302,11 +321,30 @@ async def test_a_verdict_through_ray_is_the_local_pools_verdict(ray_session: Any
 
 @pytest.mark.gpu
 @needs_ray
-async def test_every_gpu_gets_an_actor_and_its_own_device(tmp_path: Path) -> None:
+async def test_every_gpu_gets_an_actor_and_its_own_device(ray_session: Any, tmp_path: Path) -> None:
     """On a GPU machine: one actor per GPU, each pinned to a different physical GPU, each answering."""
-    async with RayPool("cuda", config=handler_config(tmp_path)) as pool:
+    # A quarter CPU each: the test session's Ray has 2 CPUs, and a GPU box may have 8 GPUs.
+    settings = RaySettings(cpus_per_worker=0.25)
+    async with RayPool("cuda", config=handler_config(tmp_path), settings=settings) as pool:
         placements = [pool.placement(d) for d in pool.devices]
         assert all(p is not None and p.device == "cuda:0" for p in placements)
         assert len({p.physical for p in placements if p is not None}) == len(pool.devices)
         results = await asyncio.gather(*(pool.submit("echo", d.label, device=d) for d in pool.devices))
         assert results == [d.label for d in pool.devices]
+
+
+@pytest.mark.gpu
+@needs_ray
+@pytest.mark.slow
+async def test_a_triton_candidate_is_verified_and_timed_on_a_gpu_through_ray(ray_session: Any) -> None:
+    reference = load_problem(str(ROOT / "samples" / "triton" / "vector_add.py"))
+    source = reference.source.replace("BLOCK=16, num_warps=4)", "BLOCK=1024, num_warps=4)")
+    assert source != reference.source
+    job = VerifyJob(reference, CandidateRef(reference.path, source), device="cuda", time_candidate=True)
+    settings = RaySettings(workers=1, cpus_per_worker=0.25)
+    async with RayPool("cuda", settings=settings) as pool:
+        verdict = await client.verify(cast(WorkerPool, pool), job)
+    assert verdict.passed, verdict.message
+    assert verdict.measurement is not None and verdict.reference_measurement is not None
+    # BLOCK=16 is the sample's deliberately slow launch: the 1024 block is much faster on any GPU.
+    assert verdict.measurement.timing.median_us < verdict.reference_measurement.timing.median_us
