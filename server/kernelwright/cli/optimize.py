@@ -42,6 +42,7 @@ from kernelwright.optimize.events import (
 )
 from kernelwright.optimize.loop import optimize
 from kernelwright.optimize.providers.base import Provider, ProviderError
+from kernelwright.optimize.providers.factory import make_provider
 from kernelwright.optimize.report import render_report
 from kernelwright.store import Store, StoreError, workspace_root
 
@@ -68,20 +69,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
     parser.add_argument("--apply", action="store_true", help="write the best candidate into FILE")
     parser.add_argument("--report", metavar="FILE.html", default=None, help="write an HTML report")
-
-
-def make_provider(name: ProviderName, model: str | None, base_url: str | None) -> Provider:
-    if name is ProviderName.ANTHROPIC:
-        from kernelwright.optimize.providers.claude import ClaudeProvider
-
-        return ClaudeProvider(model=model, base_url=base_url)
-    if name is ProviderName.OPENAI:
-        from kernelwright.optimize.providers.openai_compat import OpenAICompatProvider
-
-        return OpenAICompatProvider(model=model, base_url=base_url)
-    from kernelwright.optimize.providers.builtin import BuiltinProvider
-
-    return BuiltinProvider()
 
 
 def run(args: argparse.Namespace, out: Output) -> int:

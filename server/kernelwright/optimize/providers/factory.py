@@ -1,0 +1,21 @@
+"""Build the provider a setting or a flag names. The model SDKs are imported only when asked for."""
+
+from __future__ import annotations
+
+from kernelwright.core.settings import Provider as ProviderName
+from kernelwright.optimize.providers.base import Provider
+
+
+def make_provider(name: ProviderName, model: str | None = None, base_url: str | None = None) -> Provider:
+    """ProviderError (a clear message) when the provider cannot work as configured: no key, no URL."""
+    if name is ProviderName.ANTHROPIC:
+        from kernelwright.optimize.providers.claude import ClaudeProvider
+
+        return ClaudeProvider(model=model, base_url=base_url)
+    if name is ProviderName.OPENAI:
+        from kernelwright.optimize.providers.openai_compat import OpenAICompatProvider
+
+        return OpenAICompatProvider(model=model, base_url=base_url)
+    from kernelwright.optimize.providers.builtin import BuiltinProvider
+
+    return BuiltinProvider()
