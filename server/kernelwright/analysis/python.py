@@ -381,14 +381,14 @@ class _Statement:
         up = outer.parent
         if up is None:
             return False, None, outer
-        if up.type == "module":
+        if up.parent is None:  # the root: `module`, or `ERROR` while the file does not parse
             return True, None, outer
         if up.type == "block" and up.parent is not None and up.parent.type == "class_definition":
             cls = up.parent
             cls_outer = (
                 cls.parent if cls.parent is not None and cls.parent.type == "decorated_definition" else cls
             )
-            if cls_outer.parent is not None and cls_outer.parent.type == "module":
+            if cls_outer.parent is not None and cls_outer.parent.parent is None:
                 return True, _text(cls.child_by_field_name("name")), outer
         return False, None, outer
 
@@ -404,7 +404,7 @@ class _Statement:
         outer = (
             node.parent if node.parent is not None and node.parent.type == "decorated_definition" else node
         )
-        if outer.parent is None or outer.parent.type != "module":
+        if outer.parent is None or outer.parent.parent is not None:
             return None
         name = node.child_by_field_name("name")
         if name is None:
