@@ -18,12 +18,12 @@ from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from kernelwright.core.candidate import Candidate, text_hash
+from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.jobs import BenchOptions, CandidateRef, ProblemRef, VerifyJob
 from kernelwright.core.measure import CheckName, DeviceInfo, DeviceKind, Flag, TimingMethod, Verdict
 from kernelwright.core.site import Convention, ModuleSpec, Site
 from kernelwright.core.text import range_offsets
 from kernelwright.engine import client
-from kernelwright.engine.errors import JobError
 from kernelwright.engine.pool import WorkerPool
 from kernelwright.optimize.budget import Budget, BudgetAxis, Spent
 from kernelwright.optimize.edit import EditError, plan_edit
@@ -166,7 +166,7 @@ async def _device_facts(pool: WorkerPool, device: str, store: Store | None) -> D
     info: DeviceInfo | None = None
     try:
         info = (await client.ping(pool, pool.pick(None if device == "auto" else device))).device
-    except (JobError, RuntimeError):
+    except (KernelwrightError, RuntimeError):
         info = None
     if info is None:
         return DeviceFacts(name="unknown device")
@@ -352,7 +352,9 @@ async def optimize(
                     cand = pending.pop(fut)
                     try:
                         verdict = fut.result()
-                    except (JobError, RuntimeError) as exc:
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as exc:  # a broken worker reply must not end the whole search
                         yield Error(f"evaluating {cand.id} failed: {exc}", "evaluate")
                         continue
                     if store is not None:

@@ -402,3 +402,17 @@ async def test_a_site_without_a_spec_is_an_error_not_a_crash() -> None:
     ]
     assert isinstance(events[0], Error) and "no bench spec" in events[0].message
     assert isinstance(events[-1], Done) and events[-1].result.status is Status.FAILED
+
+
+async def test_an_evaluation_that_raises_is_an_error_event_and_the_search_goes_on() -> None:
+    def rule(c: Candidate) -> Verdict:
+        if "broken" in c.source:
+            raise ValueError("the worker's reply is not a Verdict")
+        return verdict_for(101.0 if c.is_baseline else 50.0)
+
+    provider = ScriptedProvider([[model_new("broken"), model_new("fine")]])
+    events = await run(provider, ScriptedEvaluator(rule), Budget(rounds=1, candidates=2))
+    errors = [e for e in events if isinstance(e, Error)]
+    assert len(errors) == 1 and errors[0].stage == "evaluate" and "not a Verdict" in errors[0].message
+    done = events[-1]
+    assert isinstance(done, Done) and done.result.status is Status.IMPROVED
