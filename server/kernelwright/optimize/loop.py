@@ -348,7 +348,7 @@ async def optimize(
                 )
                 if not done:
                     break  # out of time: the rest are cancelled below
-                for fut in done:
+                for fut in [f for f in pending if f in done]:  # in proposal order: baseline first
                     cand = pending.pop(fut)
                     try:
                         verdict = fut.result()
