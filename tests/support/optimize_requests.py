@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-from kernelwright.core.site import (
-    Convention,
-    CudaSpec,
-    FunctionSpec,
-    Language,
-    ModuleSpec,
-    Range,
-    Site,
-    SiteKind,
-)
+from kernelwright.core.site import Convention, Language, ModuleSpec, Range, Site, SiteKind
 from kernelwright.optimize.request import CandidateFeedback, DeviceFacts, ProposalRequest
 
 MODULE_FILE = """import torch
@@ -79,12 +70,4 @@ def module_request(
     )
 
 
-__all__ = [
-    "H100",
-    "MODULE_FILE",
-    "MODULE_SITE",
-    "CudaSpec",
-    "FunctionSpec",
-    "module_request",
-    "site_text",
-]
+__all__ = ["H100", "MODULE_FILE", "MODULE_SITE", "module_request", "site_text"]
