@@ -1,7 +1,11 @@
 """Cheat (GPU): launches the work on a side stream and returns without waiting, so events recorded on the
-current stream time almost nothing.
+current stream time almost nothing while the real work runs unseen.
 
-Caught by: timing (host wall time around a full synchronise disagrees with the device events). On the
+The hidden work is one large launch (the softmax of 32 stacked copies of the input, of which it returns
+one): its device time dwarfs its host launch cost, which is what makes a side stream a 10-50x "speedup"
+in a harness that trusts events alone.
+
+Caught by: timing (the host clock around a full synchronise disagrees with the device events). On the
 CPU there is no stream, and the candidate is simply correct.
 """
 
@@ -16,9 +20,8 @@ def row_softmax(x: torch.Tensor) -> torch.Tensor:
         return torch.softmax(x, dim=-1)
     if _side is None:
         _side = torch.cuda.Stream()
-    out = torch.empty_like(x)
     _side.wait_stream(torch.cuda.current_stream())
     with torch.cuda.stream(_side):
-        for _ in range(20):  # extra work that the current stream's events do not see
-            out.copy_(torch.softmax(x, dim=-1))
+        stacked = x.unsqueeze(0).expand(32, *x.shape)
+        out = torch.softmax(stacked, dim=-1)[0]  # one big kernel the current stream's events never see
     return out

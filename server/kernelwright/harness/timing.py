@@ -1,7 +1,9 @@
 """Honest timing (PITFALLS 1-5, 17).
 
 CUDA: per call, flush L2 (write a buffer twice its size; reset any persisting-L2 window), record events
-around the one call, synchronise the whole device, and keep the host clock around it as a cross-check.
+around the one call while the flush still occupies the GPU (so host launch latency is not counted as
+device time, as in triton's do_bench), synchronise the whole device, and keep the host clock around it,
+less the flush, as a cross-check.
 Calls are timed one by one and rotate through input sets made beforehand at distinct addresses, so a
 replayed or batched result cannot flatter. CPU: perf_counter with the same structure, labelled as CPU.
 Every clock, event and statistic comes from `clock`, captured before any candidate loaded.
@@ -137,17 +139,24 @@ def time_cuda(
         i = 0
         while not _done(samples, started, plan):
             args = input_sets[i % len(input_sets)]
-            flusher.flush()
+            before_flush = clock.CudaEvent(enable_timing=True)
             start, end = clock.CudaEvent(enable_timing=True), clock.CudaEvent(enable_timing=True)
             sync(device)
             h0 = clock.perf_counter()
+            # The flush is queued right before the timed call and keeps the GPU busy while the host
+            # enqueues `start` and the call: the events then see the call's device time, not the host's
+            # launch latency (an idle GPU would start the clock before the kernel even arrives).
+            before_flush.record()
+            flusher.flush()
             start.record()
             fn(args)
             end.record()
             sync(device)  # the whole device: work on any stream ends before the host clock stops
             h1 = clock.perf_counter()
             samples.append(float(start.elapsed_time(end)) * 1000.0)
-            host.append((h1 - h0) * 1e6)
+            # Host cross-check, less the flush's own device time.
+            flush_us = float(before_flush.elapsed_time(start)) * 1000.0
+            host.append(max(0.0, (h1 - h0) * 1e6 - flush_us))
             i += 1
     return summarize(samples, TimingMethod.CUDA_EVENTS, host, l2_flushed=True, input_sets=len(input_sets))
 
