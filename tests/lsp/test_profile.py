@@ -134,3 +134,29 @@ async def test_bad_command_arguments_are_answered_with_what_is_expected(start_ed
         await editor.command("kernelwright.profile", "double")
     with pytest.raises(Exception, match="no site named 'nope'"):
         await editor.command("kernelwright.profile", {"uri": uri, "site": "nope"})
+
+
+async def test_an_edit_that_changes_results_is_an_error_at_the_next_profile(
+    start_editor: StartEditor,
+) -> None:
+    editor = await start_editor(init_options=FAST)
+    uri = editor.open("double.py", SOURCE)
+    await editor.command("kernelwright.profile", {"uri": uri, "site": "double"})
+    await measured_lens(editor, uri)
+    # x * 2 -> x * 3: still runs, but no longer computes what the measured version computed.
+    editor.edit(uri, types.Range(start=types.Position(9, 15), end=types.Position(9, 16)), "3")
+    await editor.command("kernelwright.profile", {"uri": uri, "site": "double"})
+    diag = await wait_until(
+        lambda: next((d for d in editor.diagnostics(uri) if d.code == "KW903"), None),
+        PROFILE_DEADLINE,
+        "the behaviour-changed diagnostic",
+    )
+    assert diag.severity == types.DiagnosticSeverity.Error
+    # Putting the code back clears it at the next profile.
+    editor.edit(uri, types.Range(start=types.Position(9, 15), end=types.Position(9, 16)), "2")
+    await editor.command("kernelwright.profile", {"uri": uri, "site": "double"})
+    await wait_until(
+        lambda: not any(d.code == "KW903" for d in editor.diagnostics(uri)),
+        PROFILE_DEADLINE,
+        "the error cleared",
+    )

@@ -66,8 +66,10 @@ async def profile(ls: KernelwrightServer, uri: str, name: str) -> None:
     record = ls.session.results.get(key)
     try:
         problem = problem_of(doc, site, source)
-        if record.verified_source is not None and record.site_hash not in (None, site_hash):
-            await _check_behaviour(ls, key, doc, problem, record.verified_source)
+        mismatch = None
+        changed = record.mismatch is not None or record.site_hash not in (None, site_hash)
+        if record.verified_source is not None and changed:
+            mismatch = await _check_behaviour(ls, problem, record.verified_source)
         ls.log(f"profiling {site.name} in {doc.path.name} on {settings.device}")
         options = BenchOptions(compile_baseline=settings.compile_baseline)
         outcome = await ls.session.engine.bench(settings, BenchJob(problem, settings.device, options))
@@ -79,7 +81,7 @@ async def profile(ls: KernelwrightServer, uri: str, name: str) -> None:
         ls.session.results.record_failure(key, RunFailure("worker", str(exc).splitlines()[0]))
     else:
         if isinstance(outcome, Measurement):
-            ls.session.results.record_measurement(key, outcome, site_hash, source)
+            ls.session.results.record_measurement(key, outcome, site_hash, source, mismatch)
             ls.session.stores.save(key, outcome)
             ls.log(f"profiled {site.name}: {outcome.timing.median_us:.1f} us on {outcome.device.label}")
         else:
@@ -89,10 +91,8 @@ async def profile(ls: KernelwrightServer, uri: str, name: str) -> None:
     refresh(ls, doc.path)
 
 
-async def _check_behaviour(
-    ls: KernelwrightServer, key: SiteKey, doc: OpenDocument, problem: ProblemRef, verified_source: str
-) -> None:
-    """Verify the current code against the text that last ran well; a rejection is kept as a mismatch."""
+async def _check_behaviour(ls: KernelwrightServer, problem: ProblemRef, verified_source: str) -> str | None:
+    """Verify the current code against the text that last ran well: None if it matches, else why not."""
     settings = ls.session.settings
     reference = ProblemRef(problem.path, verified_source, problem.symbol, problem.kind, problem.spec)
     candidate = CandidateRef(
@@ -101,7 +101,7 @@ async def _check_behaviour(
     verdict = await ls.session.engine.verify(
         settings, VerifyJob(reference, candidate, device=settings.device)
     )
-    ls.session.results.record_mismatch(key, None if verdict.passed else verdict.message)
+    return None if verdict.passed else verdict.message
 
 
 def refresh(ls: KernelwrightServer, path: object) -> None:

@@ -84,7 +84,11 @@ class Results:
     def keys_in(self, path: Path) -> list[SiteKey]:
         return [k for k in self._records if k.path == path]
 
-    def record_measurement(self, key: SiteKey, m: Measurement, site_hash: str, source: str) -> SiteRecord:
+    def record_measurement(
+        self, key: SiteKey, m: Measurement, site_hash: str, source: str, mismatch: str | None = None
+    ) -> SiteRecord:
+        """A new measurement. While the code does not match its last verified version (`mismatch`), that
+        version stays the reference; otherwise the measured source becomes it."""
         old = self.get(key)
         previous = old.measurement
         if previous is not None and previous.device.name != m.device.name:
@@ -93,18 +97,15 @@ class Results:
             measurement=m,
             previous=previous,
             site_hash=site_hash,
-            verified_source=source,
+            verified_source=source if mismatch is None else old.verified_source,
             failure=None,
-            mismatch=None,
+            mismatch=mismatch,
         )
         self._records[key] = record
         return record
 
     def record_failure(self, key: SiteKey, failure: RunFailure) -> None:
         self._records[key] = replace(self.get(key), failure=failure)
-
-    def record_mismatch(self, key: SiteKey, message: str | None) -> None:
-        self._records[key] = replace(self.get(key), mismatch=message)
 
     def clear(self, path: Path | None = None) -> int:
         keys = [k for k in self._records if path is None or k.path == path]

@@ -63,7 +63,8 @@ def run_findings(site: Site, record: SiteRecord, now: CodeHashes) -> list[Findin
                 BEHAVIOUR_CHANGED,
                 site,
                 Severity.ERROR,
-                f"{site.name} no longer computes what its last verified version computed: {record.mismatch}",
+                f"{site.name} no longer computes what its last verified version computed: {record.mismatch} "
+                "(if the change is meant, run kernelwright.clearResults to make this the reference)",
                 "An edit that changes results is a bug unless meant; the last verified text is the "
                 "reference.",
             )
