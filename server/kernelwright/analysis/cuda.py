@@ -391,12 +391,11 @@ def link(
         while row in by_row and not is_directive(by_row[row].text) and row not in kernels:
             row += 1
         kernel = kernels.get(row)
-        directive = parse_directive(run, kernel.name if kernel else None)
         if kernel is None:
             findings.append(
                 finding(
                     RuleId.MALFORMED_DIRECTIVE,
-                    directive.range,
+                    parse_directive(run).range,
                     "a bench directive must be directly above a __global__ kernel (its template or "
                     'extern "C" line included)',
                 )

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kernelwright.analysis.rules import RuleId, finding
 from kernelwright.core.errors import ExpressionError
-from kernelwright.core.expr import names_in, parse_int_expr
+from kernelwright.core.expr import names_in
 from kernelwright.core.site import (
     CudaArgument,
     CudaParam,
@@ -73,9 +74,14 @@ class Directive:
 
 def _token(line: CommentLine, start: int, end: int) -> Token:
     """The token line.text[start:end], with its LSP range."""
-    col = line.start.character + utf16_len(line.text[:start])
-    width = utf16_len(line.text[start:end])
-    return Token(line.text[start:end], Range.of(line.start.line, col, line.start.line, col + width))
+    text = line.text
+    word = text[start:end]
+    if text.isascii():  # string offsets are UTF-16 offsets
+        col, width = line.start.character + start, end - start
+    else:
+        col, width = line.start.character + utf16_len(text[:start]), utf16_len(word)
+    row = line.start.line
+    return Token(word, Range(Position(row, col), Position(row, col + width)))
 
 
 def _split(text: str, begin: int) -> list[tuple[int, int]]:
@@ -225,13 +231,24 @@ def function_spec(
     return spec, errors
 
 
+@lru_cache(maxsize=4096)
+def _names_or_error(text: str) -> frozenset[str] | str:
+    """The names an integer expression uses, or why it is not one. Sizes repeat across directives."""
+    try:
+        return frozenset(names_in(text))  # names_in parses and checks the expression
+    except ExpressionError as exc:
+        return str(exc)
+
+
+def clear_caches() -> None:
+    _names_or_error.cache_clear()
+
+
 def _expr_errors(token: Token, text: str, scalars: Collection[str], site: str, what: str) -> list[Finding]:
     """Problems with an integer expression over the kernel's scalar parameters."""
-    try:
-        parse_int_expr(text)
-        used = names_in(text)
-    except ExpressionError as exc:
-        return [_bad(token, f"{what}: {exc}", site)]
+    used = _names_or_error(text)
+    if isinstance(used, str):
+        return [_bad(token, f"{what}: {used}", site)]
     unknown = sorted(used - set(scalars))
     if unknown:
         valid = ", ".join(scalars) if scalars else "none: the kernel has no scalar parameters"

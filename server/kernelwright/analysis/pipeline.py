@@ -17,7 +17,7 @@ from pathlib import PurePath
 
 from tree_sitter import Node, Query, QueryCursor, Tree
 
-from kernelwright.analysis import cuda, python
+from kernelwright.analysis import cuda, directives, python
 from kernelwright.analysis.parsing import parser_for
 from kernelwright.analysis.positions import ByteColumns
 from kernelwright.core.site import AnalysisResult, Finding, Language, Range, Severity, SiteKind
@@ -156,9 +156,10 @@ class Pipeline:
 
 
 def clear_caches() -> None:
-    """Forget the process-wide caches of read directives (for cold-start measurements)."""
+    """Forget the process-wide caches of read directives and expressions (for cold-start measurements)."""
     python.clear_caches()
     cuda.clear_caches()
+    directives.clear_caches()
 
 
 def internal_error(path: str, language: Language, exc: BaseException) -> AnalysisResult:

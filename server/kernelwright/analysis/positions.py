@@ -1,8 +1,8 @@
 """tree-sitter byte columns -> LSP UTF-16 columns, and ranges relative to a definition's first line.
 
 tree-sitter reports (row, byte column). LSP wants UTF-16 code units. For an ASCII line the two agree,
-which is almost every line of kernel code, so each line is checked once and only non-ASCII lines pay for
-a byte -> unit table. Invalid UTF-8 counts one unit per byte: analysis must never fail on bad input.
+which is almost every line of kernel code, so the non-ASCII rows are found once per buffer and only they
+pay for a byte -> unit table. Invalid UTF-8 counts one unit per byte: analysis must never fail on bad input.
 """
 
 from __future__ import annotations
@@ -47,25 +47,28 @@ class ByteColumns:
 
     def __init__(self, source: bytes) -> None:
         self.source = source
-        self._tables: dict[int, list[int] | None] = {}  # line start byte -> None when ASCII
+        # Rows holding a non-ASCII byte: found once, so every other position skips the table lookup.
+        self.wide_rows: frozenset[int] = (
+            frozenset()
+            if source.isascii()
+            else frozenset(i for i, line in enumerate(source.split(b"\n")) if not line.isascii())
+        )
+        self._tables: dict[int, list[int]] = {}  # line start byte -> units before each byte
 
     def utf16_column(self, byte_offset: int, byte_column: int) -> int:
         start = byte_offset - byte_column
-        table = self._tables.get(start, _MISSING)
-        if table is _MISSING:
+        table = self._tables.get(start)
+        if table is None:
             end = self.source.find(b"\n", start)
             line = self.source[start : end if end >= 0 else len(self.source)]
-            table = None if line.isascii() else _utf16_table(line)
+            table = _utf16_table(line) if not line.isascii() else list(range(len(line) + 1))
             self._tables[start] = table
-        if table is None:
-            return byte_column
         return table[min(byte_column, len(table) - 1)]
 
     def position(self, row: int, byte_column: int, byte_offset: int, base_row: int = 0) -> Position:
+        if row not in self.wide_rows:
+            return Position(row - base_row, byte_column)
         return Position(row - base_row, self.utf16_column(byte_offset, byte_column))
-
-
-_MISSING: list[int] = []
 
 
 def shift(rng: Range, rows: int) -> Range:
@@ -82,6 +85,9 @@ def node_range(cols: ByteColumns, node: Node, base_row: int = 0) -> Range:
     """The LSP range of a tree-sitter node, with lines counted from `base_row`."""
     s = node.start_point
     e = node.end_point
+    wide = cols.wide_rows
+    if not wide or (s.row not in wide and e.row not in wide):
+        return Range(Position(s.row - base_row, s.column), Position(e.row - base_row, e.column))
     return Range(
         cols.position(s.row, s.column, node.start_byte, base_row),
         cols.position(e.row, e.column, node.end_byte, base_row),

@@ -80,7 +80,7 @@ class FunctionFacts:
     range: Range
     name_range: Range
     is_kernel: bool
-    params: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()  # kernels only: launch arguments map to them (zeros-for-output rule)
     launches: tuple[Launch, ...] = ()
     host_syncs: tuple[Flagged, ...] = ()
     loops: tuple[Flagged, ...] = ()
@@ -150,11 +150,20 @@ class _Builder:
         self.read: set[str] = set()
         self.arange_params: set[str] = set()
         self.findings: list[Finding] = []
-        self.assigns: list[tuple[str, set[str], bool]] = []
         self.accesses: list[tuple[Node, Node, bool]] = []  # (call, pointer expr, masked)
-        self.params: list[str] = []
-        self.constexpr: set[str] = set()
         self.uses_block_ptr = False
+        self._params: tuple[list[str], set[str]] | None = None
+
+    def params(self, aliases: Aliases) -> list[str]:
+        """Parameter names, read on first use: only kernels and the loop rule need them."""
+        if self._params is None:
+            self._params = _params(self.node, aliases)
+        return self._params[0]
+
+    def constexpr(self, aliases: Aliases) -> set[str]:
+        self.params(aliases)
+        assert self._params is not None
+        return self._params[1]
 
 
 def _params(node: Node, aliases: Aliases) -> tuple[list[str], set[str]]:
@@ -396,9 +405,7 @@ class _Statement:
         ok, parent, outer = self._site_parent(node)
         if not ok:
             return None
-        b = _Builder(node, outer, parent, parent is None and _is_kernel(outer, self.aliases))
-        b.params, b.constexpr = _params(node, self.aliases)
-        return b
+        return _Builder(node, outer, parent, parent is None and _is_kernel(outer, self.aliases))
 
     def _class(self, node: Node) -> ClassFacts | None:
         outer = (
@@ -474,7 +481,7 @@ class _Statement:
             if not pos:
                 return
             idents, _ = _expr_info(pos[0], self.aliases)
-            (b.stored if op == "store" else b.read).update(idents & set(b.params))
+            (b.stored if op == "store" else b.read).update(idents.intersection(b.params(self.aliases)))
             masked = (
                 _kwarg(args, "mask") is not None
                 or _kwarg(args, "boundary_check") is not None
@@ -483,7 +490,7 @@ class _Statement:
             b.accesses.append((call, pos[0], masked))
         elif op.startswith("atomic_") and pos:
             idents, _ = _expr_info(pos[0], self.aliases)
-            b.read.update(idents & set(b.params))
+            b.read.update(idents.intersection(b.params(self.aliases)))
         elif op == "make_block_ptr":
             b.uses_block_ptr = True
         elif op == "arange" and len(pos) >= 2:
@@ -498,12 +505,12 @@ class _Statement:
                         _text(b.node.child_by_field_name("name")),
                     )
                 )
-            elif pos[1].type == "identifier" and _text(pos[1]) in b.constexpr:
+            elif pos[1].type == "identifier" and _text(pos[1]) in b.constexpr(self.aliases):
                 b.arange_params.add(_text(pos[1]))
 
     def _loop(self, b: _Builder, node: Node, right: Node) -> None:
         header = span_range(self.cols, node, right, self.base)
-        if right.type == "identifier" and _text(right) in b.params[1:] and b.parent is not None:
+        if right.type == "identifier" and b.parent is not None and _text(right) in b.params(self.aliases)[1:]:
             b.loops.append(Flagged(f"iterates over the tensor `{_text(right)}` row by row", header))
         elif right.type == "call" and _text(right.child_by_field_name("function")) == "range":
             inner = _text(right.child_by_field_name("arguments"))
@@ -514,21 +521,12 @@ class _Statement:
         name_node = b.node.child_by_field_name("name")
         short = _text(name_node)
         findings = list(b.findings)
-        if b.is_kernel:
-            for _, caps in QueryCursor(ASSIGN_QUERY).matches(b.node):
-                idents, ar = _expr_info(caps["right"][0], self.aliases)
-                b.assigns.append((_text(caps["left"][0]), idents, ar))
-            derived: set[str] = set()
-            changed = True
-            while changed:
-                changed = False
-                for lhs, idents, ar in b.assigns:
-                    if lhs not in derived and (ar or idents & derived):
-                        derived.add(lhs)
-                        changed = True
-            for call, ptr, masked in b.accesses:
-                if masked:
-                    continue
+        unmasked = [(call, ptr) for call, ptr, masked in b.accesses if not masked] if b.is_kernel else []
+        if unmasked:
+            # Which names derive from tl.arange matters only for an unmasked access, which most kernels
+            # do not have: only then are the kernel's assignments read.
+            derived = self._arange_derived(b)
+            for call, ptr in unmasked:
                 idents, ar = _expr_info(ptr, self.aliases)
                 if b.uses_block_ptr and ptr.type == "identifier":
                     continue
@@ -549,7 +547,7 @@ class _Statement:
             range=self.rng(b.outer),
             name_range=self.rng(name_node) if name_node is not None else self.rng(b.node),
             is_kernel=b.is_kernel,
-            params=tuple(b.params),
+            params=tuple(b.params(self.aliases)) if b.is_kernel else (),
             launches=tuple(b.launches),
             host_syncs=tuple(b.host_syncs),
             loops=tuple(b.loops),
@@ -560,6 +558,22 @@ class _Statement:
             arange_params=frozenset(b.arange_params),
             kernel_findings=tuple(findings),
         )
+
+    def _arange_derived(self, b: _Builder) -> set[str]:
+        """Names a kernel assigns from tl.arange, directly or through other such names."""
+        assigns: list[tuple[str, set[str], bool]] = []
+        for _, caps in QueryCursor(ASSIGN_QUERY).matches(b.node):
+            idents, ar = _expr_info(caps["right"][0], self.aliases)
+            assigns.append((_text(caps["left"][0]), idents, ar))
+        derived: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for lhs, idents, ar in assigns:
+                if lhs not in derived and (ar or idents & derived):
+                    derived.add(lhs)
+                    changed = True
+        return derived
 
     def _load_inline(self, args: Node) -> InlineCall:
         value = _kwarg(args, "cuda_sources")
