@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 demo: setup
-	$(VENV)/bin/kernelwright scan samples
+	KERNELWRIGHT=$(VENV)/bin/kernelwright scripts/demo.sh
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -3,15 +3,17 @@
 Exit codes: 0 measured, 1 the code ran but could not be measured (it raised, crashed, timed out, ...),
 2 usage or load error (no such file or symbol, no bench spec, the worker cannot start).
 
-Also home to what `verify` shares with it: finding the site (`load_problem`) and the device options.
+Also home to what `verify` and `optimize` share with it: finding the site (`load_problem`), the device
+and cluster options, and running a coroutine on a pool from make_pool (`run_on_pool`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,11 +26,14 @@ from kernelwright.core.measure import BenchFailure, DeviceKind, Measurement, Sta
 from kernelwright.core.protocol import ErrorCode
 from kernelwright.core.site import Site
 from kernelwright.engine import client
+from kernelwright.engine.backends import Backend, EnginePool, make_pool, parse_cluster
 from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.errors import JobError
-from kernelwright.engine.pool import SyncWorkerPool
 
 EXIT_INTERRUPTED = 130
+
+# The setting behind --cluster for scripts and CI, where a flag on every command is a chore.
+CLUSTER_ENV = "KERNELWRIGHT_CLUSTER"
 
 T = TypeVar("T")
 
@@ -42,6 +47,7 @@ SPEC_HELP = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("target", metavar="FILE[:SYMBOL]", help="the file, and the site if it has several")
     add_device_argument(parser)
+    add_cluster_argument(parser)
     parser.add_argument("--compile", action="store_true", help="also time torch.compile of the code")
     parser.add_argument("--profile", action="store_true", help="attribute time to lines (torch.profiler)")
     parser.add_argument(
@@ -53,6 +59,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_device_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+
+
+def add_cluster_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cluster",
+        default=None,
+        help=(
+            "where the workers run: auto (default: Ray when RAY_ADDRESS names a cluster, else local), "
+            f"local, ray, or ray://HOST:PORT; the {CLUSTER_ENV} environment variable sets the default"
+        ),
+    )
+
+
+def cluster_of(args: argparse.Namespace) -> str:
+    """The --cluster flag, else the KERNELWRIGHT_CLUSTER setting, else auto; UsageError if unknown."""
+    cluster: str = args.cluster or os.environ.get(CLUSTER_ENV) or "auto"
+    parse_cluster(cluster)  # fail before any worker starts, with the accepted forms in the message
+    return cluster
+
+
+def cluster_label(cluster: str) -> str:
+    """How the progress line names the backend: nothing for local workers."""
+    choice = parse_cluster(cluster)
+    if choice.backend is Backend.LOCAL:
+        return ""
+    return f" (Ray at {choice.address})" if choice.address else " (Ray)"
 
 
 def add_timeout_argument(parser: argparse.ArgumentParser) -> None:
@@ -123,6 +155,7 @@ def worker_config() -> WorkerConfig:
 def run(args: argparse.Namespace, out: Output) -> int:
     try:
         device = check_device(args.device)
+        cluster = cluster_of(args)
         problem = load_problem(args.target)
     except KernelwrightError as exc:
         out.error(str(exc), code="usage")
@@ -136,10 +169,16 @@ def run(args: argparse.Namespace, out: Output) -> int:
     job = BenchJob(problem=problem, device=device, options=options)
     label = f"{Path(problem.path).name}:{problem.symbol}"
     try:
-        out.progress(f"bench {label}: starting a worker on {device}…")
-        with SyncWorkerPool(device, config=worker_config()) as sync:
-            work = client.bench(sync.pool, job, timeout=args.timeout)
-            result = sync.run(with_progress(out, f"bench {label} on {sync.pool.devices[0].label}", work))
+        out.progress(f"bench {label}: starting a worker on {device}{cluster_label(cluster)}…")
+        result = run_on_pool(
+            cluster,
+            device,
+            lambda pool: with_progress(
+                out,
+                f"bench {label} on {pool.devices[0].label}",
+                client.bench(pool, job, timeout=args.timeout),
+            ),
+        )
     except KernelwrightError as exc:
         out.end_progress()
         return report_engine_error(out, exc)
@@ -152,6 +191,26 @@ def run(args: argparse.Namespace, out: Output) -> int:
         return _report_failure(out, label, result)
     _report(out, problem, result)
     return EXIT_OK
+
+
+def run_on_pool(
+    cluster: str,
+    device: str,
+    work: Callable[[EnginePool], Coroutine[Any, Any, T]],
+    *,
+    standby: bool = False,
+) -> T:
+    """Start the pool `cluster` names on `device`, await `work(pool)`, close the pool, return the result.
+
+    One event loop for the whole run (asyncio.run): Ctrl-C cancels `work`, which kills its worker, and
+    the pool closes before KeyboardInterrupt reaches the caller. A single job needs no standby worker.
+    """
+
+    async def main() -> T:
+        async with make_pool(cluster, device, worker_config(), standby=standby) as pool:
+            return await work(pool)
+
+    return asyncio.run(main())
 
 
 async def with_progress(out: Output, text: str, work: Coroutine[Any, Any, T]) -> T:

@@ -16,14 +16,23 @@ import asyncio
 import difflib
 from pathlib import Path
 
-from kernelwright.cli.bench import pick_site, read_source, split_target, worker_config
+from kernelwright.cli.bench import (
+    SPEC_HELP,
+    add_cluster_argument,
+    cluster_label,
+    cluster_of,
+    pick_site,
+    read_source,
+    split_target,
+    worker_config,
+)
 from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
 from kernelwright.core.errors import KernelwrightError, UsageError
 from kernelwright.core.jobs import check_device
 from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.settings import Provider as ProviderName
 from kernelwright.core.site import Site
-from kernelwright.engine.pool import WorkerPool
+from kernelwright.engine.backends import make_pool
 from kernelwright.optimize.apply import ApplyError, apply_result
 from kernelwright.optimize.budget import Budget, parse_budget
 from kernelwright.optimize.events import (
@@ -67,6 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="limits, e.g. rounds=4,candidates=16,time=600,tokens=200000,cost=2.5,target=0.8",
     )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    add_cluster_argument(parser)
     parser.add_argument("--apply", action="store_true", help="write the best candidate into FILE")
     parser.add_argument("--report", metavar="FILE.html", default=None, help="write an HTML report")
 
@@ -74,6 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, out: Output) -> int:
     try:
         device = check_device(args.device)
+        cluster = cluster_of(args)
         budget = parse_budget(args.budget)
         path, symbol = split_target(args.target)
         text = read_source(path, "file")
@@ -81,8 +92,6 @@ def run(args: argparse.Namespace, out: Output) -> int:
 
         site = pick_site(analyze(text, str(path)).sites, symbol, path)
         if site.spec is None:
-            from kernelwright.cli.bench import SPEC_HELP
-
             raise UsageError(
                 f"{path}:{site.name} has no bench spec, so candidates cannot be checked; {SPEC_HELP}"
             )
@@ -95,7 +104,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         out.err.write(f"kernelwright: {store.message}\n")
     try:
         with store:
-            result = asyncio.run(_drive(site, text, path, provider, budget, store, device, out))
+            result = asyncio.run(_drive(site, text, path, provider, budget, store, device, cluster, out))
             return _finish(result, text, path, store, args, out)
     except KeyboardInterrupt:
         out.end_progress()
@@ -111,13 +120,16 @@ async def _drive(
     budget: Budget,
     store: Store,
     device: str,
+    cluster: str,
     out: Output,
 ) -> OptimizeResult | None:
     view = Progress(out, budget)
     result: OptimizeResult | None = None
     try:
-        out.progress(f"optimize {path.name}:{site.name}: starting workers on {device}…")
-        async with WorkerPool(device, config=worker_config()) as pool:
+        out.progress(
+            f"optimize {path.name}:{site.name}: starting workers on {device}{cluster_label(cluster)}…"
+        )
+        async with make_pool(cluster, device, worker_config()) as pool:
             async for event in optimize(
                 site, text, str(path.resolve()), provider, budget, pool, store, device=device
             ):

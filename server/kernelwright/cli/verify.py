@@ -1,6 +1,8 @@
 """`kernelwright verify REFERENCE[:SYMBOL] CANDIDATE`: does the candidate compute what the reference does?
 
-The candidate runs in a fresh worker that has never loaded other candidate code. Exit codes: 0 it
+The candidate runs in a fresh worker that has never loaded other candidate code. For a module problem
+the candidate defines `ModelNew`; a candidate file that defines only `Model` (the problem file rewritten,
+as `optimize --apply` leaves it) is checked through its `Model`. Exit codes: 0 it
 passes, 1 it is rejected (the failed check is named: load, run, value, replay, tamper, ...; a candidate
 that crashes, hangs or exhausts memory is rejected too), 2 usage or load error (no such file or symbol,
 no bench spec, the worker cannot start).
@@ -9,34 +11,38 @@ no bench spec, the worker cannot start).
 from __future__ import annotations
 
 import argparse
+import ast
 from pathlib import Path
 
 from kernelwright.analysis import analyze
 from kernelwright.cli.bench import (
     EXIT_INTERRUPTED,
+    add_cluster_argument,
     add_device_argument,
     add_timeout_argument,
+    cluster_label,
+    cluster_of,
     key_values,
     load_problem,
     read_source,
     report_engine_error,
+    run_on_pool,
     with_progress,
-    worker_config,
 )
 from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
 from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.jobs import CandidateRef, ProblemRef, VerifyJob, candidate_symbol, check_device
 from kernelwright.core.jsonable import to_json
 from kernelwright.core.measure import Verdict
-from kernelwright.core.site import CudaSpec
+from kernelwright.core.site import CudaSpec, ModuleSpec
 from kernelwright.engine import client
-from kernelwright.engine.pool import SyncWorkerPool
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("reference", metavar="REFERENCE[:SYMBOL]", help="the code as it stands")
     parser.add_argument("candidate", metavar="CANDIDATE", help="the file with the proposed replacement")
     add_device_argument(parser)
+    add_cluster_argument(parser)
     parser.add_argument("--trials", type=int, default=3, help="independent input draws (default 3)")
     add_timeout_argument(parser)
 
@@ -51,12 +57,37 @@ def load_candidate(path_text: str, reference: ProblemRef) -> CandidateRef:
         wanted = candidate_symbol(reference, probe)
         site = analyze(source, str(path)).site(wanted)
         spec = site.spec if site is not None and isinstance(site.spec, CudaSpec) else None
-    return CandidateRef(path=str(path.resolve()), source=source, spec=spec)
+    symbol: str | None = None
+    if isinstance(reference.spec, ModuleSpec):
+        names = _top_level_names(source)
+        if reference.spec.candidate not in names and reference.symbol in names:
+            # A whole-file rewrite of the problem (what `optimize --apply` writes) keeps the name `Model`.
+            symbol = reference.symbol
+    return CandidateRef(path=str(path.resolve()), source=source, symbol=symbol, spec=spec)
+
+
+def _top_level_names(source: str) -> set[str]:
+    """Classes, functions and assigned names at module level; empty if the file does not parse (the
+    worker then reports the syntax error with its line)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
     try:
         device = check_device(args.device)
+        cluster = cluster_of(args)
         reference = load_problem(args.reference)
         candidate = load_candidate(args.candidate, reference)
     except KernelwrightError as exc:
@@ -67,10 +98,13 @@ def run(args: argparse.Namespace, out: Output) -> int:
         return EXIT_USAGE
     job = VerifyJob(reference=reference, candidate=candidate, device=device, trials=args.trials)
     try:
-        out.progress(f"verify {Path(candidate.path).name} against {reference.symbol}: starting a worker…")
-        with SyncWorkerPool(device, config=worker_config()) as sync:
-            work = client.verify(sync.pool, job, timeout=args.timeout)
-            verdict = sync.run(with_progress(out, f"verify {Path(candidate.path).name}", work))
+        name = Path(candidate.path).name
+        out.progress(f"verify {name} against {reference.symbol}: starting a worker{cluster_label(cluster)}…")
+        verdict = run_on_pool(
+            cluster,
+            device,
+            lambda pool: with_progress(out, f"verify {name}", client.verify(pool, job, timeout=args.timeout)),
+        )
     except KernelwrightError as exc:
         out.end_progress()
         return report_engine_error(out, exc)

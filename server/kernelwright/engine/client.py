@@ -27,10 +27,10 @@ from kernelwright.core.measure import (
     Verdict,
 )
 from kernelwright.core.protocol import ErrorCode, JobErrorInfo
+from kernelwright.engine.backends import EnginePool
 from kernelwright.engine.calibrations import load_calibration
 from kernelwright.engine.devices import Device
 from kernelwright.engine.errors import JobError
-from kernelwright.engine.pool import WorkerPool
 
 T = TypeVar("T")
 
@@ -50,7 +50,7 @@ CODE_FAULTS = frozenset(
 
 
 async def bench(
-    pool: WorkerPool,
+    pool: EnginePool,
     job: BenchJob,
     *,
     fresh: bool = False,
@@ -78,7 +78,7 @@ async def bench(
 
 
 async def verify(
-    pool: WorkerPool, job: VerifyJob, *, timeout: float | None = None, calibration_root: Path | None = None
+    pool: EnginePool, job: VerifyJob, *, timeout: float | None = None, calibration_root: Path | None = None
 ) -> Verdict:
     """Verify a candidate in a fresh worker. A crash, hang or fault of the candidate is a rejection."""
     device = pool.pick(_wanted(job.device))
@@ -102,7 +102,7 @@ async def verify(
 
 
 async def calibrate(
-    pool: WorkerPool, job: CalibrateJob | None = None, *, timeout: float | None = None
+    pool: EnginePool, job: CalibrateJob | None = None, *, timeout: float | None = None
 ) -> Calibration | BenchFailure:
     """Measure the device's copy bandwidth and matmul peaks (the caller stores them: save_calibration)."""
     job = job or CalibrateJob()
@@ -120,14 +120,14 @@ async def calibrate(
     return reply.failure or BenchFailure(Stage.JOB, "the worker's calibrate reply was empty")
 
 
-async def ping(pool: WorkerPool, device: Device) -> PingReply:
+async def ping(pool: EnginePool, device: Device) -> PingReply:
     """The device's name, versions and tools, from the hello of its workers (or a ping job if none yet)."""
     hello = pool.hello(device)
     raw = hello.info if hello is not None else await pool.submit(JobType.PING, {}, fresh=False, device=device)
     return _parse(PingReply, raw)
 
 
-async def _stored_calibration(pool: WorkerPool, device: Device, root: Path | None) -> Calibration | None:
+async def _stored_calibration(pool: EnginePool, device: Device, root: Path | None) -> Calibration | None:
     if device.is_cpu:
         return None
     reply = await ping(pool, device)

@@ -24,7 +24,7 @@ from kernelwright.core.measure import CheckName, DeviceInfo, DeviceKind, Flag, T
 from kernelwright.core.site import Convention, ModuleSpec, Site
 from kernelwright.core.text import range_offsets
 from kernelwright.engine import client
-from kernelwright.engine.pool import WorkerPool
+from kernelwright.engine.backends import EnginePool
 from kernelwright.optimize.budget import Budget, BudgetAxis, Spent
 from kernelwright.optimize.edit import EditError, plan_edit
 from kernelwright.optimize.events import (
@@ -63,7 +63,7 @@ class PoolEvaluator:
 
     def __init__(
         self,
-        pool: WorkerPool,
+        pool: EnginePool,
         reference: ProblemRef,
         device: str = "auto",
         trials: int = 3,
@@ -162,7 +162,7 @@ def _feedback_message(verdict: Verdict) -> str:
     return message
 
 
-async def _device_facts(pool: WorkerPool, device: str, store: Store | None) -> DeviceFacts:
+async def _device_facts(pool: EnginePool, device: str, store: Store | None) -> DeviceFacts:
     info: DeviceInfo | None = None
     try:
         info = (await client.ping(pool, pool.pick(None if device == "auto" else device))).device
@@ -201,7 +201,7 @@ async def optimize(
     path: str,
     provider: Provider,
     budget: Budget,
-    pool: WorkerPool | None,
+    pool: EnginePool | None,
     store: Store | None,
     *,
     device: str = "auto",
