@@ -66,7 +66,7 @@ _THREAD = "threadIdx"
 _BLOCK = "blockIdx"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KernelFacts:
     name: str
     range: Range  # the kernel, with its template / extern "C" wrapper when that wraps only it
@@ -74,20 +74,20 @@ class KernelFacts:
     params: tuple[CudaParam, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UnitFacts:
     kernels: tuple[KernelFacts, ...] = ()
     comments: tuple[CommentLine, ...] = ()  # `//` comments, for directives and their continuations
     findings: tuple[Finding, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CudaResult:
     sites: tuple[Site, ...]
     findings: tuple[Finding, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Translated:
     """An inline source's sites and findings, in the lines of the Python statement that holds it."""
 

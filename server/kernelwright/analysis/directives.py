@@ -38,7 +38,7 @@ def is_directive(comment: str) -> bool:
     return _HEAD.match(comment) is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CommentLine:
     """One comment as written and where it starts."""
 
@@ -46,19 +46,19 @@ class CommentLine:
     start: Position
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Token:
     text: str
     range: Range
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     key: Token
     value: Token
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Directive:
     range: Range  # the whole directive, continuation lines included
     verb: Token | None

@@ -7,6 +7,7 @@ imports are still understood.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -52,8 +53,19 @@ class Aliases:
         return target + dot + rest
 
 
+# Text that can only be an identifier/attribute chain, unless its head is a literal keyword.
+_DOTTED = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+_LITERAL_HEADS = frozenset((b"None", b"True", b"False"))
+
+
 def dotted_name(node: Node) -> str | None:
     """`a.b.c` for identifier/attribute chains; None for anything else (calls, subscripts, ...)."""
+    if node.type == "attribute" or node.type == "identifier":
+        # Fast path: read the chain from its text when the text has no room for anything else; it
+        # runs on every interesting call of a file, and walking the chain costs a node per part.
+        text = node.text or b""
+        if _DOTTED.fullmatch(text) and text.partition(b".")[0] not in _LITERAL_HEADS and not node.has_error:
+            return text.decode("ascii")
     parts: list[str] = []
     while node.type == "attribute":
         attr = node.child_by_field_name("attribute")

@@ -126,9 +126,12 @@ class Pipeline:
             for i, top in enumerate(tops):
                 facts = found[i]
                 if facts is None:
-                    facts = python.statement_facts(
-                        top, cols, aliases, source, buckets[i] if buckets else None
-                    )
+                    matches = None
+                    if buckets:
+                        # Drop each statement's matches once read: thousands of match objects that
+                        # outlive their use get promoted and rescanned by the cyclic GC.
+                        matches, buckets[i] = buckets[i], []
+                    facts = python.statement_facts(top, cols, aliases, source, matches)
                     if not top.has_error:
                         cache[keys[i]] = facts
                 statements.append(facts)

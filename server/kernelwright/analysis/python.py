@@ -47,7 +47,7 @@ ALLOCATORS = frozenset(
 ZEROS = {"torch.zeros": "empty", "torch.zeros_like": "empty_like"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Flagged:
     """A place a rule may fire, if linking decides the enclosing function is one the rule is about."""
 
@@ -55,7 +55,7 @@ class Flagged:
     range: Range
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Launch:
     """`kernel[grid](args...)`."""
 
@@ -66,14 +66,14 @@ class Launch:
     int_kwargs: tuple[tuple[str, int, Range], ...]  # keyword -> integer literal (block sizes)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ZerosAlloc:
     var: str
     range: Range  # the callee, e.g. `torch.zeros`
     fix: str  # the callee with zeros -> empty
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FunctionFacts:
     name: str  # `f`, or `Class.method`
     parent: str | None
@@ -92,7 +92,7 @@ class FunctionFacts:
     kernel_findings: tuple[Finding, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClassFacts:
     name: str
     range: Range
@@ -100,7 +100,7 @@ class ClassFacts:
     bases: tuple[str, ...]  # qualified
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InlineCall:
     """A load_inline call: the names and literals its cuda_sources refers to."""
 
@@ -108,7 +108,7 @@ class InlineCall:
     literals: tuple[cuda.Translated, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StatementFacts:
     names: tuple[str, ...] = ()
     bindings: tuple[tuple[str, str], ...] = ()
@@ -123,6 +123,9 @@ def _text(node: Node | None) -> str:
     if node is None or node.text is None:
         return ""
     return node.text.decode("utf-8", "replace")
+
+
+_NO_FACTS = StatementFacts()
 
 
 def top_level_aliases(root: Node) -> Aliases:
@@ -166,11 +169,27 @@ class _Builder:
         return self._params[1]
 
 
+# `(x_ptr, n, BLOCK: tl.constexpr)`: plain names with optional dotted annotations, nothing else.
+_SIMPLE_PARAMS = re.compile(rb"\(\s*(?:[A-Za-z_]\w*(?:\s*:\s*[A-Za-z_][\w.]*)?\s*(?:,\s*|(?=\))))*\)")
+
+
 def _params(node: Node, aliases: Aliases) -> tuple[list[str], set[str]]:
+    """Parameter names, and those annotated tl.constexpr."""
     names: list[str] = []
     constexpr: set[str] = set()
     params = node.child_by_field_name("parameters")
     if params is None:
+        return names, constexpr
+    text = params.text or b""
+    if not params.has_error and _SIMPLE_PARAMS.fullmatch(text):
+        # The common kernel signature, read from its text: no node per parameter.
+        for part in text[1:-1].decode("ascii").split(","):
+            name, _, annotation = part.partition(":")
+            name = name.strip()
+            if name:
+                names.append(name)
+                if annotation and aliases.qualify(annotation.strip()) == TL + "constexpr":
+                    constexpr.add(name)
         return names, constexpr
     for p in params.named_children:
         ident: Node | None = p if p.type == "identifier" else None
@@ -228,6 +247,21 @@ def _kwarg(args: Node, name: str) -> Node | None:
         if a.type == "keyword_argument" and _text(a.child_by_field_name("name")) == name:
             return a.child_by_field_name("value")
     return None
+
+
+def _arguments(args: Node) -> tuple[list[Node], dict[str, Node | None]]:
+    """Positional arguments, and keyword -> value (the first, as `_kwarg` finds it), in one pass."""
+    positional: list[Node] = []
+    keywords: dict[str, Node | None] = {}
+    for a in args.named_children:
+        kind = a.type
+        if kind == "keyword_argument":
+            key = _text(a.child_by_field_name("name"))
+            if key not in keywords:
+                keywords[key] = a.child_by_field_name("value")
+        elif kind != "comment":
+            positional.append(a)
+    return positional, keywords
 
 
 def _positional(args: Node) -> list[Node]:
@@ -358,10 +392,11 @@ class _Statement:
 
     def _comment_only(self, top: Node) -> StatementFacts:
         text = _text(top)
+        if not is_directive(text):
+            return _NO_FACTS
         s = top.start_point
         start = self.cols.position(s.row, s.column, top.start_byte, self.base)
-        directives = (CommentLine(text, start),) if is_directive(text) else ()
-        return StatementFacts(directives=directives)
+        return StatementFacts(directives=(CommentLine(text, start),))
 
     def _targets(self, left: Node | None) -> list[str]:
         if left is None:
@@ -432,11 +467,11 @@ class _Statement:
             if b is not None and value is not None and value.type == "identifier":
                 self._launch(b, call, _text(value), args)
             return None
-        if b is not None and callee.type == "attribute":
-            method = _text(callee.child_by_field_name("attribute"))
-            if method in HOST_SYNC_METHODS and not _positional(args) and dotted_name(callee) != "torch.cpu":
-                b.host_syncs.append(Flagged(f"`.{method}()`", self.rng(call)))
         name = dotted_name(callee)
+        if b is not None and callee.type == "attribute":
+            method = name.rpartition(".")[2] if name else _text(callee.child_by_field_name("attribute"))
+            if method in HOST_SYNC_METHODS and not _positional(args) and name != "torch.cpu":
+                b.host_syncs.append(Flagged(f"`.{method}()`", self.rng(call)))
         if name is None:
             return None
         qual = aliases.qualify(name)
@@ -476,15 +511,15 @@ class _Statement:
         b.launches.append(Launch(kernel, self.rng(call), positional, tuple(kwargs), tuple(ints)))
 
     def _kernel_call(self, b: _Builder, call: Node, op: str, args: Node) -> None:
-        pos = _positional(args)
+        pos, keywords = _arguments(args)
         if op in ("load", "store"):
             if not pos:
                 return
             idents, _ = _expr_info(pos[0], self.aliases)
             (b.stored if op == "store" else b.read).update(idents.intersection(b.params(self.aliases)))
             masked = (
-                _kwarg(args, "mask") is not None
-                or _kwarg(args, "boundary_check") is not None
+                keywords.get("mask") is not None
+                or keywords.get("boundary_check") is not None
                 or len(pos) >= (2 if op == "load" else 3)
             )
             b.accesses.append((call, pos[0], masked))
@@ -737,20 +772,32 @@ def link(
     return out.sites, out.findings
 
 
-@lru_cache(maxsize=4096)
 def _cached_function_spec(
     text: str, column: int, site: str | None, names: frozenset[str]
 ) -> tuple[FunctionSpec | None, tuple[Finding, ...], Range]:
     """A one-line directive read at line 0: unchanged directives are not re-read on every keystroke."""
-    directive = parse_directive([CommentLine(text, Position(0, column))], site)
-    if site is None:
+    spec, errors, whole = _read_function_directive(text, column, site is not None, names)
+    if site is not None and errors:
+        errors = tuple(replace(e, site=site) for e in errors)
+    return spec, errors, whole
+
+
+@lru_cache(maxsize=4096)
+def _read_function_directive(
+    text: str, column: int, targeted: bool, names: frozenset[str]
+) -> tuple[FunctionSpec | None, tuple[Finding, ...], Range]:
+    """What a directive says, whichever function it is above: copies of one directive are read once.
+
+    Findings name no site here (no message mentions it); the caller puts the function's name in."""
+    directive = parse_directive([CommentLine(text, Position(0, column))])
+    if not targeted:
         return None, (), directive.range
-    spec, errors = function_spec(directive, names, site)
-    return spec, tuple(errors), directive.range
+    spec, errors = function_spec(directive, names, "")
+    return spec, tuple(replace(e, site=None) for e in errors), directive.range
 
 
 def clear_caches() -> None:
-    _cached_function_spec.cache_clear()
+    _read_function_directive.cache_clear()
 
 
 class SiteMemo:

@@ -27,7 +27,7 @@ class RuleId(enum.StrEnum):
     HOST_ALLOCATION = "KW110"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rule:
     id: str
     name: str
