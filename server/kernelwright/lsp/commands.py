@@ -14,7 +14,6 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from kernelwright.core.jsonable import JsonValue
-from kernelwright.lsp import optimize_run
 from kernelwright.lsp.app import KernelwrightServer
 from kernelwright.lsp.command_ids import CommandId, SiteRef
 from kernelwright.lsp.documents import OpenDocument, uri_to_path
@@ -120,6 +119,8 @@ def register(server: KernelwrightServer) -> None:
 
     @server.command(CommandId.OPTIMIZE)
     def _optimize(ls: KernelwrightServer, *args: Any) -> JsonValue:
+        from kernelwright.lsp import optimize_run  # on first use: start-up does not load the optimizer
+
         doc, ref = _site(ls, args)
         return optimize_run.start(ls, doc, ref.name)
 
@@ -142,6 +143,8 @@ def register(server: KernelwrightServer) -> None:
             raise JsonRpcInvalidParams(
                 "expected one argument: the result id from the message that offered it"
             )
+        from kernelwright.lsp import optimize_run
+
         return await optimize_run.apply_pending(ls, result_id)
 
     @server.command(CommandId.DEBUG_STATE)

@@ -18,7 +18,10 @@ from kernelwright.lsp.run_findings import run_findings
 def findings_of(ls: KernelwrightServer, doc: OpenDocument) -> list[Finding]:
     found = list(doc.result.findings)
     for site in doc.result.sites:
-        record = ls.session.results.get(SiteKey(doc.path, site.name))
+        key = SiteKey(doc.path, site.name)
+        if not ls.session.results.known(key):
+            continue  # never run: no run findings (and no hashing of its text)
+        record = ls.session.results.get(key)
         found.extend(run_findings(site, record, code_hashes(doc, site)))
     return found
 

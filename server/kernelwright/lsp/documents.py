@@ -7,17 +7,54 @@ lenses, hovers and diagnostics read the latest AnalysisResult without parsing ag
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pygls.uris import to_fs_path
 
-from kernelwright.analysis import DocumentAnalysis
-from kernelwright.core.site import AnalysisResult, Site
-from kernelwright.core.text import TextChange, range_offsets
-from kernelwright.store.keys import site_source_hash
+from kernelwright.core.site import AnalysisResult, Position, Range, Site
+from kernelwright.core.text import TextChange
+
+if TYPE_CHECKING:
+    from kernelwright.analysis import DocumentAnalysis
+
+_NEWLINE = re.compile("\n")
+
+
+class LineIndex:
+    """Line start offsets of one text, so a position becomes an offset without rescanning the text.
+
+    Same semantics as core.text.offset_at (UTF-16 columns, clamped to the line and to the text); a
+    5,000-line file with hundreds of sites would otherwise scan from the top for every range.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+
+    def offset(self, pos: Position) -> int:
+        if pos.line >= len(self.starts):
+            return len(self.text)
+        start = self.starts[max(pos.line, 0)]
+        end = self.starts[pos.line + 1] - 1 if pos.line + 1 < len(self.starts) else len(self.text)
+        want = max(pos.character, 0)
+        segment = self.text[start:end]
+        if segment.isascii():
+            return min(start + want, end)
+        units = 0
+        for index, char in enumerate(segment):
+            if units >= want:
+                return start + index
+            units += 2 if ord(char) > 0xFFFF else 1
+        return end
+
+    def slice(self, rng: Range) -> str:
+        start = self.offset(rng.start)
+        return self.text[start : max(start, self.offset(rng.end))]
 
 
 @dataclass
@@ -27,16 +64,24 @@ class OpenDocument:
     version: int
     analysis: DocumentAnalysis
     result: AnalysisResult
+    _index: LineIndex | None = None
 
     @property
     def text(self) -> str:
         return self.analysis.text
 
+    @property
+    def lines(self) -> LineIndex:
+        text = self.analysis.text
+        if self._index is None or self._index.text is not text:
+            self._index = LineIndex(text)
+        return self._index
+
     def site(self, name: str) -> Site | None:
         return self.result.site(name)
 
     def site_text(self, site: Site) -> str:
-        return slice_range(self.text, site)
+        return self.lines.slice(site.range)
 
 
 def uri_to_path(uri: str) -> Path:
@@ -44,12 +89,6 @@ def uri_to_path(uri: str) -> Path:
     if fs is None:
         raise ValueError(f"{uri} is not a file URI: kernelwright works on files on disk")
     return Path(fs).resolve()
-
-
-def slice_range(text: str, site: Site) -> str:
-    """The site's text, from the start of its range to its end."""
-    start, end = range_offsets(text, site.range)
-    return text[start:end]
 
 
 def text_hash(text: str) -> str:
@@ -65,7 +104,11 @@ class CodeHashes:
 
     def __init__(self, doc: OpenDocument, site: Site) -> None:
         self._doc = doc
-        self._site_text = doc.site_text(site)
+        self._site = site
+
+    @cached_property
+    def _site_text(self) -> str:
+        return self._doc.site_text(self._site)
 
     @cached_property
     def site(self) -> str:
@@ -74,6 +117,8 @@ class CodeHashes:
     def matches(self, source_hash: str) -> bool:
         if source_hash == self.site:
             return True
+        from kernelwright.store.keys import site_source_hash  # only for results read from the store
+
         text = self._doc.text
         return source_hash in (text_hash(text), site_source_hash(self._site_text, text))
 
@@ -163,5 +208,9 @@ class Documents:
 
 
 def _analyse(uri: str, path: Path, text: str, version: int) -> OpenDocument:
+    # Imported on first use (and warmed after `initialized`): tree-sitter's grammars load in tens of
+    # milliseconds that the initialize response should not wait for.
+    from kernelwright.analysis import DocumentAnalysis
+
     analysis = DocumentAnalysis(str(path), text)
     return OpenDocument(uri, path, version, analysis, analysis.result)

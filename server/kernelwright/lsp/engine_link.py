@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kernelwright.core.jobs import BenchJob, VerifyJob
 from kernelwright.core.measure import BenchFailure, Measurement, Verdict
 from kernelwright.core.settings import Settings
-from kernelwright.engine import client
-from kernelwright.engine.config import WorkerConfig
-from kernelwright.engine.pool import WorkerPool
+
+if TYPE_CHECKING:
+    from kernelwright.engine.pool import WorkerPool
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,10 @@ class EngineLink:
             if self._pool is not None:
                 await self._pool.close()
                 self._pool = None
+            # Imported at the first job: start-up does not pay for the engine.
+            from kernelwright.engine.config import WorkerConfig
+            from kernelwright.engine.pool import WorkerPool
+
             # No standby on the CPU: an idle worker holding torch would compete for the few cores.
             pool = WorkerPool(key.device, config=WorkerConfig(python=key.python), standby=key.device != "cpu")
             await pool.start()
@@ -48,9 +53,13 @@ class EngineLink:
 
     async def bench(self, settings: Settings, job: BenchJob) -> Measurement | BenchFailure:
         """A worker crash, hang or OOM comes back as a BenchFailure; JobError only when no worker ran it."""
+        from kernelwright.engine import client
+
         return await client.bench(await self.pool(settings), job)
 
     async def verify(self, settings: Settings, job: VerifyJob) -> Verdict:
+        from kernelwright.engine import client
+
         return await client.verify(await self.pool(settings), job)
 
     def worker_pids(self) -> list[int]:

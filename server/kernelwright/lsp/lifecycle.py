@@ -3,11 +3,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib
+
 from lsprotocol import types
 
 from kernelwright.lsp import configuration, watcher
 from kernelwright.lsp.app import ClientSupport, KernelwrightServer
 from kernelwright.lsp.roots import workspace_roots
+
+
+def warm_up() -> None:
+    """Import the modules that start-up defers (analysis with its grammars, the engine, the store)."""
+    for module in ("kernelwright.analysis", "kernelwright.store", "kernelwright.lsp.optimize_run"):
+        importlib.import_module(module)
 
 
 def register(server: KernelwrightServer) -> None:
@@ -19,8 +28,11 @@ def register(server: KernelwrightServer) -> None:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: KernelwrightServer, params: types.InitializedParams) -> None:
+        # Load what the first didOpen needs while the client is still busy starting up.
+        warm = asyncio.get_running_loop().run_in_executor(None, warm_up)
         await configuration.pull(ls)
         watcher.start(ls)
+        await warm
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def folders_changed(ls: KernelwrightServer, params: types.DidChangeWorkspaceFoldersParams) -> None:

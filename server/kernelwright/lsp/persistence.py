@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kernelwright.core.measure import Measurement
 from kernelwright.lsp.results import Results, SiteKey, SiteRecord
 from kernelwright.lsp.roots import root_for
-from kernelwright.store import Store, StoredMeasurement, StoreError
+
+if TYPE_CHECKING:
+    from kernelwright.store import Store, StoredMeasurement
 
 log = logging.getLogger("kernelwright.lsp.store")
 
@@ -30,6 +33,9 @@ class Stores:
         root = self.root_for(path)
         store = self._open.get(root)
         if store is None:
+            # Imported at the first open document: start-up does not pay for sqlite.
+            from kernelwright.store import Store, StoreError
+
             try:
                 store = Store.for_workspace(root)
             except (StoreError, OSError) as exc:
@@ -43,6 +49,8 @@ class Stores:
         return store
 
     def save(self, key: SiteKey, measurement: Measurement) -> None:
+        from kernelwright.store import StoreError
+
         store = self.for_path(key.path)
         if store is None:
             return
