@@ -31,7 +31,9 @@ def _available_verbs() -> dict[str, tuple[str, str]]:
     return {v: spec for v, spec in VERBS.items() if importlib.util.find_spec(spec[0]) is not None}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser; with `only`, the other verbs are listed but their modules are not imported
+    (importing every verb's layers costs the language server ~150 ms of start-up)."""
     parser = argparse.ArgumentParser(
         prog="kernelwright",
         description="Find, measure, verify and optimize GPU kernels in PyTorch, Triton and CUDA files.",
@@ -41,12 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
     for verb, (module_name, help_text) in _available_verbs().items():
         p = sub.add_parser(verb, help=help_text, description=help_text)
         p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-        importlib.import_module(module_name).add_arguments(p)
+        if only is None or verb == only:
+            importlib.import_module(module_name).add_arguments(p)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=words[0] if words and words[0] in VERBS else None)
     args = parser.parse_args(argv)
     if args.verb is None:
         parser.print_help(sys.stderr)
