@@ -66,6 +66,11 @@ def dotted_name(node: Node) -> str | None:
         text = node.text or b""
         if _DOTTED.fullmatch(text) and text.partition(b".")[0] not in _LITERAL_HEADS and not node.has_error:
             return text.decode("ascii")
+    return dotted_name_walk(node)
+
+
+def dotted_name_walk(node: Node) -> str | None:
+    """`dotted_name` by walking the chain node by node (any text: comments, line breaks, non-ASCII)."""
     parts: list[str] = []
     while node.type == "attribute":
         attr = node.child_by_field_name("attribute")

@@ -175,14 +175,14 @@ _SIMPLE_PARAMS = re.compile(rb"\(\s*(?:[A-Za-z_]\w*(?:\s*:\s*[A-Za-z_][\w.]*)?\s
 
 def _params(node: Node, aliases: Aliases) -> tuple[list[str], set[str]]:
     """Parameter names, and those annotated tl.constexpr."""
-    names: list[str] = []
-    constexpr: set[str] = set()
     params = node.child_by_field_name("parameters")
     if params is None:
-        return names, constexpr
+        return [], set()
     text = params.text or b""
     if not params.has_error and _SIMPLE_PARAMS.fullmatch(text):
         # The common kernel signature, read from its text: no node per parameter.
+        names: list[str] = []
+        constexpr: set[str] = set()
         for part in text[1:-1].decode("ascii").split(","):
             name, _, annotation = part.partition(":")
             name = name.strip()
@@ -191,6 +191,13 @@ def _params(node: Node, aliases: Aliases) -> tuple[list[str], set[str]]:
                 if annotation and aliases.qualify(annotation.strip()) == TL + "constexpr":
                     constexpr.add(name)
         return names, constexpr
+    return params_walk(params, aliases)
+
+
+def params_walk(params: Node, aliases: Aliases) -> tuple[list[str], set[str]]:
+    """`_params` node by node, for any parameter list (defaults, `*args`, comments, subscripted types)."""
+    names: list[str] = []
+    constexpr: set[str] = set()
     for p in params.named_children:
         ident: Node | None = p if p.type == "identifier" else None
         if ident is None:
