@@ -67,8 +67,6 @@ def python_query(extra_names: tuple[str, ...] = ()) -> Query:
         ((call function: (identifier) @fname @callee arguments: (argument_list) @args) @call
          {_any_of("fname", names)})
         (for_statement left: (_) @for.left right: (_) @for.right) @for
-        (function_definition) @func
-        (class_definition) @class
         ((comment) @comment (#match? @comment "^#[ \t]*kernelwright"))
         (attribute attribute: (identifier) @f64 (#eq? @f64 "float64"))
         ((string) @string (#match? @string "__global__|__device__"))

@@ -315,19 +315,9 @@ class _Statement:
             return StatementFacts(names=tuple(names), bindings=tuple(bindings))
         if matches is None:
             matches = QueryCursor(query_for(self.aliases)).matches(top)
-        builders: list[_Builder] = []
-        classes: list[ClassFacts] = []
+        builders, classes = self._definitions()
         directives: list[CommentLine] = []
         strings: list[Node] = []
-        for _, caps in matches:
-            if "func" in caps:
-                b = self._builder(caps["func"][0])
-                if b is not None:
-                    builders.append(b)
-            elif "class" in caps:
-                c = self._class(caps["class"][0])
-                if c is not None:
-                    classes.append(c)
         starts = [b.node.start_byte for b in builders]
         owner: Callable[[Node], _Builder | None] = lambda n: self._owner(builders, starts, n)  # noqa: E731
         inline_calls: list[InlineCall] = []
@@ -424,37 +414,33 @@ class _Statement:
             i -= 1
         return None
 
-    def _site_parent(self, node: Node) -> tuple[bool, str | None, Node]:
-        """Whether a def can be a site (module level, or a method of a module-level class)."""
-        outer = (
-            node.parent if node.parent is not None and node.parent.type == "decorated_definition" else node
-        )
-        up = outer.parent
-        if up is None:
-            return False, None, outer
-        if up.parent is None:  # the root: `module`, or `ERROR` while the file does not parse
-            return True, None, outer
-        if up.type == "block" and up.parent is not None and up.parent.type == "class_definition":
-            cls = up.parent
-            cls_outer = (
-                cls.parent if cls.parent is not None and cls.parent.type == "decorated_definition" else cls
-            )
-            if cls_outer.parent is not None and cls_outer.parent.parent is None:
-                return True, _text(cls.child_by_field_name("name")), outer
-        return False, None, outer
+    def _definitions(self) -> tuple[list[_Builder], list[ClassFacts]]:
+        """The defs that can be sites (module level, or methods of a module-level class) and the class.
 
-    def _builder(self, node: Node) -> _Builder | None:
-        ok, parent, outer = self._site_parent(node)
-        if not ok:
-            return None
-        return _Builder(node, outer, parent, parent is None and _is_kernel(outer, self.aliases))
+        Read from the statement's own children rather than found by the query: only these two levels
+        matter, and a def nested anywhere else belongs to the function or method around it."""
+        top = self.top
+        inner = top.child_by_field_name("definition") if top.type == "decorated_definition" else top
+        if inner is None:
+            return [], []
+        if inner.type == "function_definition":
+            return [_Builder(inner, top, None, _is_kernel(top, self.aliases))], []
+        if inner.type != "class_definition":
+            return [], []
+        c = self._class(inner, top)
+        parent = _text(inner.child_by_field_name("name"))
+        builders: list[_Builder] = []
+        body = inner.child_by_field_name("body")
+        for child in body.named_children if body is not None and body.type == "block" else ():
+            if child.type == "function_definition":
+                builders.append(_Builder(child, child, parent, False))
+            elif child.type == "decorated_definition":
+                node = child.child_by_field_name("definition")
+                if node is not None and node.type == "function_definition":
+                    builders.append(_Builder(node, child, parent, False))
+        return builders, [c] if c is not None else []
 
-    def _class(self, node: Node) -> ClassFacts | None:
-        outer = (
-            node.parent if node.parent is not None and node.parent.type == "decorated_definition" else node
-        )
-        if outer.parent is None or outer.parent.parent is not None:
-            return None
+    def _class(self, node: Node, outer: Node) -> ClassFacts | None:
         name = node.child_by_field_name("name")
         if name is None:
             return None
