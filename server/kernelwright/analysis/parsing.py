@@ -54,10 +54,16 @@ def _any_of(capture: str, names: Sequence[str]) -> str:
     return f"(#any-of? @{capture} {' '.join(json.dumps(n) for n in names)})"
 
 
-@lru_cache(maxsize=16)
-def python_query(extra_names: tuple[str, ...] = ()) -> Query:
-    """The Python query; `extra_names` are local aliases of interesting functions (`load_inline as li`)."""
+@lru_cache(maxsize=32)
+def python_query(extra_names: tuple[str, ...] = (), float64: bool = True, cuda_strings: bool = True) -> Query:
+    """The Python query; `extra_names` are local aliases of interesting functions (`load_inline as li`).
+
+    `float64` and `cuda_strings` keep the patterns that need that text: a file without `float64` or
+    without `__global__`/`__device__` cannot match them, and their predicates run on every attribute
+    and string of the file."""
     names = INTERESTING_CALLS + list(extra_names)
+    f64 = '(attribute attribute: (identifier) @f64 (#eq? @f64 "float64"))' if float64 else ""
+    strings = '((string) @string (#match? @string "__global__|__device__"))' if cuda_strings else ""
     return Query(
         PYTHON,
         f"""
@@ -68,8 +74,8 @@ def python_query(extra_names: tuple[str, ...] = ()) -> Query:
          {_any_of("fname", names)})
         (for_statement left: (_) @for.left right: (_) @for.right) @for
         ((comment) @comment (#match? @comment "^#[ \t]*kernelwright"))
-        (attribute attribute: (identifier) @f64 (#eq? @f64 "float64"))
-        ((string) @string (#match? @string "__global__|__device__"))
+        {f64}
+        {strings}
         """,
     )
 

@@ -121,7 +121,7 @@ class Pipeline:
                     cache[key] = facts
             missing = [i for i, f in enumerate(found) if f is None]
             # Many statements to read (a first analysis): one query over the file beats one per statement.
-            buckets = _bucket(root, tops, python.query_for(aliases)) if len(missing) > 16 else None
+            buckets = _bucket(root, tops, python.query_for(aliases, source)) if len(missing) > 16 else None
             statements: list[python.StatementFacts] = []
             for i, top in enumerate(tops):
                 facts = found[i]

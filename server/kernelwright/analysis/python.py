@@ -314,7 +314,7 @@ class _Statement:
         if bindings:
             return StatementFacts(names=tuple(names), bindings=tuple(bindings))
         if matches is None:
-            matches = QueryCursor(query_for(self.aliases)).matches(top)
+            matches = QueryCursor(query_for(self.aliases, top.text or b"")).matches(top)
         builders, classes = self._definitions()
         directives: list[CommentLine] = []
         strings: list[Node] = []
@@ -643,8 +643,13 @@ class _Statement:
         return cuda.translate(cuda.analyze_cuda(content, SiteKind.INLINE_CUDA_KERNEL, container), origin)
 
 
-def query_for(aliases: Aliases) -> Query:
-    return python_query(aliases.extra_call_names(INTERESTING_CALLS))
+def query_for(aliases: Aliases, text: bytes) -> Query:
+    """The query for `text` (a file or one statement) under the file's import aliases."""
+    return python_query(
+        aliases.extra_call_names(INTERESTING_CALLS),
+        float64=b"float64" in text,
+        cuda_strings=b"__global__" in text or b"__device__" in text,
+    )
 
 
 def statement_facts(
