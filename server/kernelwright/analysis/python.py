@@ -849,6 +849,8 @@ def _function_findings(
     module_classes: set[str],
     kernels: dict[str, FunctionFacts],
 ) -> None:
+    if not (f.host_syncs or f.loops or f.host_allocs or f.launches):
+        return  # nothing any rule below could flag (most functions)
     is_forward = f.parent in module_classes and f.name.endswith(".forward")
     where = "forward" if is_forward else "launcher" if is_launcher else "benchmarked function"
     if is_forward or is_launcher or is_benched:
