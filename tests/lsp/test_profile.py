@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from lsp.editor_support import Editor, StartEditor, eventually, wait_until
 from lsprotocol import types
+from pytest_lsp import client_capabilities
 
 pytestmark = pytest.mark.slow
 
@@ -160,3 +161,13 @@ async def test_an_edit_that_changes_results_is_an_error_at_the_next_profile(
         PROFILE_DEADLINE,
         "the error cleared",
     )
+
+
+async def test_views_are_refreshed_only_where_the_client_supports_it(start_editor: StartEditor) -> None:
+    # neovim's capability set: inlay hint refresh yes, code lens refresh no.
+    editor = await start_editor(init_options=FAST, capabilities=client_capabilities("neovim"))
+    uri = editor.open("double.py", SOURCE)
+    await editor.command("kernelwright.profile", {"uri": uri, "site": "double"})
+    await measured_lens(editor, uri)
+    await wait_until(lambda: editor.inlay_refreshes > 0, 10, "an inlay hint refresh")
+    assert editor.lens_refreshes == 0

@@ -121,3 +121,17 @@ async def test_save_re_profiles_when_auto_profile_is_on_save(start_editor: Start
     await measured(editor, uri)
     editor.save(uri)
     await wait_until(lambda: profiled_count(editor, "scaled") == 2, DEADLINE, "a profile after save")
+
+
+async def test_edits_re_profile_when_auto_profile_is_on_change(start_editor: StartEditor) -> None:
+    editor = await start_editor(init_options={**SETTINGS, "autoProfile": "onChange"})
+    (editor.root / "helpers.py").write_text(HELPERS)
+    uri = editor.open("main.py", MAIN)
+    await editor.command("kernelwright.profile", {"uri": uri, "site": "scaled"})
+    await measured(editor, uri)
+    # Three quick keystrokes inside the site: one debounced re-profile, of the edited text.
+    for col in (12, 12, 12):
+        editor.edit(uri, types.Range(start=types.Position(11, col), end=types.Position(11, col)), " ")
+    await wait_until(lambda: profiled_count(editor, "scaled") >= 2, DEADLINE, "a profile after the edits")
+    titles = await editor.lens_titles(uri)
+    assert not any("(stale)" in t for t in titles)
