@@ -28,7 +28,7 @@ def hover_markdown(ls: KernelwrightServer, doc: OpenDocument, pos: Position) -> 
                 stale = record.stale(code_hashes(doc, site))
                 parts.append(measurement_table(record.measurement, stale))
             elif site.spec is None:
-                parts.append(how_to_add_spec(site))
+                parts.append(how_to_add_spec(site, doc.site_text(site)))
             else:
                 summary = spec_summary(site) or ""
                 parts.append(f"**{site.name}**: {summary}. Not measured yet: use the Profile lens.")

@@ -20,6 +20,7 @@ from kernelwright.core.measure import (
 )
 from kernelwright.core.site import Convention, FunctionSpec, Site, SiteKind
 from kernelwright.lsp.command_ids import CommandId, SiteRef
+from kernelwright.lsp.spec_hint import cuda_directive, function_directive
 
 
 @dataclass(frozen=True)
@@ -140,8 +141,11 @@ def line_cost_hover(cost: LineCost, m: Measurement) -> str:
     )
 
 
-def how_to_add_spec(site: Site) -> str:
-    """The hover of a site with no spec: the exact directive its convention wants, ready to paste."""
+def how_to_add_spec(site: Site, site_text: str = "") -> str:
+    """The hover of a site with no spec: the exact directive its convention wants, ready to paste.
+
+    `site_text` (the site's source) lets the directive name the site's own parameters.
+    """
     name = site.name
     stem = name.lower()
     if site.kind is SiteKind.TORCH_MODULE:
@@ -152,11 +156,14 @@ def how_to_add_spec(site: Site) -> str:
             f"```python\n# kernelwright: bench init=make_{stem}_init inputs=make_{stem}_inputs\n```"
         )
     if site.kind in (SiteKind.CUDA_KERNEL, SiteKind.INLINE_CUDA_KERNEL):
+        directive = cuda_directive(site_text) or (
+            "// kernelwright: bench n=1<<20 x=randn(n) out=empty(n) grid=(n+255)/256 block=256"
+        )
         return (
-            f"**{name}** has no bench spec. Put a directive on the line above the kernel whose keys name "
-            "its parameters (pointers take `randn(n)`, `rand(n)`, `randint(lo,hi,n)`, `zeros(n)` or "
-            "`empty(n)`; integers take expressions), plus the launch shape:\n\n"
-            "```cuda\n// kernelwright: bench n=1<<20 x=randn(n) out=empty(n) grid=(n+255)/256 block=256\n```"
+            f"**{name}** has no bench spec. Put this directive on the line above the kernel: each key is "
+            "one of its parameters (const pointers are inputs, the others outputs that verification "
+            "compares; integers take expressions), then the launch shape. Adjust the sizes:\n\n"
+            f"```cuda\n{directive}\n```"
         )
     if site.kind is SiteKind.TRITON_KERNEL:
         launchers = ", ".join(f"`{x}`" for x in site.links) or "a Python launcher"
@@ -166,9 +173,8 @@ def how_to_add_spec(site: Site) -> str:
             "```python\n# kernelwright: bench inputs=make_inputs cpu_inputs=make_small_inputs\n```"
         )
     return (
-        f"**{name}** has no bench spec. Put a directive on the line above it, naming a module-level "
-        "function that returns the argument tuple:\n\n"
-        f"```python\n# kernelwright: bench inputs=make_{name.lower()}_inputs\n```"
+        f"**{name}** has no bench spec. Add an input factory and put the directive on the line above "
+        f"`{name}`:\n\n```python\n{function_directive(name, site_text)}\n```"
     )
 
 

@@ -147,3 +147,39 @@ def test_store_measurements_are_stale_by_hash_not_by_time() -> None:
     stored = SiteRecord(measurement=measurement(source_hash="file-hash"))
     assert not stored.stale(Now("site-hash", matching=("file-hash",)))
     assert stored.stale(Now("site-hash"))
+
+
+def test_the_cuda_hint_names_every_parameter_of_the_kernel() -> None:
+    kernel = "__global__ void scale(const float* __restrict__ x, float* y, int n, float alpha) {\n}"
+    site = dataclasses.replace(SITE, kind=SiteKind.CUDA_KERNEL, language=Language.CUDA, spec=None)
+    text = how_to_add_spec(site, kernel)
+    assert "// kernelwright: bench n=1<<20 x=randn(n) y=empty(n) alpha=1.0 grid=(n+255)/256 block=256" in text
+
+
+def test_the_function_hint_returns_the_arguments_in_order() -> None:
+    hint = how_to_add_spec(dataclasses.replace(SITE, spec=None), "def double(x, w: int = 3, *rest):\n    ...")
+    assert "def make_double_inputs():" in hint
+    assert "return (x, w)" in hint
+    assert "# kernelwright: bench inputs=make_double_inputs" in hint
+
+
+def test_the_suggested_directives_are_accepted_by_analysis() -> None:
+    from kernelwright.analysis import analyze
+    from kernelwright.lsp.spec_hint import cuda_directive, function_directive
+
+    kernel = (
+        "__global__ void scale(const float* x, float* y, int n, float alpha) {\n"
+        "    int i = blockIdx.x * blockDim.x + threadIdx.x;\n    if (i < n) y[i] = x[i] * alpha;\n}\n"
+    )
+    directive = cuda_directive(kernel)
+    assert directive is not None
+    cu = analyze(directive + "\n" + kernel, "k.cu")
+    assert cu.sites[0].spec is not None and cu.findings == ()
+    py = (
+        "import torch\n\n"
+        + function_directive("double", "def double(x, w):")
+        + "\ndef double(x, w):\n    return x * w\n"
+    )
+    result = analyze(py, "f.py")
+    assert result.site("double") is not None and result.site("double").spec is not None  # type: ignore[union-attr]
+    assert result.findings == ()
