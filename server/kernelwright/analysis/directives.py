@@ -84,8 +84,19 @@ def _token(line: CommentLine, start: int, end: int) -> Token:
     return Token(word, Range(Position(row, col), Position(row, col + width)))
 
 
+_WORD = re.compile(r"\S+")  # \s is str.isspace(), as in the loop below
+_BRACKETS = re.compile(r"[()\[\]]")
+
+
 def _split(text: str, begin: int) -> list[tuple[int, int]]:
     """Spans of whitespace-separated words from `begin`, keeping `f(a, b)` whole."""
+    if _BRACKETS.search(text, begin) is None:
+        return [m.span() for m in _WORD.finditer(text, begin)]  # no brackets: plain words
+    return split_bracketed(text, begin)
+
+
+def split_bracketed(text: str, begin: int) -> list[tuple[int, int]]:
+    """`_split` character by character, tracking bracket depth."""
     spans: list[tuple[int, int]] = []
     depth = 0
     start = -1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from kernelwright.analysis.directives import _split, split_bracketed
 from kernelwright.analysis.imports import Aliases, dotted_name, dotted_name_walk
 from kernelwright.analysis.parsing import PYTHON, parser_for
 from kernelwright.analysis.positions import ByteColumns, node_range
@@ -99,3 +100,11 @@ def test_ranges_count_utf16_units_on_every_row(lines: list[str]) -> None:
         assert rng.start == position_at(text, start)
         assert rng.end == position_at(text, end)
         assert rng.start == Position(node.start_point.row, rng.start.character)
+
+
+WORDS = st.text(st.sampled_from("ab=_1 \t\u00a0\u2003é#:/\x1c"), max_size=30)
+
+
+@given(WORDS, st.integers(0, 5))
+def test_directive_words_without_brackets_split_like_the_loop(text: str, begin: int) -> None:
+    assert _split(text, begin) == split_bracketed(text, begin)
