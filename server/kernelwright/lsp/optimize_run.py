@@ -9,7 +9,6 @@ needsConfirmation lets clients that support it show the diff before anything cha
 from __future__ import annotations
 
 import asyncio
-import importlib
 import uuid
 from collections.abc import AsyncGenerator
 
@@ -18,7 +17,6 @@ from lsprotocol import types
 from kernelwright.core.candidate import TextEdit
 from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.jsonable import JsonValue
-from kernelwright.core.settings import Provider as ProviderName
 from kernelwright.core.settings import Settings
 from kernelwright.core.site import Range
 from kernelwright.core.text import position_at, range_offsets
@@ -44,6 +42,7 @@ from kernelwright.optimize.events import (
     VerdictReady,
 )
 from kernelwright.optimize.loop import optimize
+from kernelwright.optimize.providers import factory as providers
 from kernelwright.optimize.providers.base import Provider, ProviderError
 
 
@@ -132,25 +131,8 @@ def start(ls: KernelwrightServer, doc: OpenDocument, name: str) -> JsonValue:
 
 
 def make_provider(settings: Settings) -> Provider:
-    """The provider the settings name. Keys come from the environment, never from settings."""
-    if settings.provider is ProviderName.ANTHROPIC:
-        from kernelwright.optimize.providers.claude import ClaudeProvider
-
-        return ClaudeProvider(model=settings.model, base_url=settings.base_url)
-    if settings.provider is ProviderName.OPENAI:
-        from kernelwright.optimize.providers.openai_compat import OpenAICompatProvider
-
-        return OpenAICompatProvider(model=settings.model, base_url=settings.base_url)
-    # Looked up by name: the builtin search is an optional part of an install.
-    module = importlib.import_module("kernelwright.optimize.providers.builtin")
-    builtin = getattr(module, "BuiltinProvider", None)
-    if builtin is None:
-        raise ProviderError(
-            "this kernelwright install has no builtin provider: set kernelwright.provider to anthropic "
-            "or openai"
-        )
-    provider: Provider = builtin()
-    return provider
+    """The provider the settings name. API keys come from the environment, never from settings."""
+    return providers.make_provider(settings.provider, settings.model, settings.base_url)
 
 
 async def run(ls: KernelwrightServer, uri: str, name: str) -> None:
