@@ -7,7 +7,6 @@ LSP feature registers its handlers in its own module (see `server.build_server`)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -69,14 +68,10 @@ class PendingResult:
     summary: str  # "2.1x faster (183 µs -> 87 µs on H100)"
 
 
-SettingsListener = Callable[[Settings, Settings], None]
-
-
 @dataclass
 class Session:
     settings: Settings = field(default_factory=Settings)
     initial_settings: Settings = field(default_factory=Settings)  # from initializationOptions
-    settings_listeners: list[SettingsListener] = field(default_factory=list)
     told: set[str] = field(default_factory=set)  # messages already shown, so a re-pull does not repeat them
     documents: Documents = field(default_factory=Documents)
     results: Results = field(default_factory=Results)

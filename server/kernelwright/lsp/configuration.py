@@ -27,8 +27,6 @@ def apply(ls: KernelwrightServer, raw: object, base: Settings | None = None) -> 
     ls.session.profile_debounce.delay_s = parsed.settings.debounce_ms / 1000
     if before != parsed.settings:
         ls.log(f"settings: {parsed.settings}")
-        for listener in ls.session.settings_listeners:
-            listener(before, parsed.settings)
     return parsed.settings
 
 

@@ -81,9 +81,6 @@ class Results:
     def measured_paths(self) -> set[Path]:
         return {k.path for k, r in self._records.items() if r.measurement is not None}
 
-    def keys_in(self, path: Path) -> list[SiteKey]:
-        return [k for k in self._records if k.path == path]
-
     def record_measurement(
         self, key: SiteKey, m: Measurement, site_hash: str, source: str, mismatch: str | None = None
     ) -> SiteRecord:
