@@ -55,8 +55,8 @@ from kernelwright.core.site import Site, SiteKind
 from kernelwright.engine import client
 from kernelwright.engine.backends import EnginePool, make_pool
 from kernelwright.engine.config import WorkerConfig
-from kernelwright.optimize.budget import Budget, parse_budget
-from kernelwright.optimize.events import Done, Error, OptimizeResult, Status, VerdictReady
+from kernelwright.optimize.budget import Budget, BudgetAxis, parse_budget
+from kernelwright.optimize.events import BudgetSpent, Done, Error, OptimizeResult, Status, VerdictReady
 from kernelwright.optimize.loop import optimize
 from kernelwright.optimize.providers.builtin.provider import BuiltinProvider
 
@@ -184,6 +184,8 @@ async def search(
     async for event in events:
         if isinstance(event, VerdictReady) and event.is_baseline:
             row.original_fraction = event.roofline_fraction or row.original_fraction
+        elif isinstance(event, BudgetSpent) and event.axis is BudgetAxis.TIME:
+            row.notes.append(f"stopped at its time limit: {event.message}")
         elif isinstance(event, Error):
             row.notes.append(f"{event.stage}: {event.message.splitlines()[0][:160]}")
         elif isinstance(event, Done):
