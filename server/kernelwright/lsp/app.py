@@ -97,7 +97,7 @@ class KernelwrightServer(LanguageServer):
         )
         self.session = Session()
         # Lenses show what runs ("profiling…"); they refresh when a job starts or ends.
-        self.session.jobs = Jobs(on_change=self.refresh_views)
+        self.session.jobs = Jobs(on_change=self.refresh_views, on_error=self._job_error)
 
     def log(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         """A line in the client's output panel, and in the server's own log."""
@@ -111,6 +111,9 @@ class KernelwrightServer(LanguageServer):
             return
         self.session.told.add(message)
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def _job_error(self, message: str) -> None:
+        self.tell(message, types.MessageType.Error)
 
     def refresh_views(self) -> None:
         """Ask the client to pull lenses and inlay hints again, where it supports being asked."""

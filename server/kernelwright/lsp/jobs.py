@@ -33,9 +33,15 @@ class RunningJob:
 
 
 class Jobs:
-    def __init__(self, on_change: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        on_change: Callable[[], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
         self._running: dict[SiteKey, RunningJob] = {}
         self._on_change = on_change or (lambda: None)
+        # A job that dies of a bug must not vanish silently: the person is told, the log has the trace.
+        self._on_error = on_error or (lambda message: None)
 
     def get(self, key: SiteKey) -> RunningJob | None:
         return self._running.get(key)
@@ -70,8 +76,11 @@ class Jobs:
         if self._running.get(job.key) is job:
             del self._running[job.key]
             self._on_change()
-        if not task.cancelled() and task.exception() is not None:
-            log.error("%s of %s failed", job.kind.value, job.key.name, exc_info=task.exception())
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("%s of %s failed", job.kind.value, job.key.name, exc_info=exc)
+            self._on_error(
+                f"kernelwright: {job.kind.value} {job.key.name} stopped on an internal error: {exc!r}"
+            )
 
     def cancel(self, key: SiteKey) -> bool:
         job = self._running.get(key)
