@@ -57,6 +57,11 @@ async def test_a_job_that_raises_is_reported() -> None:
     job = jobs.start(KEY, JobKind.PROFILE, broken())
     assert job is not None
     await asyncio.wait_for(asyncio.gather(job.task, return_exceptions=True), 2)
-    await asyncio.sleep(0)  # done callbacks run on the next loop iteration
+
+    async def reported() -> None:  # done callbacks run on a later loop iteration
+        while len(changes) < 2:
+            await asyncio.sleep(0.001)
+
+    await asyncio.wait_for(reported(), 2)
     assert len(errors) == 1 and "internal error" in errors[0] and "bug" in errors[0]
     assert len(changes) == 2  # started, finished: the lenses refresh both times
