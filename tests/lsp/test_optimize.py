@@ -171,3 +171,22 @@ async def test_cancel_from_the_client_stops_the_optimize_and_its_workers(start_e
     assert editor.applied == []
     titles = await editor.lens_titles(uri)
     assert "Optimize" in titles  # the lens is back from "optimizing…"
+
+
+async def test_the_cancel_command_stops_a_running_optimize(start_editor: StartEditor) -> None:
+    with OpenAIServer([Scripted(REPLY)]) as server:
+        editor = await start_editor(init_options=settings(server.url))
+        uri = editor.open("double.py", SLOW)
+        await editor.command("kernelwright.optimize", {"uri": uri, "site": "double"})
+        await wait_until(lambda: any("round 1" in m for m in progress_messages(editor)), DEADLINE, "round 1")
+        # While it runs, the lens offers the cancel; a second optimize is refused.
+        titles = await editor.lens_titles(uri)
+        assert any(t.startswith("optimizing") and "(cancel)" in t for t in titles)
+        again = await editor.command("kernelwright.optimize", {"uri": uri, "site": "double"})
+        assert again == {"started": False, "reason": "already optimizing"}
+        answer = await editor.command("kernelwright.cancel", {"uri": uri, "site": "double"})
+        assert answer == {"cancelled": 1}
+        await wait_until(
+            lambda: "end:cancelled" in progress_messages(editor), DEADLINE, "the end of progress"
+        )
+    assert editor.applied == []
