@@ -61,7 +61,7 @@ class Output:
             self.err.flush()
 
     def style(self, text: str, code: str) -> str:
-        """ANSI colour only on a terminal: code is e.g. '1' bold, '32' green, '33' yellow, '31' red, '2' dim."""
+        """ANSI colour only on a terminal: '1' bold, '32' green, '33' yellow, '31' red, '2' dim."""
         return f"\x1b[{code}m{text}\x1b[0m" if self.colour else text
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -78,7 +78,7 @@ class ModuleSpec:
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """`# kernelwright: bench inputs=NAME [init=NAME] [atol=F] [rtol=F] [reference=NAME] [cpu_inputs=NAME]`."""
+    """`# kernelwright: bench inputs=NAME [init=] [atol=F] [rtol=F] [reference=NAME] [cpu_inputs=NAME]`."""
 
     inputs: str
     init: str | None = None

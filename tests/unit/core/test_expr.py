@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from kernelwright.core.errors import ExpressionError
 from kernelwright.core.expr import eval_int_expr, names_in, parse_int_expr
 
