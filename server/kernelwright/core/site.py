@@ -141,7 +141,7 @@ class Site:
     kind: SiteKind
     name: str
     language: Language
-    range: Range  # the whole definition, decorators and directive comment included
+    range: Range  # the whole definition, decorators included (the directive comment above is not)
     name_range: Range  # the identifier
     spec: BenchSpec | None = None
     # Triton kernels: the launchers that call them; launchers: the kernels they launch.
