@@ -60,10 +60,10 @@ class Launch:
     """`kernel[grid](args...)`."""
 
     kernel: str
-    range: Range
     args: tuple[str | None, ...]  # positional arguments that are plain names
     kwargs: tuple[tuple[str, str | None], ...]  # keyword -> plain name
-    int_kwargs: tuple[tuple[str, int, Range], ...]  # keyword -> integer literal (block sizes)
+    # keyword -> integer literal that is not a power of two: the only block sizes a rule can flag
+    int_kwargs: tuple[tuple[str, int, Range], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +77,9 @@ class ZerosAlloc:
 class FunctionFacts:
     name: str  # `f`, or `Class.method`
     parent: str | None
-    range: Range
-    name_range: Range
+    # None for a method that launches nothing: it can never be a site, and nothing else reads them.
+    range: Range | None
+    name_range: Range | None
     is_kernel: bool
     params: tuple[str, ...] = ()  # kernels only: launch arguments map to them (zeros-for-output rule)
     launches: tuple[Launch, ...] = ()
@@ -499,9 +500,9 @@ class _Statement:
             value = a.child_by_field_name("value")
             kwargs.append((key, _text(value) if value is not None and value.type == "identifier" else None))
             literal = _int_literal(value)
-            if literal is not None and value is not None:
+            if literal is not None and value is not None and not _is_pow2(literal):
                 ints.append((key, literal, self.rng(value)))
-        b.launches.append(Launch(kernel, self.rng(call), positional, tuple(kwargs), tuple(ints)))
+        b.launches.append(Launch(kernel, positional, tuple(kwargs), tuple(ints)))
 
     def _kernel_call(self, b: _Builder, call: Node, op: str, args: Node) -> None:
         pos, keywords = _arguments(args)
@@ -569,11 +570,14 @@ class _Statement:
                             short,
                         )
                     )
+        located = b.parent is None or bool(b.launches)
         return FunctionFacts(
             name=f"{b.parent}.{short}" if b.parent else short,
             parent=b.parent,
-            range=self.rng(b.outer),
-            name_range=self.rng(name_node) if name_node is not None else self.rng(b.node),
+            range=self.rng(b.outer) if located else None,
+            name_range=(self.rng(name_node) if name_node is not None else self.rng(b.node))
+            if located
+            else None,
             is_kernel=b.is_kernel,
             params=tuple(b.params(self.aliases)) if b.is_kernel else (),
             launches=tuple(b.launches),
@@ -705,7 +709,7 @@ def link(
     for c, base in classes:
         by_row[c.range.start.line + base] = (c.name, True)
     for f, base in functions:
-        if f.parent is None:
+        if f.range is not None and f.parent is None:
             by_row[f.range.start.line + base] = (f.name, False)
     specs: dict[str, BenchSpec] = {}
     names = frozenset(module_names)
@@ -743,26 +747,23 @@ def link(
         out.sites.append(memo.site(kind, c.name, c.range, c.name_range, base, spec))
     for f, base in functions:
         spec = specs.get(f.name)
+        rng, name_rng = f.range, f.name_range
         if f.is_kernel:
-            out.sites.append(
-                memo.site(SiteKind.TRITON_KERNEL, f.name, f.range, f.name_range, base, None, callers[f.name])
-            )
             out.findings += [replace(x, range=shift(x.range, base)) for x in f.kernel_findings]
+        if rng is None or name_rng is None:
+            pass  # a method that launches nothing: never a site
+        elif f.is_kernel:
+            out.sites.append(
+                memo.site(SiteKind.TRITON_KERNEL, f.name, rng, name_rng, base, None, callers[f.name])
+            )
         elif f.name in launchers:
             out.sites.append(
                 memo.site(
-                    SiteKind.TRITON_LAUNCHER,
-                    f.name,
-                    f.range,
-                    f.name_range,
-                    base,
-                    spec,
-                    launchers[f.name],
-                    f.parent,
+                    SiteKind.TRITON_LAUNCHER, f.name, rng, name_rng, base, spec, launchers[f.name], f.parent
                 )
             )
         elif spec is not None:
-            out.sites.append(memo.site(SiteKind.TORCH_FUNCTION, f.name, f.range, f.name_range, base, spec))
+            out.sites.append(memo.site(SiteKind.TORCH_FUNCTION, f.name, rng, name_rng, base, spec))
         _function_findings(out, f, base, f.name in launchers, spec is not None, module_classes, kernels)
     _inline_cuda(out, statements, bases)
     out.sites.sort(key=lambda s: (s.range.start.line, s.range.start.character, s.name))
@@ -911,7 +912,7 @@ def _function_findings(
             if k is None:
                 continue
             for key, value, rng in launch.int_kwargs:
-                if key in k.arange_params and not _is_pow2(value):
+                if key in k.arange_params:
                     out.findings.append(
                         finding(
                             RuleId.NON_POW2_BLOCK,
