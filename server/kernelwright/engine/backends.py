@@ -25,8 +25,9 @@ from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.protocol import Hello
 from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.devices import Device
-from kernelwright.engine.pool import JobHandle, JobOutcome, WorkerPool
+from kernelwright.engine.pool import WorkerPool
 from kernelwright.engine.ray_backend import RayPool, RaySettings, ray_installed
+from kernelwright.engine.slot_pool import JobHandle, JobOutcome
 
 _RAY_CLIENT = re.compile(r"^ray://[^\s/:]+:\d+/?$")
 

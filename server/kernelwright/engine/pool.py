@@ -20,27 +20,23 @@ import logging
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from kernelwright.core.errors import UsageError
 from kernelwright.core.jsonable import JsonValue
-from kernelwright.core.protocol import CapturedOutput, ErrorCode, Hello, JobErrorInfo
-from kernelwright.engine.config import FRESH_JOB_TYPES, WorkerConfig
+from kernelwright.core.protocol import ErrorCode, Hello, JobErrorInfo
+from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.devices import Device, resolve_devices
 from kernelwright.engine.errors import JobError
 from kernelwright.engine.process import KillReason, WorkerProcess
+from kernelwright.engine.slot_pool import JobHandle, JobOutcome, SlotPool
+
+# JobHandle and JobOutcome are the pool's API too: callers import them from here.
+__all__ = ["JobHandle", "JobOutcome", "SyncWorkerPool", "WorkerPool"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class JobOutcome:
-    result: JsonValue
-    output: CapturedOutput  # the tail of what the job printed
-    device: Device
-    worker_pid: int
 
 
 @dataclass
@@ -53,7 +49,9 @@ class _Slot:
     hello: Hello | None = None  # from the last worker that started here
 
 
-class WorkerPool:
+class WorkerPool(SlotPool[_Slot]):
+    pool_name: ClassVar[str] = "worker pool"
+
     def __init__(
         self,
         devices: str | Sequence[str] = "auto",
@@ -96,92 +94,17 @@ class WorkerPool:
         await asyncio.gather(*(w.kill(KillReason.CLOSED) for w in list(self._live)), return_exceptions=True)
         self._live.clear()
 
-    async def __aenter__(self) -> WorkerPool:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
-
-    @property
-    def devices(self) -> list[Device]:
-        return [s.device for s in self._slots]
-
-    def hello(self, device: Device) -> Hello | None:
-        """The last hello from this device's workers (the harness's ping: versions, device name)."""
-        return self._slot(device).hello
-
     def pids(self) -> list[int]:
         """Processes alive now (for tests and diagnostics)."""
         return sorted(w.pid for w in self._live if w.alive)
 
     # -- jobs --------------------------------------------------------------------------------------
 
-    def pick(self, device: str | Device | None = None) -> Device:
-        """The device a job goes to: the one named, else the least busy of the pool's devices."""
-        return self._pick(device).device
-
-    async def submit(
-        self,
-        job_type: str,
-        payload: JsonValue,
-        *,
-        timeout: float | None = None,
-        fresh: bool | None = None,
-        device: str | Device | None = None,
-    ) -> JsonValue:
-        """Run one job and return its result; raise JobError (with its code) if it produced none.
-
-        `fresh` (default: True for jobs that run candidate code) runs the job in a process that has
-        never run another job. Cancelling the awaiting task kills the worker at once.
-        """
-        outcome = await self.execute(job_type, payload, timeout=timeout, fresh=fresh, device=device)
-        return outcome.result
-
-    async def execute(
-        self,
-        job_type: str,
-        payload: JsonValue,
-        *,
-        timeout: float | None = None,
-        fresh: bool | None = None,
-        device: str | Device | None = None,
+    async def _run_locked(
+        self, slot: _Slot, job_type: str, payload: JsonValue, limit: float, fresh: bool
     ) -> JobOutcome:
-        """As `submit`, with what the job printed and where it ran."""
-        if self._closed or not self._slots:
-            raise RuntimeError("the worker pool is not started (await pool.start()) or already closed")
-        slot = self._pick(device)
-        fresh = job_type in FRESH_JOB_TYPES if fresh is None else fresh
-        limit = self.config.timeout_for(job_type) if timeout is None else timeout
-        slot.waiting += 1
-        try:
-            async with slot.lock:
-                worker = await self._take(slot, fresh)
-                await self._quiet(slot)
-                return await self._run(slot, worker, job_type, payload, limit, fresh)
-        finally:
-            slot.waiting -= 1
-
-    def submit_cancellable(
-        self,
-        job_type: str,
-        payload: JsonValue,
-        *,
-        timeout: float | None = None,
-        fresh: bool | None = None,
-        device: str | Device | None = None,
-    ) -> JobHandle:
-        """Start a job now; the handle's `cancel()` (callable from any thread) kills its worker at once."""
-        task = asyncio.ensure_future(
-            self.execute(job_type, payload, timeout=timeout, fresh=fresh, device=device)
-        )
-        return JobHandle(task, asyncio.get_running_loop())
-
-    async def _run(
-        self, slot: _Slot, worker: WorkerProcess, job_type: str, payload: JsonValue, limit: float, fresh: bool
-    ) -> JobOutcome:
+        worker = await self._take(slot, fresh)
+        await self._quiet(slot)
         try:
             response = await worker.call(job_type, payload, limit)
         except BaseException:
@@ -255,12 +178,6 @@ class WorkerPool:
             slot.shared = None
         self._live.discard(worker)
 
-    def _slot(self, device: Device) -> _Slot:
-        for slot in self._slots:
-            if slot.device == device:
-                return slot
-        raise KeyError(device.label)
-
     def _pick(self, device: str | Device | None) -> _Slot:
         if not self._slots:
             raise RuntimeError("the worker pool is not started (await pool.start())")
@@ -272,45 +189,6 @@ class WorkerPool:
                 return slot
         have = ", ".join(s.device.label for s in self._slots)
         raise UsageError(f"this pool has no worker for {wanted.label} (it runs on {have})")
-
-
-class JobHandle:
-    """A running job. `await handle.result()`; `handle.cancel()` from any thread kills it at once."""
-
-    def __init__(self, task: asyncio.Future[JobOutcome], loop: asyncio.AbstractEventLoop) -> None:
-        self._task = task
-        self._loop = loop
-        self._cancelled = False
-
-    def cancel(self) -> None:
-        self._cancelled = True
-        if _running_loop() is self._loop:
-            self._task.cancel()
-        else:
-            self._loop.call_soon_threadsafe(self._task.cancel)
-
-    def done(self) -> bool:
-        return self._task.done()
-
-    async def result(self) -> JsonValue:
-        """The job's result; JobError(CANCELLED) if `cancel()` stopped it."""
-        return (await self.outcome()).result
-
-    async def outcome(self) -> JobOutcome:
-        try:
-            return await asyncio.shield(self._task)
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if self._cancelled and self._task.cancelled() and not (current and current.cancelling()):
-                raise JobError(JobErrorInfo(ErrorCode.CANCELLED, "the job was cancelled")) from None
-            raise
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 class SyncWorkerPool:

@@ -22,19 +22,19 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from types import ModuleType, TracebackType
-from typing import Any
+from types import ModuleType
+from typing import Any, ClassVar
 
 from kernelwright.core.errors import UsageError
 from kernelwright.core.jobs import check_device
 from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.measure import DeviceKind
 from kernelwright.core.protocol import ErrorCode, Hello, JobErrorInfo
-from kernelwright.engine.config import FRESH_JOB_TYPES, WorkerConfig
+from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.devices import Device
 from kernelwright.engine.errors import JobError
-from kernelwright.engine.pool import JobHandle, JobOutcome
 from kernelwright.engine.ray_host import HostInfo, HostReply, WorkerHost
+from kernelwright.engine.slot_pool import JobOutcome, SlotPool
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +97,14 @@ def import_ray() -> ModuleType:
         raise UsageError(RAY_MISSING) from None
 
 
-class RayPool:
+class RayPool(SlotPool[_Slot]):
     """`await pool.start()`, `await pool.submit(job_type, payload, timeout=, fresh=, device=)`, `close()`.
 
     Devices are the pool's actors: `cuda:N` is its N-th GPU actor (anywhere in the cluster; inside the
     actor it is `cuda:0`), and CPU actors are all `cpu`. `placement(device)` says where each one runs.
     """
+
+    pool_name: ClassVar[str] = "Ray pool"
 
     def __init__(
         self,
@@ -160,23 +162,6 @@ class RayPool:
             self._owns_ray = False
             await asyncio.to_thread(ray.shutdown)
 
-    async def __aenter__(self) -> RayPool:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
-
-    @property
-    def devices(self) -> list[Device]:
-        return [s.device for s in self._slots]
-
-    def hello(self, device: Device) -> Hello | None:
-        """The last hello from this device's workers (None until its first job has run)."""
-        return self._slot(device).hello
-
     def placement(self, device: Device) -> HostInfo | None:
         """Where the device's actor runs: host, actor pid, the GPU Ray gave it."""
         return self._slot(device).info
@@ -192,65 +177,17 @@ class RayPool:
 
     # -- jobs --------------------------------------------------------------------------------------
 
-    def pick(self, device: str | Device | None = None) -> Device:
-        return self._pick(device).device
-
-    async def submit(
-        self,
-        job_type: str,
-        payload: JsonValue,
-        *,
-        timeout: float | None = None,
-        fresh: bool | None = None,
-        device: str | Device | None = None,
-    ) -> JsonValue:
-        """Run one job on an actor and return its result; JobError (with its code) if it produced none."""
-        outcome = await self.execute(job_type, payload, timeout=timeout, fresh=fresh, device=device)
-        return outcome.result
-
-    async def execute(
-        self,
-        job_type: str,
-        payload: JsonValue,
-        *,
-        timeout: float | None = None,
-        fresh: bool | None = None,
-        device: str | Device | None = None,
+    async def _run_locked(
+        self, slot: _Slot, job_type: str, payload: JsonValue, limit: float, fresh: bool
     ) -> JobOutcome:
-        """As `submit`, with what the job printed, its device and its worker's pid."""
-        if self._closed or not self._slots:
-            raise RuntimeError("the Ray pool is not started (await pool.start()) or already closed")
-        slot = self._pick(device)
-        fresh = job_type in FRESH_JOB_TYPES if fresh is None else fresh
-        limit = self.config.timeout_for(job_type) if timeout is None else timeout
-        slot.waiting += 1
-        try:
-            async with slot.lock:
-                if slot.suspect:
-                    await self._heal(slot)
-                reply = await self._call(slot, job_type, payload, limit, fresh)
-        finally:
-            slot.waiting -= 1
+        if slot.suspect:
+            await self._heal(slot)
+        reply = await self._call(slot, job_type, payload, limit, fresh)
         if reply.hello is not None:
             slot.hello = reply.hello
         if reply.error is not None:
             raise JobError(reply.error, reply.output, device=self._where(slot))
         return JobOutcome(reply.result, reply.output, slot.device, reply.worker_pid)
-
-    def submit_cancellable(
-        self,
-        job_type: str,
-        payload: JsonValue,
-        *,
-        timeout: float | None = None,
-        fresh: bool | None = None,
-        device: str | Device | None = None,
-    ) -> JobHandle:
-        """Start a job now; the handle's `cancel()` (callable from any thread) kills its worker."""
-        task = asyncio.ensure_future(
-            self.execute(job_type, payload, timeout=timeout, fresh=fresh, device=device)
-        )
-        return JobHandle(task, asyncio.get_running_loop())
 
     async def _call(
         self, slot: _Slot, job_type: str, payload: JsonValue, limit: float, fresh: bool
@@ -426,12 +363,6 @@ class RayPool:
 
     def _error(self, slot: _Slot, code: ErrorCode, message: str) -> JobError:
         return JobError(JobErrorInfo(code, message), device=self._where(slot))
-
-    def _slot(self, device: Device) -> _Slot:
-        for slot in self._slots:
-            if slot.device == device:
-                return slot
-        raise KeyError(device.label)
 
     def _pick(self, device: str | Device | None) -> _Slot:
         if not self._slots:
