@@ -179,13 +179,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
                 client.bench(pool, job, timeout=args.timeout),
             ),
         )
-    except KernelwrightError as exc:
-        out.end_progress()
-        return report_engine_error(out, exc)
-    except KeyboardInterrupt:
-        out.end_progress()
-        out.error("interrupted: the worker was stopped", code="interrupted")
-        return EXIT_INTERRUPTED
+    except (KernelwrightError, KeyboardInterrupt) as exc:
+        return report_stopped(out, exc)
     out.end_progress()
     if isinstance(result, BenchFailure):
         return _report_failure(out, label, result)
@@ -226,6 +221,15 @@ async def with_progress(out: Output, text: str, work: Coroutine[Any, Any, T]) ->
     finally:
         task.cancel()  # no-op when done; on Ctrl-C it kills the job's worker
         out.end_progress()
+
+
+def report_stopped(out: Output, exc: KernelwrightError | KeyboardInterrupt) -> int:
+    """Engine work that ended without a result: close the progress line, say why, return the exit code."""
+    out.end_progress()
+    if isinstance(exc, KeyboardInterrupt):
+        out.error("interrupted: the worker was stopped", code="interrupted")
+        return EXIT_INTERRUPTED
+    return report_engine_error(out, exc)
 
 
 def report_engine_error(out: Output, exc: KernelwrightError) -> int:

@@ -9,13 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from kernelwright.cli.bench import (
-    EXIT_INTERRUPTED,
-    add_device_argument,
-    key_values,
-    report_engine_error,
-    with_progress,
-)
+from kernelwright.cli.bench import add_device_argument, key_values, report_stopped, with_progress
 from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
 from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.jobs import CalibrateJob, check_device
@@ -62,13 +56,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
                 path = save_calibration(result)
                 done.append({"device": device.label, "calibration": to_json(result), "path": str(path)})
                 _print(out, device.label, result, str(path))
-    except KernelwrightError as exc:
-        out.end_progress()
-        return report_engine_error(out, exc)
-    except KeyboardInterrupt:
-        out.end_progress()
-        out.error("interrupted: the worker was stopped", code="interrupted")
-        return EXIT_INTERRUPTED
+    except (KernelwrightError, KeyboardInterrupt) as exc:
+        return report_stopped(out, exc)
     if out.json_mode:
         out.document({"calibrations": done})
     return EXIT_FAILED if failed else EXIT_OK

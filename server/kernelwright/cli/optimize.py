@@ -17,8 +17,10 @@ import difflib
 from pathlib import Path
 
 from kernelwright.cli.bench import (
+    EXIT_INTERRUPTED,
     SPEC_HELP,
     add_cluster_argument,
+    add_device_argument,
     cluster_label,
     cluster_of,
     pick_site,
@@ -55,8 +57,6 @@ from kernelwright.optimize.providers.factory import make_provider
 from kernelwright.optimize.report import render_report
 from kernelwright.store import Store, StoreError, workspace_root
 
-EXIT_INTERRUPTED = 130
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("target", metavar="FILE[:SYMBOL]", help="the file, and the site if it has several")
@@ -75,7 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="",
         help="limits, e.g. rounds=4,candidates=16,time=600,tokens=200000,cost=2.5,target=0.8",
     )
-    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    add_device_argument(parser)
     add_cluster_argument(parser)
     parser.add_argument("--apply", action="store_true", help="write the best candidate into FILE")
     parser.add_argument("--report", metavar="FILE.html", default=None, help="write an HTML report")

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from kernelwright.analysis import analyze
 from kernelwright.cli.bench import (
-    EXIT_INTERRUPTED,
     add_cluster_argument,
     add_device_argument,
     add_timeout_argument,
@@ -25,7 +24,7 @@ from kernelwright.cli.bench import (
     key_values,
     load_problem,
     read_source,
-    report_engine_error,
+    report_stopped,
     run_on_pool,
     with_progress,
 )
@@ -105,13 +104,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
             device,
             lambda pool: with_progress(out, f"verify {name}", client.verify(pool, job, timeout=args.timeout)),
         )
-    except KernelwrightError as exc:
-        out.end_progress()
-        return report_engine_error(out, exc)
-    except KeyboardInterrupt:
-        out.end_progress()
-        out.error("interrupted: the worker was stopped", code="interrupted")
-        return EXIT_INTERRUPTED
+    except (KernelwrightError, KeyboardInterrupt) as exc:
+        return report_stopped(out, exc)
     out.end_progress()
     _report(out, reference, candidate, verdict)
     return EXIT_OK if verdict.passed else EXIT_FAILED
