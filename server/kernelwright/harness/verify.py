@@ -264,12 +264,16 @@ def _compile_check_candidate(path: str, source: str) -> None:
     try:
         check_with_nvcc(source, path)
     except CompileError as exc:
-        raise Rejected(
-            CheckName.COMPILE,
-            f"the candidate did not compile: {exc}",
-            line=exc.line,
-            traceback_tail=exc.log[-4000:],
-        ) from None
+        raise _did_not_compile(exc) from None
+
+
+def _did_not_compile(exc: CompileError) -> Rejected:
+    return Rejected(
+        CheckName.COMPILE,
+        f"the candidate did not compile: {exc}",
+        line=exc.line,
+        traceback_tail=exc.log[-4000:],
+    )
 
 
 def _verify(job: VerifyJob, ctx: Context) -> Verdict:
@@ -330,12 +334,7 @@ def _verify(job: VerifyJob, ctx: Context) -> Verdict:
             CheckName.LOAD, f"the candidate did not load: {exc}", line=exc.line, traceback_tail=exc.tail
         ) from None
     except CompileError as exc:
-        raise Rejected(
-            CheckName.COMPILE,
-            f"the candidate did not compile: {exc}",
-            line=exc.line,
-            traceback_tail=exc.log[-4000:],
-        ) from None
+        raise _did_not_compile(exc) from None
     except RefusedError as exc:
         raise Rejected(CheckName.NO_GPU, str(exc)) from None
     _check_tamper(ctx)
