@@ -3,8 +3,9 @@
 Exit codes: 0 measured, 1 the code ran but could not be measured (it raised, crashed, timed out, ...),
 2 usage or load error (no such file or symbol, no bench spec, the worker cannot start).
 
-Also home to what `verify` and `optimize` share with it: finding the site (`load_problem`), the device
-and cluster options, and running a coroutine on a pool from make_pool (`run_on_pool`).
+Also home to what `verify` and `optimize` share with it: finding the site (`load_site`, `load_problem`),
+the device and cluster options, running a coroutine on a pool from make_pool (`run_on_pool`), and
+reporting engine work that stopped early (`report_stopped`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import os
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -111,12 +113,24 @@ def read_source(path: Path, what: str) -> str:
         raise UsageError(f"{what} {path}: cannot be read ({exc})") from None
 
 
-def load_problem(target: str) -> ProblemRef:
-    """The site FILE[:SYMBOL] names, as a job's ProblemRef. UsageError/SpecError say what to do instead."""
+@dataclass(frozen=True)
+class LoadedSite:
+    path: Path  # as the person wrote it
+    source: str
+    site: Site
+
+
+def load_site(target: str) -> LoadedSite:
+    """The file FILE[:SYMBOL] names, its text and the site it means; UsageError/SpecError if none."""
     path, symbol = split_target(target)
     source = read_source(path, "file")
-    result = analyze(source, str(path))
-    site = pick_site(result.sites, symbol, path)
+    return LoadedSite(path, source, pick_site(analyze(source, str(path)).sites, symbol, path))
+
+
+def load_problem(target: str) -> ProblemRef:
+    """The site FILE[:SYMBOL] names, as a job's ProblemRef. UsageError/SpecError say what to do instead."""
+    loaded = load_site(target)
+    path, source, site = loaded.path, loaded.source, loaded.site
     if site.spec is None:
         raise SpecError(
             f"{path}:{site.name} has no bench spec, so there is nothing to run it with; {SPEC_HELP}"

@@ -23,9 +23,7 @@ from kernelwright.cli.bench import (
     add_device_argument,
     cluster_label,
     cluster_of,
-    pick_site,
-    read_source,
-    split_target,
+    load_site,
     worker_config,
 )
 from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
@@ -86,11 +84,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
         device = check_device(args.device)
         cluster = cluster_of(args)
         budget = parse_budget(args.budget)
-        path, symbol = split_target(args.target)
-        text = read_source(path, "file")
-        from kernelwright.analysis import analyze
-
-        site = pick_site(analyze(text, str(path)).sites, symbol, path)
+        loaded = load_site(args.target)
+        path, text, site = loaded.path, loaded.source, loaded.site
         if site.spec is None:
             raise UsageError(
                 f"{path}:{site.name} has no bench spec, so candidates cannot be checked; {SPEC_HELP}"
