@@ -71,6 +71,28 @@ class ByteColumns:
         return Position(row - base_row, self.utf16_column(byte_offset, byte_column))
 
 
+# (start line, start UTF-16 column, end line, end UTF-16 column): a range before it is placed. Cached
+# statement facts keep these, and a Range is built only for what ends up in a Site.
+Span = tuple[int, int, int, int]
+
+
+def node_span(cols: ByteColumns, node: Node, base_row: int = 0) -> Span:
+    """`node_range` as a Span."""
+    s = node.start_point
+    e = node.end_point
+    wide = cols.wide_rows
+    if not wide or (s.row not in wide and e.row not in wide):
+        return (s.row - base_row, s.column, e.row - base_row, e.column)
+    start = cols.position(s.row, s.column, node.start_byte, base_row)
+    end = cols.position(e.row, e.column, node.end_byte, base_row)
+    return (start.line, start.character, end.line, end.character)
+
+
+def to_range(span: Span, rows: int = 0) -> Range:
+    """The Range of `span`, moved down by `rows` lines."""
+    return Range(Position(span[0] + rows, span[1]), Position(span[2] + rows, span[3]))
+
+
 def shift(rng: Range, rows: int) -> Range:
     """`rng` moved down by `rows` lines (ranges of cached definitions are stored relative to their start)."""
     if rows == 0:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import NamedTuple
 
 from tree_sitter import Node, Query, QueryCursor
 
@@ -21,7 +22,15 @@ from kernelwright.analysis import cuda
 from kernelwright.analysis.directives import CommentLine, function_spec, is_directive, parse_directive
 from kernelwright.analysis.imports import Aliases, dotted_name, import_bindings
 from kernelwright.analysis.parsing import ASSIGN_QUERY, INTERESTING_CALLS, python_query
-from kernelwright.analysis.positions import ByteColumns, node_range, shift, span_range
+from kernelwright.analysis.positions import (
+    ByteColumns,
+    Span,
+    node_range,
+    node_span,
+    shift,
+    span_range,
+    to_range,
+)
 from kernelwright.analysis.rules import RuleId, finding
 from kernelwright.core.site import (
     BenchSpec,
@@ -73,13 +82,15 @@ class ZerosAlloc:
     fix: str  # the callee with zeros -> empty
 
 
-@dataclass(frozen=True, slots=True)
-class FunctionFacts:
+# The three records below are NamedTuples rather than frozen dataclasses: a first analysis builds one
+# per definition and statement (thousands), and a frozen dataclass's __init__ costs several times more.
+class FunctionFacts(NamedTuple):
     name: str  # `f`, or `Class.method`
     parent: str | None
-    # None for a method that launches nothing: it can never be a site, and nothing else reads them.
-    range: Range | None
-    name_range: Range | None
+    # Relative spans (a Range is built only for a site). None for a method that launches nothing: it
+    # can never be a site, and nothing else reads them.
+    range: Span | None
+    name_range: Span | None
     is_kernel: bool
     params: tuple[str, ...] = ()  # kernels only: launch arguments map to them (zeros-for-output rule)
     launches: tuple[Launch, ...] = ()
@@ -93,11 +104,10 @@ class FunctionFacts:
     kernel_findings: tuple[Finding, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ClassFacts:
+class ClassFacts(NamedTuple):
     name: str
-    range: Range
-    name_range: Range
+    range: Span
+    name_range: Span
     bases: tuple[str, ...]  # qualified
 
 
@@ -109,8 +119,7 @@ class InlineCall:
     literals: tuple[cuda.Translated, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class StatementFacts:
+class StatementFacts(NamedTuple):
     names: tuple[str, ...] = ()
     bindings: tuple[tuple[str, str], ...] = ()
     functions: tuple[FunctionFacts, ...] = ()
@@ -302,6 +311,9 @@ class _Statement:
     def rng(self, node: Node) -> Range:
         return node_range(self.cols, node, self.base)
 
+    def span(self, node: Node) -> Span:
+        return node_span(self.cols, node, self.base)
+
     def facts(self, matches: list[tuple[int, dict[str, list[Node]]]] | None = None) -> StatementFacts:
         top = self.top
         aliases = self.aliases
@@ -452,7 +464,7 @@ class _Statement:
                 dn = dotted_name(b)
                 if dn is not None:
                     bases.append(self.aliases.qualify(dn))
-        return ClassFacts(_text(name), self.rng(outer), self.rng(name), tuple(bases))
+        return ClassFacts(_text(name), self.span(outer), self.span(name), tuple(bases))
 
     def _call(self, b: _Builder | None, call: Node, callee: Node, args: Node) -> InlineCall | None:
         aliases = self.aliases
@@ -574,8 +586,8 @@ class _Statement:
         return FunctionFacts(
             name=f"{b.parent}.{short}" if b.parent else short,
             parent=b.parent,
-            range=self.rng(b.outer) if located else None,
-            name_range=(self.rng(name_node) if name_node is not None else self.rng(b.node))
+            range=self.span(b.outer) if located else None,
+            name_range=(self.span(name_node) if name_node is not None else self.span(b.node))
             if located
             else None,
             is_kernel=b.is_kernel,
@@ -707,10 +719,10 @@ def link(
     # Directives: the definition whose first line (decorators included) is the next line.
     by_row: dict[int, tuple[str, bool]] = {}  # row -> (name, is_class)
     for c, base in classes:
-        by_row[c.range.start.line + base] = (c.name, True)
+        by_row[c.range[0] + base] = (c.name, True)
     for f, base in functions:
         if f.range is not None and f.parent is None:
-            by_row[f.range.start.line + base] = (f.name, False)
+            by_row[f.range[0] + base] = (f.name, False)
     specs: dict[str, BenchSpec] = {}
     names = frozenset(module_names)
     for st, base in zip(statements, bases, strict=True):
@@ -806,8 +818,8 @@ class SiteMemo:
     four frozen dataclasses; entries not used by a run are dropped at the next one."""
 
     def __init__(self) -> None:
-        self._old: dict[tuple[object, ...], tuple[Range, Site]] = {}
-        self._new: dict[tuple[object, ...], tuple[Range, Site]] = {}
+        self._old: dict[tuple[object, ...], tuple[Span, Site]] = {}
+        self._new: dict[tuple[object, ...], tuple[Span, Site]] = {}
 
     def next_run(self) -> None:
         self._old, self._new = self._new, {}
@@ -816,8 +828,8 @@ class SiteMemo:
         self,
         kind: SiteKind,
         name: str,
-        rng: Range,
-        name_rng: Range,
+        rng: Span,
+        name_rng: Span,
         base: int,
         spec: BenchSpec | None,
         links: Sequence[str] = (),
@@ -830,8 +842,8 @@ class SiteMemo:
                 kind=kind,
                 name=name,
                 language=Language.PYTHON,
-                range=shift(rng, base),
-                name_range=shift(name_rng, base),
+                range=to_range(rng, base),
+                name_range=to_range(name_rng, base),
                 spec=spec,
                 links=tuple(links),
                 parent=parent,
