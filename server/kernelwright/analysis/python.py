@@ -561,8 +561,26 @@ class _Statement:
     def _finish(self, b: _Builder) -> FunctionFacts:
         name_node = b.node.child_by_field_name("name")
         short = _text(name_node)
+        located = b.parent is None or bool(b.launches)
+        name = f"{b.parent}.{short}" if b.parent else short
+        rng = self.span(b.outer) if located else None
+        name_rng = (self.span(name_node) if name_node is not None else self.span(b.node)) if located else None
+        if not b.is_kernel:
+            # Parameters, accesses and kernel findings are collected for kernels only.
+            return FunctionFacts(
+                name,
+                b.parent,
+                rng,
+                name_rng,
+                False,
+                launches=tuple(b.launches),
+                host_syncs=tuple(b.host_syncs),
+                loops=tuple(b.loops),
+                host_allocs=tuple(b.host_allocs),
+                zeros=tuple(b.zeros),
+            )
         findings = list(b.findings)
-        unmasked = [(call, ptr) for call, ptr, masked in b.accesses if not masked] if b.is_kernel else []
+        unmasked = [(call, ptr) for call, ptr, masked in b.accesses if not masked]
         if unmasked:
             # Which names derive from tl.arange matters only for an unmasked access, which most kernels
             # do not have: only then are the kernel's assignments read.
@@ -582,16 +600,13 @@ class _Statement:
                             short,
                         )
                     )
-        located = b.parent is None or bool(b.launches)
         return FunctionFacts(
-            name=f"{b.parent}.{short}" if b.parent else short,
+            name=name,
             parent=b.parent,
-            range=self.span(b.outer) if located else None,
-            name_range=(self.span(name_node) if name_node is not None else self.span(b.node))
-            if located
-            else None,
-            is_kernel=b.is_kernel,
-            params=tuple(b.params(self.aliases)) if b.is_kernel else (),
+            range=rng,
+            name_range=name_rng,
+            is_kernel=True,
+            params=tuple(b.params(self.aliases)),
             launches=tuple(b.launches),
             host_syncs=tuple(b.host_syncs),
             loops=tuple(b.loops),
@@ -676,6 +691,8 @@ def statement_facts(
     matches: list[tuple[int, dict[str, list[Node]]]] | None = None,
 ) -> StatementFacts:
     """Facts of one top-level statement; `matches` are the query's matches inside it, when known."""
+    if top.type == "comment" and b"kernelwright" not in source[top.start_byte : top.end_byte]:
+        return _NO_FACTS  # not a directive, as most top-level comments are: nothing to read
     return _Statement(top, cols, aliases, source).facts(matches)
 
 
