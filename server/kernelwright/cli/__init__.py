@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 from collections.abc import Sequence
 
@@ -27,10 +26,6 @@ VERBS: dict[str, tuple[str, str]] = {
 }
 
 
-def _available_verbs() -> dict[str, tuple[str, str]]:
-    return {v: spec for v, spec in VERBS.items() if importlib.util.find_spec(spec[0]) is not None}
-
-
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The full parser; with `only`, the other verbs are listed but their modules are not imported
     (importing every verb's layers costs the language server ~150 ms of start-up)."""
@@ -40,7 +35,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kernelwright {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
-    for verb, (module_name, help_text) in _available_verbs().items():
+    for verb, (module_name, help_text) in VERBS.items():
         p = sub.add_parser(verb, help=help_text, description=help_text)
         p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
         if only is None or verb == only:
