@@ -710,19 +710,35 @@ def link(
         memo = SiteMemo()
     memo.next_run()
     out = _Linked()
+    # One pass over the statements collects what the later steps need.
     module_names: set[str] = set()
-    for st in statements:
-        module_names.update(st.names)
     # Module classes, in file order: a class is a Module if a base is nn.Module or an earlier Module class.
     module_classes: set[str] = set()
     classes: list[tuple[ClassFacts, int]] = []
     functions: list[tuple[FunctionFacts, int]] = []
+    directives: list[tuple[CommentLine, int]] = []
+    # Directives target the definition whose first line (decorators included) is the next line; where a
+    # class and a function claim one row, the function wins.
+    class_rows: dict[int, tuple[str, bool]] = {}
+    function_rows: dict[int, tuple[str, bool]] = {}
+    has_inline = False
     for st, base in zip(statements, bases, strict=True):
+        if st is _NO_FACTS:
+            continue  # most top-level comments
+        module_names.update(st.names)
         for c in st.classes:
             if any(b == MODULE_BASE or b in module_classes for b in c.bases):
                 module_classes.add(c.name)
             classes.append((c, base))
-        functions += [(f, base) for f in st.functions]
+            class_rows[c.range[0] + base] = (c.name, True)
+        for f in st.functions:
+            functions.append((f, base))
+            if f.range is not None and f.parent is None:
+                function_rows[f.range[0] + base] = (f.name, False)
+        if st.directives:
+            directives += [(line, base) for line in st.directives]
+        has_inline = has_inline or bool(st.inline_calls or st.sources)
+    by_row = {**class_rows, **function_rows}
     kernels = {f.name: f for f, _ in functions if f.is_kernel}
     launchers: dict[str, list[str]] = {}
     callers: dict[str, list[str]] = {k: [] for k in kernels}
@@ -733,34 +749,26 @@ def link(
                     launchers[f.name].append(launch.kernel)
                 if f.name not in callers[launch.kernel]:
                     callers[launch.kernel].append(f.name)
-    # Directives: the definition whose first line (decorators included) is the next line.
-    by_row: dict[int, tuple[str, bool]] = {}  # row -> (name, is_class)
-    for c, base in classes:
-        by_row[c.range[0] + base] = (c.name, True)
-    for f, base in functions:
-        if f.range is not None and f.parent is None:
-            by_row[f.range[0] + base] = (f.name, False)
     specs: dict[str, BenchSpec] = {}
     names = frozenset(module_names)
-    for st, base in zip(statements, bases, strict=True):
-        for line in st.directives:
-            row = line.start.line + base
-            target = by_row.get(row + 1)
-            name = target[0] if target else None
-            fspec, errors, whole = _cached_function_spec(line.text, line.start.character, name, names)
-            if name is None or name in kernels:
-                where = (
-                    "a bench directive must be on the line directly above a module-level def or class "
-                    "(or above its decorators)"
-                    if name is None
-                    else f"`{name}` is a Triton kernel, which needs a grid to run: put the directive on the "
-                    "Python function that launches it"
-                )
-                out.findings.append(finding(RuleId.MALFORMED_DIRECTIVE, shift(whole, row), where, name))
-                continue
-            out.findings += [replace(e, range=shift(e.range, row)) for e in errors]
-            if fspec is not None:
-                specs[name] = fspec
+    for line, base in directives:
+        row = line.start.line + base
+        target = by_row.get(row + 1)
+        name = target[0] if target else None
+        fspec, errors, whole = _cached_function_spec(line.text, line.start.character, name, names)
+        if name is None or name in kernels:
+            where = (
+                "a bench directive must be on the line directly above a module-level def or class "
+                "(or above its decorators)"
+                if name is None
+                else f"`{name}` is a Triton kernel, which needs a grid to run: put the directive on the "
+                "Python function that launches it"
+            )
+            out.findings.append(finding(RuleId.MALFORMED_DIRECTIVE, shift(whole, row), where, name))
+            continue
+        out.findings += [replace(e, range=shift(e.range, row)) for e in errors]
+        if fspec is not None:
+            specs[name] = fspec
     has_inputs = "get_inputs" in module_names
     init = "get_init_inputs" if "get_init_inputs" in module_names else None
     for c, base in classes:
@@ -794,7 +802,8 @@ def link(
         elif spec is not None:
             out.sites.append(memo.site(SiteKind.TORCH_FUNCTION, f.name, rng, name_rng, base, spec))
         _function_findings(out, f, base, f.name in launchers, spec is not None, module_classes, kernels)
-    _inline_cuda(out, statements, bases)
+    if has_inline:
+        _inline_cuda(out, statements, bases)
     out.sites.sort(key=lambda s: (s.range.start.line, s.range.start.character, s.name))
     out.findings.sort(key=lambda x: (x.range.start.line, x.range.start.character, x.rule))
     return out.sites, out.findings
@@ -853,7 +862,9 @@ class SiteMemo:
         parent: str | None = None,
     ) -> Site:
         key = (id(rng), base, kind, name, spec, tuple(links), parent)
-        hit = self._new.get(key) or self._old.get(key)
+        # The same key cannot come twice in one run (a statement's base is its own), so only the last
+        # run's sites are looked up.
+        hit = self._old.get(key) if self._old else None
         if hit is None or hit[0] is not rng:
             built = Site(
                 kind=kind,
