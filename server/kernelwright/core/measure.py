@@ -148,6 +148,8 @@ class Measurement:
     line_costs: tuple[LineCost, ...] = ()
     kernel_metrics: tuple[KernelMetrics, ...] = ()
     notes: tuple[str, ...] = ()  # "not timed (Triton interpreter)", "ncu not available", ...
+    # Wall seconds per harness stage (load, timing, roofline, ...), exclusive: they sum to the job's time.
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> JsonValue:
         return to_json(self)
@@ -189,6 +191,31 @@ class Flag(enum.StrEnum):
     CPU_ONLY = "cpu_only"  # verified on the CPU, not on a GPU
 
 
+class Phase(enum.StrEnum):
+    """The stages of a verify or bench job whose wall time `stage_seconds` reports (keys are values)."""
+
+    STATIC = "static"  # tamper and fallback scans of the candidate's text
+    LOAD = "load"  # bench: load the site (compiles CUDA; Triton compiles on the first call)
+    LOAD_REFERENCE = "load_reference"
+    LOAD_CANDIDATE = "load_candidate"  # imports it; NVRTC/nvcc/load_inline builds happen here
+    REFERENCE_CHECKS = "reference_checks"  # the reference twice (determinism); Triton compiles here
+    NULL_CHECK = "null_check"
+    TRIALS = "trials"  # candidate and reference on fresh inputs (the candidate's first call compiles)
+    POISON = "poison"  # NaN-filling free memory before each candidate call
+    PRECISION = "precision"  # the float64 reference and the comparison with it
+    REFILL = "refill"  # the in-place refill (replay) check
+    TIMING_LOAD_REFERENCE = "timing_load_reference"  # time_verified loads both sides again
+    TIMING_LOAD_CANDIDATE = "timing_load_candidate"
+    INPUTS = "inputs"  # drawing the rotated input sets
+    FIRST_CALL = "first_call"
+    TIMING = "timing"  # the measured code's timed calls (the candidate's, in a verify job)
+    TIMING_REFERENCE = "timing_reference"  # the reference timed in the same run (eager baseline)
+    TIMING_COMPILE = "timing_compile"  # the torch.compile baseline
+    ROOFLINE = "roofline"  # bytes moved and the flop count
+    PROFILE = "profile"  # per-line costs
+    NCU = "ncu"
+
+
 @dataclass(frozen=True)
 class Verdict:
     passed: bool
@@ -203,6 +230,8 @@ class Verdict:
     traceback_tail: str | None = None  # for LOAD / RUN / COMPILE
     line: int | None = None  # 0-based line of the error in the candidate's file, where known
     notes: tuple[str, ...] = ()
+    # Wall seconds per stage of verify (and of the timing after it), exclusive: see harness.timing.Stages.
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> JsonValue:
         return to_json(self)

@@ -23,6 +23,7 @@ from kernelwright.core.measure import (
     CheckName,
     Flag,
     Measurement,
+    Phase,
     Stage,
     TimingStats,
     Verdict,
@@ -36,7 +37,7 @@ from kernelwright.harness.problem import Problem, RefusedError
 from kernelwright.harness.profile import profile_call
 from kernelwright.harness.roofline import beyond_roof, compute_dtype, count_flops, moved_bytes, roofline
 from kernelwright.harness.source import LoadError, error_place, source_hash
-from kernelwright.harness.timing import TimingPlan, not_timed, suspicious, time_calls
+from kernelwright.harness.timing import Stages, TimingPlan, not_timed, suspicious, time_calls
 from kernelwright.harness.verify import load_side
 
 TIMING_SEED = 777
@@ -140,10 +141,14 @@ def measure(
     baseline_of: Problem | None = None,
 ) -> Measurement:
     """Time `problem`; with `baseline_of`, time that (the reference) in the same run as the eager baseline.
-    Raises Stop with a BenchFailure for the person when something of theirs fails."""
+    Raises Stop with a BenchFailure for the person when something of theirs fails.
+    The measurement's `stage_seconds` say where its wall time went (not the load, which callers add)."""
+    stages = Stages()
     notes = list(problem.notes)
-    first = _guard(problem, Stage.INPUTS, lambda: problem.draw(TIMING_SEED), target)
-    outputs = _guard(problem, Stage.RUN, lambda: _call_once(problem, first, target), target)
+    with stages(Phase.INPUTS):
+        first = _guard(problem, Stage.INPUTS, lambda: problem.draw(TIMING_SEED), target)
+    with stages(Phase.FIRST_CALL):
+        outputs = _guard(problem, Stage.RUN, lambda: _call_once(problem, first, target), target)
     size = problem_size(first)
     interpreted = problem.uses_triton and triton_interpreted()
     if interpreted:
@@ -157,29 +162,34 @@ def measure(
             created_at=time.time(),
             problem_size=size,
             notes=tuple(notes),
+            stage_seconds=stages.merged({}),
         )
-    sets = _input_sets(problem, target, first)
+    with stages(Phase.INPUTS):
+        sets = _input_sets(problem, target, first)
     plan = _plan(options)
-    timing = _guard(problem, Stage.TIMING, lambda: time_calls(problem, sets, target, plan), target)
+    with stages(Phase.TIMING):
+        timing = _guard(problem, Stage.TIMING, lambda: time_calls(problem, sets, target, plan), target)
     odd = suspicious(timing)
     if odd:
         notes.append(odd)
-    module = problem.target if isinstance(problem.target, torch.nn.Module) else None
-    nbytes = moved_bytes(first, outputs, module, skip=problem.output_args)
-    flops = None if problem.output_args else count_flops(lambda: problem(first))
-    roof = (
-        roofline(nbytes, flops, compute_dtype(first), timing.median_us, target.info, calibration)
-        if target.is_cuda
-        else None
-    )
+    with stages(Phase.ROOFLINE):
+        module = problem.target if isinstance(problem.target, torch.nn.Module) else None
+        nbytes = moved_bytes(first, outputs, module, skip=problem.output_args)
+        flops = None if problem.output_args else count_flops(lambda: problem(first))
+        roof = (
+            roofline(nbytes, flops, compute_dtype(first), timing.median_us, target.info, calibration)
+            if target.is_cuda
+            else None
+        )
     if not target.is_cuda:
         notes.append("timed on the CPU: no roofline (CPU figures are not GPU figures)")
-    baselines = _baselines(problem, baseline_of, sets, target, plan, timing, options)
+    baselines = _baselines(problem, baseline_of, sets, target, plan, timing, options, stages)
     kernels: tuple[Any, ...] = ()
     lines: tuple[Any, ...] = ()
     if options.profile_lines and not problem.output_args:
         try:
-            prof = profile_call(lambda: problem(first), problem.path, target.is_cuda)
+            with stages(Phase.PROFILE):
+                prof = profile_call(lambda: problem(first), problem.path, target.is_cuda)
             kernels, lines = prof.kernels, prof.line_costs
             if not target.is_cuda:  # profiler overhead inflates CPU op times: keep shares, scale to timing
                 lines = tuple(replace(c, time_us=c.share * timing.median_us) for c in lines)
@@ -198,6 +208,7 @@ def measure(
         kernels=kernels,
         line_costs=lines,
         notes=tuple(notes),
+        stage_seconds=stages.merged({}),
     )
 
 
@@ -221,18 +232,21 @@ def _baselines(
     plan: TimingPlan,
     timing: TimingStats,
     options: BenchOptions,
+    stages: Stages,
 ) -> tuple[Baseline, ...]:
     out: list[Baseline] = []
     eager = reference or problem
     if reference is not None and options.eager_baseline:
-        t = time_calls(reference, sets, target, plan)
+        with stages(Phase.TIMING_REFERENCE):
+            t = time_calls(reference, sets, target, plan)
         out.append(
             Baseline(BaselineKind.EAGER, t, t.median_us / timing.median_us if timing.median_us else None)
         )
     if options.compile_baseline and _is_torch_site(eager):
         try:
             compiled = torch.compile(eager.target)
-            t = time_calls(lambda args: compiled(*args), sets, target, plan)
+            with stages(Phase.TIMING_COMPILE):
+                t = time_calls(lambda args: compiled(*args), sets, target, plan)
             out.append(
                 Baseline(
                     BaselineKind.COMPILE, t, t.median_us / timing.median_us if timing.median_us else None
@@ -252,8 +266,10 @@ def _baselines(
 
 
 def bench(job: BenchJob, target: Target) -> BenchReply:
+    stages = Stages()
     try:
-        problem = _load_or_stop(job, target)
+        with stages(Phase.LOAD):
+            problem = _load_or_stop(job, target)
         m = measure(problem, job.problem.source, target, job.options, job.calibration)
     except Stop as stop:
         return BenchReply(failure=stop.failure)
@@ -262,30 +278,40 @@ def bench(job: BenchJob, target: Target) -> BenchReply:
     if job.options.ncu and target.is_cuda:
         from kernelwright.harness.ncu import collect
 
-        metrics, note = collect(job)
+        with stages(Phase.NCU):
+            metrics, note = collect(job)
         m = replace(m, kernel_metrics=metrics, notes=m.notes + ((note,) if note else ()))
     elif job.options.ncu:
         m = replace(m, notes=(*m.notes, "ncu needs a GPU: not run"))
-    return BenchReply(measurement=m)
+    return BenchReply(measurement=replace(m, stage_seconds=stages.merged(m.stage_seconds)))
 
 
 def time_verified(job: VerifyJob, target: Target, verdict: Verdict) -> Verdict:
     """Time a verified candidate and its reference in one run; reject what the clocks contradict."""
+    stages = Stages(verdict.stage_seconds)  # verification's phases, then the timing's
+    verdict = _timed_verdict(job, target, verdict, stages)
+    extra = verdict.measurement.stage_seconds if verdict.measurement is not None else {}
+    return replace(verdict, stage_seconds=stages.merged(extra))
+
+
+def _timed_verdict(job: VerifyJob, target: Target, verdict: Verdict, stages: Stages) -> Verdict:
     ref = job.reference
     symbol = candidate_symbol(ref, job.candidate)
     try:
-        reference = load_side(ref, ref.path, ref.source, ref.symbol, target, "tref", job.options)
-        candidate = load_side(
-            ref,
-            job.candidate.path,
-            job.candidate.source,
-            symbol,
-            target,
-            "tcand",
-            job.options,
-            spec_override=job.candidate.spec if isinstance(job.candidate.spec, CudaSpec) else None,
-            inputs_from=reference,
-        )
+        with stages(Phase.TIMING_LOAD_REFERENCE):
+            reference = load_side(ref, ref.path, ref.source, ref.symbol, target, "tref", job.options)
+        with stages(Phase.TIMING_LOAD_CANDIDATE):
+            candidate = load_side(
+                ref,
+                job.candidate.path,
+                job.candidate.source,
+                symbol,
+                target,
+                "tcand",
+                job.options,
+                spec_override=job.candidate.spec if isinstance(job.candidate.spec, CudaSpec) else None,
+                inputs_from=reference,
+            )
         m = measure(
             candidate, job.candidate.source, target, job.options, job.calibration, baseline_of=reference
         )
@@ -335,5 +361,6 @@ def time_verified(job: VerifyJob, target: Target, verdict: Verdict) -> Verdict:
             kernels=(),
             line_costs=(),
             roofline=None,
+            stage_seconds={},  # the run's phases are counted once, on the candidate's measurement
         )
     return replace(verdict, measurement=m, reference_measurement=ref_m)

@@ -12,13 +12,14 @@ Every clock, event and statistic comes from `clock`, captured before any candida
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from kernelwright.core.measure import TimingMethod, TimingStats
+from kernelwright.core.measure import Phase, TimingMethod, TimingStats
 from kernelwright.harness import clock
 from kernelwright.harness.device import Target
 
@@ -215,3 +216,39 @@ def not_timed() -> TimingStats:
         repeats=0,
         method=TimingMethod.NOT_TIMED,
     )
+
+
+class Stages:
+    """Wall seconds per job phase, exclusive: entering a nested phase pauses the enclosing one, so the
+    phases sum to the time the job spent inside any of them. Uses the clock captured before any
+    candidate loaded, so a candidate cannot hide where its time went."""
+
+    def __init__(self, seconds: dict[str, float] | None = None) -> None:
+        self.seconds: dict[str, float] = dict(seconds or {})
+        self._open: list[tuple[Phase, float]] = []  # (phase, when it last resumed)
+
+    @contextmanager
+    def __call__(self, phase: Phase) -> Iterator[None]:
+        now = clock.perf_counter()
+        if self._open:
+            outer, since = self._open[-1]
+            self._add(outer, now - since)
+        self._open.append((phase, now))
+        try:
+            yield
+        finally:
+            now = clock.perf_counter()
+            inner, since = self._open.pop()
+            self._add(inner, now - since)
+            if self._open:
+                self._open[-1] = (self._open[-1][0], now)
+
+    def _add(self, phase: Phase, seconds: float) -> None:
+        self.seconds[phase.value] = self.seconds.get(phase.value, 0.0) + seconds
+
+    def merged(self, other: dict[str, float]) -> dict[str, float]:
+        """These seconds plus another job part's (e.g. a measurement's), rounded to microseconds."""
+        out = dict(self.seconds)
+        for key, value in other.items():
+            out[key] = out.get(key, 0.0) + value
+        return {k: round(v, 6) for k, v in out.items()}

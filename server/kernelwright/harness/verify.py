@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from kernelwright.core.jobs import BenchOptions, ProblemRef, VerifyJob, candidate_symbol
-from kernelwright.core.measure import CheckName, DeviceInfo, Flag, Verdict
+from kernelwright.core.measure import CheckName, DeviceInfo, Flag, Phase, Verdict
 from kernelwright.core.site import CudaSpec, FunctionSpec, ModuleSpec
 from kernelwright.harness import clock
 from kernelwright.harness.compare import Mismatch, clone_tree, compare, error_norms, flatten, tensors_in
@@ -32,6 +32,7 @@ from kernelwright.harness.problem import (
 )
 from kernelwright.harness.source import LoadError, error_place
 from kernelwright.harness.tamper import static_fallback, static_tamper
+from kernelwright.harness.timing import Stages
 
 BASE_SEED = 20_251
 PRECISION_FACTOR = 100.0  # candidate error may be this many times the reference's own error
@@ -50,6 +51,7 @@ class Context:
     target: Target
     flags: list[Flag] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    stages: Stages = field(default_factory=Stages)
 
     def flag(self, f: Flag) -> None:
         if f not in self.flags:
@@ -246,6 +248,7 @@ def verify(job: VerifyJob, target: Target) -> Verdict:
             traceback_tail=rej.kw.get("traceback_tail"),
             line=rej.kw.get("line"),
             notes=tuple(ctx.notes),
+            stage_seconds=ctx.stages.merged({}),
         )
     finally:
         clock.restore()
@@ -281,8 +284,64 @@ def _verify(job: VerifyJob, ctx: Context) -> Verdict:
     target = ctx.target
     symbol = candidate_symbol(ref, cand)
 
-    # Static: tampering is rejected before the candidate's code ever runs.
-    for hit in static_tamper(cand.source):
+    with ctx.stages(Phase.STATIC):
+        _static_checks(ref, cand.source, symbol, ctx)
+    with ctx.stages(Phase.LOAD_REFERENCE):
+        reference = _load_reference(job, ctx)
+    with ctx.stages(Phase.LOAD_CANDIDATE):
+        candidate = _load_candidate(job, ctx, symbol, reference)
+    _check_tamper(ctx)
+    if target.device.type == "cpu":
+        ctx.flag(Flag.CPU_ONLY)
+    if candidate.uses_triton and os.environ.get("TRITON_INTERPRET") == "1":
+        ctx.flag(Flag.INTERPRETER)
+
+    atol, rtol = _tolerances(ref)
+
+    # The reference against itself: determinism, float64 error level, null candidates.
+    with ctx.stages(Phase.REFERENCE_CHECKS):
+        args0 = reference.draw(BASE_SEED)
+        ref_out = run_guarded(reference, args0, target, "reference")
+        if not tensors_in(ref_out):
+            raise Rejected(
+                CheckName.PROBLEM, "the reference returns no tensor, so there is nothing to compare"
+            )
+        ref_again = run_guarded(reference, reference.draw(BASE_SEED), target, "reference")
+        slack = 1.0
+        spread = max(error_norms(ref_again, ref_out), default=0.0)
+        if compare(ref_again, ref_out, 0.0, 0.0) is not None:
+            ctx.flag(Flag.NON_DETERMINISTIC)
+            ctx.notes.append(
+                f"the reference is non-deterministic: two runs differ by relative error norm {spread:.3g}"
+            )
+            base_rtol = max((rtol or 0.0), 1e-12)
+            slack = max(1.0, 10.0 * spread / base_rtol)
+    with ctx.stages(Phase.NULL_CHECK):
+        _refuse_null_problem(ref_out, args0, atol, rtol)
+    del ref_again, args0
+
+    with ctx.stages(Phase.TRIALS):
+        ref_err, last_args = _trials(job, ctx, reference, candidate, ref_out, slack)
+    with ctx.stages(Phase.REFILL):
+        _refill_check(job, ctx, reference, candidate, ref_out, slack, last_args)
+    trials = max(1, job.trials)
+    where = target.info.label
+    return Verdict(
+        passed=True,
+        check=None,
+        message=f"passed {trials} trials and the in-place refill on {where}",
+        flags=tuple(ctx.flags),
+        device=target.info,
+        trials=trials,
+        notes=tuple(ctx.notes),
+        details={"reference_error_fp64": ref_err} if ref_err is not None else {},
+        stage_seconds=ctx.stages.merged({}),
+    )
+
+
+def _static_checks(ref: ProblemRef, source: str, symbol: str, ctx: Context) -> None:
+    """Tampering is rejected before the candidate's code ever runs; a fallback is noted."""
+    for hit in static_tamper(source):
         ctx.flag(Flag.TAMPER)
         raise Rejected(
             CheckName.TAMPER,
@@ -294,7 +353,7 @@ def _verify(job: VerifyJob, ctx: Context) -> Verdict:
         ref_names.add(ref.spec.reference)
     if isinstance(ref.spec, ModuleSpec):
         ref_names.add(ref.spec.model)
-    fallbacks = static_fallback(cand.source, ref_names, own=symbol)
+    fallbacks = static_fallback(source, ref_names, own=symbol)
     if fallbacks:
         ctx.flag(Flag.FALLBACK)
         ctx.notes.append(
@@ -302,8 +361,11 @@ def _verify(job: VerifyJob, ctx: Context) -> Verdict:
             f"reference is not a kernel"
         )
 
+
+def _load_reference(job: VerifyJob, ctx: Context) -> Problem:
+    ref, cand = job.reference, job.candidate
     try:
-        reference = load_side(ref, ref.path, ref.source, ref.symbol, target, "ref", job.options)
+        reference = load_side(ref, ref.path, ref.source, ref.symbol, ctx.target, "ref", job.options)
     except RefusedError as exc:
         if isinstance(ref.spec, CudaSpec):
             _compile_check_candidate(cand.path, cand.source)  # its compile errors still help without a GPU
@@ -317,13 +379,18 @@ def _verify(job: VerifyJob, ctx: Context) -> Verdict:
         if not callable(oracle_obj):
             raise Rejected(CheckName.PROBLEM, f"reference={ref.spec.reference} is not defined in {ref.path}")
         reference = replace(reference, target=oracle_obj)
+    return reference
+
+
+def _load_candidate(job: VerifyJob, ctx: Context, symbol: str, reference: Problem) -> Problem:
+    ref, cand = job.reference, job.candidate
     try:
-        candidate = load_side(
+        return load_side(
             ref,
             cand.path,
             cand.source,
             symbol,
-            target,
+            ctx.target,
             "cand",
             job.options,
             spec_override=cand.spec if isinstance(cand.spec, CudaSpec) else None,
@@ -337,33 +404,16 @@ def _verify(job: VerifyJob, ctx: Context) -> Verdict:
         raise _did_not_compile(exc) from None
     except RefusedError as exc:
         raise Rejected(CheckName.NO_GPU, str(exc)) from None
-    _check_tamper(ctx)
-    if target.device.type == "cpu":
-        ctx.flag(Flag.CPU_ONLY)
-    if candidate.uses_triton and os.environ.get("TRITON_INTERPRET") == "1":
-        ctx.flag(Flag.INTERPRETER)
 
-    atol, rtol = _tolerances(ref)
 
-    # The reference against itself: determinism, float64 error level, null candidates.
-    args0 = reference.draw(BASE_SEED)
-    ref_out = run_guarded(reference, args0, target, "reference")
-    if not tensors_in(ref_out):
-        raise Rejected(CheckName.PROBLEM, "the reference returns no tensor, so there is nothing to compare")
-    ref_again = run_guarded(reference, reference.draw(BASE_SEED), target, "reference")
-    slack = 1.0
-    spread = max(error_norms(ref_again, ref_out), default=0.0)
-    if compare(ref_again, ref_out, 0.0, 0.0) is not None:
-        ctx.flag(Flag.NON_DETERMINISTIC)
-        ctx.notes.append(
-            f"the reference is non-deterministic: two runs differ by relative error norm {spread:.3g}"
-        )
-        base_rtol = max((rtol or 0.0), 1e-12)
-        slack = max(1.0, 10.0 * spread / base_rtol)
-    _refuse_null_problem(ref_out, args0, atol, rtol)
+def _trials(
+    job: VerifyJob, ctx: Context, reference: Problem, candidate: Problem, ref_out: Any, slack: float
+) -> tuple[float | None, tuple[Any, ...]]:
+    """Fresh inputs per trial, candidate first on poisoned memory. Returns (the reference's float64 error
+    or None, the last trial's candidate arguments)."""
+    target = ctx.target
+    atol, rtol = _tolerances(job.reference)
     ref_err: float | None = None
-    del ref_again, args0
-
     previous: list[Any] = []
     expected_nbytes = nbytes_of(ref_out)
     last_args: tuple[Any, ...] = ()
@@ -371,7 +421,8 @@ def _verify(job: VerifyJob, ctx: Context) -> Verdict:
         seed = BASE_SEED + 7919 * (trial + 1)
         cand_args = candidate.draw(seed)
         snapshot = clone_tree(cand_args)
-        poison(target.device, expected_nbytes)
+        with ctx.stages(Phase.POISON):
+            poison(target.device, expected_nbytes)
         out_c = run_guarded(candidate, cand_args, target, "candidate")
         _check_tamper(ctx)
         changed = _changed_inputs(candidate, cand_args, snapshot)
@@ -384,7 +435,8 @@ def _verify(job: VerifyJob, ctx: Context) -> Verdict:
             )
         out_c = clone_tree(out_c)  # owned by us from here: a later call cannot rewrite it
         out_r = run_guarded(reference, reference.draw(seed), target, "reference")
-        ref64 = reference_in_float64(reference, reference.draw(seed)) if trial == 0 else None
+        with ctx.stages(Phase.PRECISION):
+            ref64 = reference_in_float64(reference, reference.draw(seed)) if trial == 0 else None
         mismatch = compare(out_c, out_r, atol, rtol, slack)
         if mismatch is not None and ref64 is not None:
             # Close to the exact answer but outside tolerance: name it a precision problem, not a wrong one.
@@ -403,15 +455,30 @@ def _verify(job: VerifyJob, ctx: Context) -> Verdict:
             if ref64 is None:
                 ctx.notes.append("precision check skipped: the reference cannot run in float64 here")
             else:
-                ref_err = max(error_norms(out_r, ref64), default=0.0)
-                _check_precision(ctx, out_c, ref64, ref_err)
+                with ctx.stages(Phase.PRECISION):
+                    ref_err = max(error_norms(out_r, ref64), default=0.0)
+                    _check_precision(ctx, out_c, ref64, ref_err)
         previous.append(out_c)
         last_args = cand_args
+    return ref_err, last_args
 
-    # Replay keyed on addresses, ids or first call: same tensors, refilled in place with new values.
+
+def _refill_check(
+    job: VerifyJob,
+    ctx: Context,
+    reference: Problem,
+    candidate: Problem,
+    ref_out: Any,
+    slack: float,
+    last_args: tuple[Any, ...],
+) -> None:
+    """Replay keyed on addresses, ids or first call: same tensors, refilled in place with new values."""
+    target = ctx.target
+    atol, rtol = _tolerances(job.reference)
     seed = BASE_SEED + 104_729
     _refill(candidate, last_args, candidate.draw(seed))
-    poison(target.device, expected_nbytes)
+    with ctx.stages(Phase.POISON):
+        poison(target.device, nbytes_of(ref_out))
     out_c = clone_tree(run_guarded(candidate, last_args, target, "candidate"))
     _check_tamper(ctx)
     out_r = run_guarded(reference, reference.draw(seed), target, "reference")
@@ -424,18 +491,6 @@ def _verify(job: VerifyJob, ctx: Context) -> Verdict:
             details=mismatch.details,
             trial=job.trials,
         )
-    trials = max(1, job.trials)
-    where = target.info.label
-    return Verdict(
-        passed=True,
-        check=None,
-        message=f"passed {trials} trials and the in-place refill on {where}",
-        flags=tuple(ctx.flags),
-        device=target.info,
-        trials=trials,
-        notes=tuple(ctx.notes),
-        details={"reference_error_fp64": ref_err} if ref_err is not None else {},
-    )
 
 
 NEAR_EXACT = 2e-2  # a relative error norm below this is "close to the exact answer"
