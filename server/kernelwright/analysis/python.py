@@ -149,6 +149,25 @@ def top_level_aliases(root: Node) -> Aliases:
 class _Builder:
     """Collects one function's facts from query matches."""
 
+    __slots__ = (
+        "_params",
+        "accesses",
+        "arange_params",
+        "findings",
+        "host_allocs",
+        "host_syncs",
+        "is_kernel",
+        "launches",
+        "loops",
+        "node",
+        "outer",
+        "parent",
+        "read",
+        "stored",
+        "uses_block_ptr",
+        "zeros",
+    )
+
     def __init__(self, node: Node, outer: Node, parent: str | None, is_kernel: bool) -> None:
         self.node = node
         self.outer = outer  # decorated_definition, when decorated
@@ -245,14 +264,14 @@ _NAME = re.compile(rb"(?<![\w.])[A-Za-z_]\w*")
 _ARANGE = re.compile(rb"(?<![\w])([A-Za-z_][\w.]*)\s*\(")
 
 
-def _expr_info(node: Node, aliases: Aliases) -> tuple[set[str], bool]:
+def _expr_info(node: Node, aliases: Aliases) -> tuple[frozenset[str], bool]:
     """Names an expression reads, and whether it calls tl.arange.
 
     Read from the expression's text with regular expressions rather than by walking its nodes: this
     runs on every pointer expression of every kernel, and a walk in Python was the slowest part of a
     first analysis. Names inside string literals count too, which only errs towards masking advice."""
     text = node.text or b""
-    idents = {m.decode("utf-8", "replace") for m in _NAME.findall(text)}
+    idents = frozenset(m.decode("utf-8", "replace") for m in _NAME.findall(text))
     has_arange = b"arange" in text and any(
         aliases.qualify(m.decode("utf-8", "replace")) == TL + "arange" for m in _ARANGE.findall(text)
     )
@@ -502,11 +521,14 @@ class _Statement:
         return None
 
     def _launch(self, b: _Builder, call: Node, kernel: str, args: Node) -> None:
-        positional = tuple(_text(a) if a.type == "identifier" else None for a in _positional(args))
+        positional: list[str | None] = []
         kwargs: list[tuple[str, str | None]] = []
         ints: list[tuple[str, int, Range]] = []
         for a in args.named_children:
-            if a.type != "keyword_argument":
+            kind = a.type
+            if kind != "keyword_argument":
+                if kind != "comment":
+                    positional.append(_text(a) if kind == "identifier" else None)
                 continue
             key = _text(a.child_by_field_name("name"))
             value = a.child_by_field_name("value")
@@ -514,7 +536,7 @@ class _Statement:
             literal = _int_literal(value)
             if literal is not None and value is not None and not _is_pow2(literal):
                 ints.append((key, literal, self.rng(value)))
-        b.launches.append(Launch(kernel, positional, tuple(kwargs), tuple(ints)))
+        b.launches.append(Launch(kernel, tuple(positional), tuple(kwargs), tuple(ints)))
 
     def _kernel_call(self, b: _Builder, call: Node, op: str, args: Node) -> None:
         pos, keywords = _arguments(args)
@@ -620,7 +642,7 @@ class _Statement:
 
     def _arange_derived(self, b: _Builder) -> set[str]:
         """Names a kernel assigns from tl.arange, directly or through other such names."""
-        assigns: list[tuple[str, set[str], bool]] = []
+        assigns: list[tuple[str, frozenset[str], bool]] = []
         for _, caps in QueryCursor(ASSIGN_QUERY).matches(b.node):
             idents, ar = _expr_info(caps["right"][0], self.aliases)
             assigns.append((_text(caps["left"][0]), idents, ar))
