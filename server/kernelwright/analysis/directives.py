@@ -46,10 +46,42 @@ class CommentLine:
     start: Position
 
 
-@dataclass(frozen=True, slots=True)
 class Token:
-    text: str
-    range: Range
+    """One word of a directive. Its LSP range is worked out on first use: only findings need it, and
+    most directives have none (a file's directives are read on first open, a few microseconds each).
+    Compares and hashes by (text, range), as the frozen dataclass it replaces did."""
+
+    __slots__ = ("_end", "_line", "_range", "_start", "text")
+
+    def __init__(self, line: CommentLine, start: int, end: int) -> None:
+        self.text = line.text[start:end]
+        self._line = line
+        self._start = start
+        self._end = end
+        self._range: Range | None = None
+
+    @property
+    def range(self) -> Range:
+        """The token's LSP range (UTF-16 columns)."""
+        if self._range is None:
+            line, start, end = self._line, self._start, self._end
+            text = line.text
+            if text.isascii():  # string offsets are UTF-16 offsets
+                col, width = line.start.character + start, end - start
+            else:
+                col, width = line.start.character + utf16_len(text[:start]), utf16_len(self.text)
+            row = line.start.line
+            self._range = Range(Position(row, col), Position(row, col + width))
+        return self._range
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Token) and self.text == other.text and self.range == other.range
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.range))
+
+    def __repr__(self) -> str:
+        return f"Token(text={self.text!r}, range={self.range!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +106,7 @@ class Directive:
 
 def _token(line: CommentLine, start: int, end: int) -> Token:
     """The token line.text[start:end], with its LSP range."""
-    text = line.text
-    word = text[start:end]
-    if text.isascii():  # string offsets are UTF-16 offsets
-        col, width = line.start.character + start, end - start
-    else:
-        col, width = line.start.character + utf16_len(text[:start]), utf16_len(word)
-    row = line.start.line
-    return Token(word, Range(Position(row, col), Position(row, col + width)))
+    return Token(line, start, end)
 
 
 _WORD = re.compile(r"\S+")  # \s is str.isspace(), as in the loop below
@@ -363,12 +388,22 @@ def cuda_spec(
         if p.name not in given:
             what = "a factory such as randn(n) or empty(n)" if p.is_pointer else "an integer expression"
             errors.append(
-                _bad(Token("", anchor), f"missing `{p.name}=`: give parameter `{p.name}` {what}", kernel)
+                finding(
+                    RuleId.MALFORMED_DIRECTIVE,
+                    anchor,
+                    f"missing `{p.name}=`: give parameter `{p.name}` {what}",
+                    kernel,
+                )
             )
     for key in ("grid", "block"):
         if key not in given:
             errors.append(
-                _bad(Token("", anchor), f"missing required key `{key}=` (the launch shape)", kernel)
+                finding(
+                    RuleId.MALFORMED_DIRECTIVE,
+                    anchor,
+                    f"missing required key `{key}=` (the launch shape)",
+                    kernel,
+                )
             )
     if errors:
         return None, errors

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from kernelwright.analysis.directives import _split, split_bracketed
+from kernelwright.analysis.directives import CommentLine, Token, _split, split_bracketed
 from kernelwright.analysis.imports import Aliases, dotted_name, dotted_name_walk
 from kernelwright.analysis.parsing import PYTHON, parser_for
-from kernelwright.analysis.positions import ByteColumns, node_range
+from kernelwright.analysis.positions import ByteColumns, node_range, node_span, to_range
 from kernelwright.analysis.python import _params, params_walk
-from kernelwright.core.site import Language, Position
-from kernelwright.core.text import position_at
+from kernelwright.core.site import Language, Position, Range
+from kernelwright.core.text import position_at, utf16_len
 from tree_sitter import Node, Query, QueryCursor
 
 ALIASES = Aliases((("tl", "triton.language"), ("T", "triton.language")))
@@ -100,6 +100,9 @@ def test_ranges_count_utf16_units_on_every_row(lines: list[str]) -> None:
         assert rng.start == position_at(text, start)
         assert rng.end == position_at(text, end)
         assert rng.start == Position(node.start_point.row, rng.start.character)
+        # Definitions keep spans until a site needs a Range: the same place, counted from a base row.
+        base = node.start_point.row
+        assert to_range(node_span(cols, node, base), base) == rng
 
 
 WORDS = st.text(st.sampled_from("ab=_1 \t\u00a0\u2003é#:/\x1c"), max_size=30)
@@ -108,3 +111,20 @@ WORDS = st.text(st.sampled_from("ab=_1 \t\u00a0\u2003é#:/\x1c"), max_size=30)
 @given(WORDS, st.integers(0, 5))
 def test_directive_words_without_brackets_split_like_the_loop(text: str, begin: int) -> None:
     assert _split(text, begin) == split_bracketed(text, begin)
+
+
+@given(
+    st.text(st.sampled_from("ab=_1 é𝔵#"), max_size=30),
+    st.integers(0, 30),
+    st.integers(0, 30),
+    st.integers(0, 9),
+    st.integers(0, 40),
+)
+def test_directive_token_ranges_are_utf16(text: str, a: int, b: int, row: int, column: int) -> None:
+    """A token's range, worked out on first use, counts UTF-16 units from where its comment starts."""
+    start, end = sorted((min(a, len(text)), min(b, len(text))))
+    token = Token(CommentLine(text, Position(row, column)), start, end)
+    col = column + utf16_len(text[:start])
+    assert token.text == text[start:end]
+    assert token.range == Range(Position(row, col), Position(row, col + utf16_len(text[start:end])))
+    assert token == Token(CommentLine(text, Position(row, column)), start, end)
