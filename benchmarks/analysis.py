@@ -78,8 +78,13 @@ extern "C" __global__ void scale_{i}(const float* __restrict__ x, float* __restr
 """
 
 
-def python_source(lines: int = 5000, units: int = 200) -> str:
+def python_source(lines: int = 5000, units: int = 200, distinct: bool = False) -> str:
+    """`distinct`: every bench directive's text differs (its atol), so no read of one is reused."""
     body = PY_HEAD + "".join(PY_UNIT.format(i=i) for i in range(units))
+    if distinct:
+        plain = "# kernelwright: bench inputs=make_inputs cpu_inputs=make_small_inputs\n"
+        parts = body.split(plain)
+        body = parts[0] + "".join(f"{plain[:-1]} atol=0.{i:04d}1\n{part}" for i, part in enumerate(parts[1:]))
     pad = lines - body.count("\n")
     return body + "# padding\n" * max(pad, 0)
 
@@ -136,9 +141,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
+    parser.add_argument(
+        "--distinct-directives",
+        action="store_true",
+        help="give each Python bench directive a different text (the default file repeats one directive)",
+    )
     args = parser.parse_args()
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
-    py = python_source()
+    py = python_source(distinct=args.distinct_directives)
     cu = cuda_source()
     py_result = analyze(py, "bench.py")
     cu_result = analyze(cu, "bench.cu")
