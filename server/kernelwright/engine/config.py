@@ -50,8 +50,22 @@ class WorkerConfig:
     output_tail_bytes: int = 64 * 1024  # how much of a job's stdout/stderr comes back
     # Compile caches (Triton, torch extensions) shared by workers; None: one per worker, deleted with it.
     cache_dir: Path | None = None
+    # With cache_dir None, a pool still shares its Triton and TorchInductor caches between its workers,
+    # in one directory it deletes on close: both are content-addressed and written atomically, so a
+    # reference kernel compiles once per pool instead of once per candidate. (Torch extension builds
+    # stay per worker: their lock files outlive a worker killed mid-build, PITFALLS 19.)
+    share_caches: bool = True
+    # Workers started ahead of time per device, ready for the next candidate job. None: 2 on a GPU,
+    # where a start (python, torch, CUDA context) overlaps the job before; 1 on the CPU, where a starting
+    # worker would compete for the cores being timed, so the pool lets it finish first anyway.
+    standby_count: int | None = None
     cwd: Path | None = None  # None: the worker's own temporary directory
     extra_env: dict[str, str] = field(default_factory=dict)  # set after scrubbing (e.g. PYTHONPATH)
 
     def timeout_for(self, job_type: str) -> float:
         return self.timeouts.get(job_type, FALLBACK_TIMEOUT)
+
+    def standbys_for(self, is_cpu: bool) -> int:
+        if self.standby_count is not None:
+            return max(1, self.standby_count)
+        return 1 if is_cpu else 2

@@ -1,12 +1,14 @@
 """The pool: long-lived workers, one device slot each, that survive every way a job can die.
 
-Per device the pool keeps up to two processes:
+Per device the pool keeps:
 - a *shared* worker for reference-only jobs (bench of the person's own code, calibrate), reused;
-- a *standby*: started ahead of time (torch imported, CUDA context made, clocks captured) and never
-  given a job until a candidate job takes it. A candidate job therefore runs in a fresh-but-warm process
-  that has never loaded other candidate code; afterwards that process is retired and a new standby
-  starts.
+- `config.standbys_for(device)` *standbys* (2 on a GPU, 1 on the CPU): started ahead of time (torch
+  imported, CUDA context made, clocks captured) and never given a job until a candidate job takes one.
+  A candidate job therefore runs in a fresh-but-warm process that has never loaded other candidate
+  code; afterwards that process is retired and a new standby starts, while the next candidate already
+  has a warm one. So at most shared + standbys + the running job's worker live per device.
 One job runs on a device at a time, so timings never compete with each other.
+Its workers share one Triton and one TorchInductor cache directory (see WorkerConfig.share_caches).
 
 A worker that crashes, hangs, runs out of memory, faults its CUDA context or is cancelled is killed
 (with its process group) and replaced; the job's JobError says what happened, and the next job runs.
@@ -16,9 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import shutil
+import tempfile
+import time
+from collections import deque
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar, TypeVar
 
@@ -44,9 +52,14 @@ class _Slot:
     device: Device
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     shared: WorkerProcess | None = None
-    standby: asyncio.Task[WorkerProcess] | None = None
+    standby: deque[asyncio.Task[WorkerProcess]] = field(default_factory=deque)  # oldest first
     waiting: int = 0  # jobs queued or running here, to spread work over devices
     hello: Hello | None = None  # from the last worker that started here
+    # Spawn-to-hello seconds of this device's recent workers (diagnostics, benchmarks).
+    start_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT))
+
+
+RECENT = 64  # how many start times and job outcomes the pool remembers
 
 
 class WorkerPool(SlotPool[_Slot]):
@@ -66,6 +79,9 @@ class WorkerPool(SlotPool[_Slot]):
         self._live: set[WorkerProcess] = set()
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._worker_config = self.config
+        self._cache_root: Path | None = None
+        self.recent_outcomes: deque[JobOutcome] = deque(maxlen=RECENT)  # newest last
 
     # -- life cycle --------------------------------------------------------------------------------
 
@@ -74,25 +90,60 @@ class WorkerPool(SlotPool[_Slot]):
         self._loop = asyncio.get_running_loop()
         # Finding GPUs runs nvidia-smi: keep it off the event loop (the language server's).
         self._slots = [_Slot(d) for d in await asyncio.to_thread(resolve_devices, self._request)]
+        self._worker_config = self._with_shared_caches(self.config)
         if self.keep_standby:
             for slot in self._slots:
-                self._start_standby(slot)
+                self._replenish(slot)
+
+    def _with_shared_caches(self, config: WorkerConfig) -> WorkerConfig:
+        """The config workers start with: Triton and TorchInductor caches shared across the pool."""
+        if config.cache_dir is not None:
+            root = config.cache_dir  # the person's directory: Triton already goes there
+        elif config.share_caches:
+            root = self._cache_root = Path(tempfile.mkdtemp(prefix="kernelwright-caches-"))
+        else:
+            return config
+        shared = {"TRITON_CACHE_DIR": str(root / "triton"), "TORCHINDUCTOR_CACHE_DIR": str(root / "inductor")}
+        return dataclasses.replace(config, extra_env={**shared, **config.extra_env})
+
+    async def ready(self, device: str | Device | None = None) -> None:
+        """Return once every standby of the device has said hello (JobError if one failed to start),
+        so that the next candidate job starts at once. Without standbys, return at once."""
+        slot = self._pick(device)
+        while True:
+            starting = [t for t in slot.standby if not t.done()]
+            if not starting:
+                break
+            await asyncio.wait(starting)
+        for task in list(slot.standby):
+            failure = None if task.cancelled() else task.exception()
+            if failure is not None:
+                slot.standby.remove(task)  # reported here; a fresh one takes its place
+                self._replenish(slot)
+                raise failure
+
+    def worker_starts(self, device: str | Device | None = None) -> list[float]:
+        """Spawn-to-hello seconds of the device's recent workers, oldest first."""
+        return list(self._pick(device).start_seconds)
 
     async def close(self) -> None:
         """Kill every worker (jobs in flight fail with CANCELLED) and wait for them."""
         self._closed = True
         for slot in self._slots:
-            if slot.standby is not None:
-                slot.standby.cancel()
+            for task in slot.standby:
+                task.cancel()
         for slot in self._slots:
-            if slot.standby is not None:
+            while slot.standby:
+                task = slot.standby.popleft()
                 with contextlib.suppress(BaseException):
-                    worker = await slot.standby
+                    worker = await task
                     await worker.kill(KillReason.CLOSED)
-                slot.standby = None
             slot.shared = None
         await asyncio.gather(*(w.kill(KillReason.CLOSED) for w in list(self._live)), return_exceptions=True)
         self._live.clear()
+        if self._cache_root is not None:
+            shutil.rmtree(self._cache_root, ignore_errors=True)
+            self._cache_root = None
 
     def pids(self) -> list[int]:
         """Processes alive now (for tests and diagnostics)."""
@@ -103,8 +154,11 @@ class WorkerPool(SlotPool[_Slot]):
     async def _run_locked(
         self, slot: _Slot, job_type: str, payload: JsonValue, limit: float, fresh: bool
     ) -> JobOutcome:
+        waited_from = time.monotonic()
         worker = await self._take(slot, fresh)
+        quiet_from = time.monotonic()
         await self._quiet(slot)
+        sent_at = time.monotonic()
         try:
             response = await worker.call(job_type, payload, limit)
         except BaseException:
@@ -120,28 +174,39 @@ class WorkerPool(SlotPool[_Slot]):
         if not response.ok:
             info = response.error or JobErrorInfo(ErrorCode.PROTOCOL, "a failed response without an error")
             raise JobError(info, response.output, device=slot.device.label)
-        return JobOutcome(response.result, response.output, slot.device, worker.pid)
+        outcome = JobOutcome(
+            response.result,
+            response.output,
+            slot.device,
+            worker.pid,
+            worker_start_s=worker.start_seconds,
+            worker_wait_s=quiet_from - waited_from,
+            quiet_wait_s=sent_at - quiet_from,
+            run_s=time.monotonic() - sent_at,
+        )
+        self.recent_outcomes.append(outcome)
+        return outcome
 
     # -- workers -----------------------------------------------------------------------------------
 
     async def _take(self, slot: _Slot, fresh: bool) -> WorkerProcess:
         if not fresh and slot.shared is not None and slot.shared.alive:
             return slot.shared
-        if slot.standby is None:
+        if not slot.standby:
             self._start_standby(slot)
-        assert slot.standby is not None
-        task, slot.standby = slot.standby, None
+        # A standby that has said hello if there is one, else the one that started first.
+        task = next((t for t in slot.standby if t.done()), slot.standby[0])
+        slot.standby.remove(task)
         try:
             worker = await asyncio.shield(task)
         except asyncio.CancelledError:
             # The job was cancelled while its worker was still starting: keep that worker for the next.
-            if not task.cancelled() and slot.standby is None:
-                slot.standby = task
+            if not task.cancelled():
+                slot.standby.appendleft(task)
             raise
         if not fresh:
             slot.shared = worker
-        if self.keep_standby:
-            self._start_standby(slot)
+        self._replenish(slot)
         return worker
 
     async def _quiet(self, slot: _Slot) -> None:
@@ -149,18 +214,22 @@ class WorkerPool(SlotPool[_Slot]):
 
         On a GPU the job is timed with device events, and the next standby starts alongside it.
         """
-        if slot.device.is_cpu and slot.standby is not None and not slot.standby.done():
-            await asyncio.wait([slot.standby])
+        starting = [t for t in slot.standby if not t.done()]
+        if slot.device.is_cpu and starting:
+            await asyncio.wait(starting)
 
     def _start_standby(self, slot: _Slot) -> None:
         if self._closed:
             return
-        slot.standby = asyncio.ensure_future(self._spawn(slot))
+        task = asyncio.ensure_future(self._spawn(slot))
         # A standby that fails to start is reported to the job that takes it; never "never retrieved".
-        slot.standby.add_done_callback(lambda t: t.cancelled() or t.exception())
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        slot.standby.append(task)
 
     async def _spawn(self, slot: _Slot) -> WorkerProcess:
-        worker = await WorkerProcess.start(slot.device, self.config)
+        worker = await WorkerProcess.start(slot.device, self._worker_config)
+        if worker.start_seconds is not None:
+            slot.start_seconds.append(worker.start_seconds)
         if self._closed:
             await worker.kill(KillReason.CLOSED)
             raise JobError(JobErrorInfo(ErrorCode.CANCELLED, "the pool closed"), device=slot.device.label)
@@ -170,7 +239,9 @@ class WorkerPool(SlotPool[_Slot]):
         return worker
 
     def _replenish(self, slot: _Slot) -> None:
-        if self.keep_standby and slot.standby is None:
+        if not self.keep_standby:
+            return
+        while len(slot.standby) < self.config.standbys_for(slot.device.is_cpu) and not self._closed:
             self._start_standby(slot)
 
     def _forget(self, slot: _Slot, worker: WorkerProcess) -> None:

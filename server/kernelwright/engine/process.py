@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 from pathlib import Path
 
 from kernelwright.core.jsonable import JsonValue
@@ -68,6 +69,14 @@ class WorkerProcess:
         self.kill_reason: KillReason | None = None
         self.jobs_run = 0
         self._final_output: CapturedOutput | None = None
+        # Monotonic clock: when the parent began starting it and when its hello came (None until then).
+        self.spawned_at = time.monotonic()
+        self.ready_at: float | None = None
+
+    @property
+    def start_seconds(self) -> float | None:
+        """Spawn to hello: python, torch, triton and the device context, as this worker paid for them."""
+        return None if self.ready_at is None else self.ready_at - self.spawned_at
 
     @property
     def pid(self) -> int:
@@ -82,8 +91,10 @@ class WorkerProcess:
     @classmethod
     async def start(cls, device: Device, config: WorkerConfig) -> WorkerProcess:
         """Spawn a worker and wait for its hello; raise JobError(START_FAILED) with its output if not."""
+        spawned_at = time.monotonic()
         tmpdir = Path(tempfile.mkdtemp(prefix="kernelwright-worker-"))
         worker = await cls._spawn(device, config, tmpdir)
+        worker.spawned_at = spawned_at
         try:
             line = await asyncio.wait_for(worker._reader.readline(), config.start_timeout_s)
         except TimeoutError:
@@ -105,6 +116,7 @@ class WorkerProcess:
             await worker.kill(KillReason.CLOSED)
             raise worker._start_error(f"its first message was a {hello.kind}, not a hello")
         worker.hello = hello
+        worker.ready_at = time.monotonic()
         return worker
 
     @classmethod

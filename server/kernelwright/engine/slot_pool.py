@@ -26,6 +26,11 @@ class JobOutcome:
     output: CapturedOutput  # the tail of what the job printed
     device: Device
     worker_pid: int
+    # Where the parent's wall time went (seconds; the local pool fills them in, Ray leaves defaults).
+    worker_start_s: float | None = None  # the worker's own start: spawn to hello
+    worker_wait_s: float = 0.0  # the job, holding the device, waited this long for its worker's hello
+    quiet_wait_s: float = 0.0  # CPU only: waited for a starting standby so it would not skew timings
+    run_s: float = 0.0  # request sent to response read: the job itself, in the worker
 
 
 class Slot(Protocol):
