@@ -105,23 +105,24 @@ class Pipeline:
         if self.language is Language.PYTHON:
             aliases = python.top_level_aliases(root)
             tops = root.children
+            old = self._cache
             keys: list[Hashable] = []
             found: list[python.StatementFacts | None] = []
+            missing = 0
             for top in tops:
-                key = (
-                    top.type,
-                    top.start_point.column,
-                    source[top.start_byte - top.start_point.column : top.end_byte],
-                    aliases,
-                )
-                facts = None if top.has_error else self._cache.get(key) or cache.get(key)
+                start = top.start_point
+                bases.append(start.row)
+                key = (top.type, start.column, source[top.start_byte - start.column : top.end_byte], aliases)
                 keys.append(key)
-                found.append(facts if isinstance(facts, python.StatementFacts) else None)
-                if facts is not None:
+                facts = None if top.has_error else old.get(key) or cache.get(key)
+                if isinstance(facts, python.StatementFacts):
                     cache[key] = facts
-            missing = [i for i, f in enumerate(found) if f is None]
+                    found.append(facts)
+                else:
+                    found.append(None)
+                    missing += 1
             # Many statements to read (a first analysis): one query over the file beats one per statement.
-            buckets = _bucket(root, tops, python.query_for(aliases, source)) if len(missing) > 16 else None
+            buckets = _bucket(root, tops, python.query_for(aliases, source)) if missing > 16 else None
             statements: list[python.StatementFacts] = []
             for i, top in enumerate(tops):
                 facts = found[i]
@@ -135,7 +136,6 @@ class Pipeline:
                     if not top.has_error:
                         cache[keys[i]] = facts
                 statements.append(facts)
-                bases.append(top.start_point.row)
             self._cache = cache
             sites, findings = python.link(statements, bases, path, self._sites)
             return AnalysisResult(path, self.language, tuple(sites), tuple(findings), _imports(root))

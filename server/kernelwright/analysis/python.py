@@ -749,7 +749,7 @@ def link(
             continue  # most top-level comments
         module_names.update(st.names)
         for c in st.classes:
-            if any(b == MODULE_BASE or b in module_classes for b in c.bases):
+            if MODULE_BASE in c.bases or not module_classes.isdisjoint(c.bases):
                 module_classes.add(c.name)
             classes.append((c, base))
             class_rows[c.range[0] + base] = (c.name, True)
