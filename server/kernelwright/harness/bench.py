@@ -175,7 +175,9 @@ def measure(
     with stages(Phase.ROOFLINE):
         module = problem.target if isinstance(problem.target, torch.nn.Module) else None
         nbytes = moved_bytes(first, outputs, module, skip=problem.output_args)
-        flops = None if problem.output_args else count_flops(lambda: problem(first))
+        # Only a GPU figure gets a roofline, and the flop counter's first use in a worker costs ~1 s.
+        counted = target.is_cuda and not problem.output_args
+        flops = count_flops(lambda: problem(first)) if counted else None
         roof = (
             roofline(nbytes, flops, compute_dtype(first), timing.median_us, target.info, calibration)
             if target.is_cuda
