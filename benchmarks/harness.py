@@ -225,17 +225,23 @@ def _specs_by_file() -> dict[tuple[str, str], Any]:
 
 
 def candidate_costs(device: str, out: str) -> int:
+    """Verify + time each candidate back to back through the pool, after waiting for warm standbys.
+
+    Prints each candidate's wall time, the pool's share of it (waiting for a worker, the CPU's quiet
+    wait, the job in the worker) and the worker-side stages (load, compile, trials, poison, timing...),
+    so a GPU run shows where the time goes."""
     import asyncio
 
     from kernelwright.engine import client
     from kernelwright.engine.pool import WorkerPool
 
-    async def run() -> list[dict[str, Any]]:
+    async def run() -> tuple[list[dict[str, Any]], list[float]]:
         rows: list[dict[str, Any]] = []
         async with WorkerPool([device], standby=True) as pool:
-            await client.ping(pool, pool.pick(device))  # the pool is up and a standby is warm
+            target = pool.pick(device)
+            await client.ping(pool, target)
+            await pool.ready(target)  # every standby has said hello: candidates find a warm worker
             for kind, ref, cand_path, cand_src in _cost_cases():
-                await asyncio.sleep(5.0)  # let the next standby worker finish starting: it is "warm"
                 job = VerifyJob(
                     ref,
                     CandidateRef(cand_path, cand_src),
@@ -243,9 +249,12 @@ def candidate_costs(device: str, out: str) -> int:
                     time_candidate=True,
                     options=BenchOptions(profile_lines=False, compile_baseline=False),
                 )
+                seen = len(pool.recent_outcomes)
                 t0 = time.perf_counter()
                 verdict = await client.verify(pool, job)
                 wall = time.perf_counter() - t0
+                jobs = list(pool.recent_outcomes)[seen:]  # the verify job (a ping, if any, before it)
+                outcome = jobs[-1] if jobs else None
                 rows.append(
                     {
                         "kind": kind,
@@ -253,16 +262,31 @@ def candidate_costs(device: str, out: str) -> int:
                         "target_s": COST_TARGETS_S[kind],
                         "passed": verdict.passed,
                         "message": verdict.message,
+                        "worker_start_s": outcome.worker_start_s if outcome else None,
+                        "worker_wait_s": outcome.worker_wait_s if outcome else None,
+                        "quiet_wait_s": outcome.quiet_wait_s if outcome else None,
+                        "job_in_worker_s": outcome.run_s if outcome else None,
+                        "stage_seconds": verdict.stage_seconds,
                     }
                 )
-        return rows
+            starts = pool.worker_starts(target)
+        return rows, starts
 
-    rows = asyncio.run(run())
+    rows, starts = asyncio.run(run())
     print(f"{'candidate':12} {'verify+time s':>14} {'target s':>9}  verdict")
     for r in rows:
         ok = "ok" if r["seconds"] <= r["target_s"] else "OVER"
         print(f"{r['kind']:12} {r['seconds']:14.2f} {r['target_s']:9.1f}  {ok}  {r['message'][:70]}")
-    Path(out).write_text(json.dumps(rows, indent=2))
+        if r["job_in_worker_s"] is not None:
+            print(
+                f"{'':12} pool: waited {r['worker_wait_s']:.2f} s for a worker (its start took "
+                f"{r['worker_start_s'] or 0:.2f} s), quiet {r['quiet_wait_s']:.2f} s, "
+                f"job in worker {r['job_in_worker_s']:.2f} s"
+            )
+        stages = sorted(r["stage_seconds"].items(), key=lambda kv: -kv[1])
+        print(f"{'':12} stages: " + ", ".join(f"{k} {v:.2f}" for k, v in stages if v >= 0.005))
+    print("worker start-up (spawn to hello), s: " + ", ".join(f"{s:.2f}" for s in starts))
+    Path(out).write_text(json.dumps({"candidates": rows, "worker_start_s": starts}, indent=2))
     return 0
 
 
