@@ -186,6 +186,10 @@ class _Builder:
         self.uses_block_ptr = False
         self._params: tuple[list[str], set[str]] | None = None
 
+    def collected(self) -> bool:
+        """Whether a plain function or method found anything a rule or a site could use."""
+        return bool(self.launches or self.host_syncs or self.loops or self.host_allocs or self.zeros)
+
     def params(self, aliases: Aliases) -> list[str]:
         """Parameter names, read on first use: only kernels and the loop rule need them."""
         if self._params is None:
@@ -347,7 +351,7 @@ class _Statement:
             return StatementFacts(names=tuple(names), bindings=tuple(bindings))
         if matches is None:
             matches = QueryCursor(query_for(self.aliases, top.text or b"")).matches(top)
-        builders, classes = self._definitions()
+        builders, classes = self._definitions(methods=bool(matches))
         directives: list[CommentLine] = []
         strings: list[Node] = []
         starts = [b.node.start_byte for b in builders]
@@ -391,7 +395,8 @@ class _Statement:
                     )
             elif "string" in caps:
                 strings.append(caps["string"][0])
-        functions = tuple(self._finish(b) for b in builders)
+        # A method that collected nothing can be no site and flag nothing: it is left out of the facts.
+        functions = tuple(self._finish(b) for b in builders if b.parent is None or b.collected())
         sources: list[tuple[str, cuda.Translated]] = []
         if top.type == "expression_statement" and top.named_children:
             assign = top.named_children[0]
@@ -446,11 +451,13 @@ class _Statement:
             i -= 1
         return None
 
-    def _definitions(self) -> tuple[list[_Builder], list[ClassFacts]]:
+    def _definitions(self, methods: bool = True) -> tuple[list[_Builder], list[ClassFacts]]:
         """The defs that can be sites (module level, or methods of a module-level class) and the class.
 
         Read from the statement's own children rather than found by the query: only these two levels
-        matter, and a def nested anywhere else belongs to the function or method around it."""
+        matter, and a def nested anywhere else belongs to the function or method around it. Without
+        `methods` (no query match in the statement), a class's methods are not read: they would collect
+        nothing."""
         top = self.top
         inner = top.child_by_field_name("definition") if top.type == "decorated_definition" else top
         if inner is None:
@@ -463,7 +470,7 @@ class _Statement:
         parent = _text(inner.child_by_field_name("name"))
         builders: list[_Builder] = []
         body = inner.child_by_field_name("body")
-        for child in body.named_children if body is not None and body.type == "block" else ():
+        for child in body.named_children if methods and body is not None and body.type == "block" else ():
             if child.type == "function_definition":
                 builders.append(_Builder(child, child, parent, False))
             elif child.type == "decorated_definition":
