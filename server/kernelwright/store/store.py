@@ -35,12 +35,12 @@ def store_path(workspace: Path) -> Path:
 
 def workspace_root(file: Path) -> Path:
     """The workspace a file belongs to, for the command line: the nearest folder above it that has a
-    `.kernelwright` store, else the nearest with `.git`, else the file's own folder."""
+    `.kernelwright` store or a `.git`, else the file's own folder. Nearest wins, so a stray store in some
+    far ancestor (a run on a loose file in /tmp, say) never captures a repository below it."""
     start = file.resolve().parent
-    for marker in (STORE_DIR, ".git"):
-        for folder in (start, *start.parents):
-            if (folder / marker).exists():
-                return folder
+    for folder in (start, *start.parents):
+        if (folder / STORE_DIR).exists() or (folder / ".git").exists():
+            return folder
     return start
 
 
