@@ -45,6 +45,9 @@ class Settings:
     base_url: str | None = None  # None: the provider's default endpoint (or ANTHROPIC_BASE_URL)
     budgets: Budgets = field(default_factory=Budgets)
     device: str = "auto"  # auto | cpu | cuda | cuda:N
+    # Where candidate evaluation runs: auto | local | ray | ray://HOST:PORT (auto: Ray when RAY_ADDRESS is
+    # set and Ray is installed, else the local worker pool).
+    cluster: str = "auto"
     auto_profile: AutoProfile = AutoProfile.ON_SAVE
     python: str | None = None  # interpreter for the workers; None: the server's own
     debounce_ms: int = 300  # static diagnostics and watcher re-profiles wait this long for quiet
@@ -69,6 +72,7 @@ class ParsedSettings:
 
 
 _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+_CLUSTER = re.compile(r"^(auto|local|ray|ray://[^\s/:]+(:\d+)?/?)$")
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 # Extra spellings editors use for the same keys (VS Code's python extension calls it pythonPath).
@@ -113,6 +117,12 @@ def _device(value: Any) -> str:
     if isinstance(value, str) and _DEVICE.match(value.strip()):
         return value.strip()
     raise _Invalid(f"{value!r} is not a device: use auto, cpu, cuda or cuda:N")
+
+
+def _cluster(value: Any) -> str:
+    if isinstance(value, str) and _CLUSTER.match(value.strip()):
+        return value.strip()
+    raise _Invalid(f"{value!r} is not a cluster: use auto, local, ray or ray://HOST:PORT")
 
 
 def _bool(value: Any) -> bool:
@@ -160,6 +170,7 @@ _FIELDS: dict[str, Callable[[Any], Any]] = {
     "model": _optional_str,
     "base_url": _optional_str,
     "device": _device,
+    "cluster": _cluster,
     "auto_profile": _enum_of(AutoProfile),
     "python": _optional_str,
     "debounce_ms": _int_at_least(0),

@@ -1,6 +1,6 @@
-"""The server's connection to the engine: one WorkerPool, started on first use and rebuilt when the
-worker interpreter or device setting changes. All GPU work goes through it; this process never imports
-torch or triton."""
+"""The server's connection to the engine: one pool (local workers, or Ray per the cluster setting),
+started on first use and rebuilt when the worker interpreter, device or cluster setting changes. All GPU
+work goes through it; this process never imports torch or triton."""
 
 from __future__ import annotations
 
@@ -14,26 +14,27 @@ from kernelwright.core.measure import BenchFailure, Measurement, Verdict
 from kernelwright.core.settings import Settings
 
 if TYPE_CHECKING:
-    from kernelwright.engine.pool import WorkerPool
+    from kernelwright.engine.backends import EnginePool
 
 
 @dataclass(frozen=True)
 class PoolKey:
     python: str
     device: str
+    cluster: str
 
     @staticmethod
     def of(settings: Settings) -> PoolKey:
-        return PoolKey(settings.python or sys.executable, settings.device)
+        return PoolKey(settings.python or sys.executable, settings.device, settings.cluster)
 
 
 class EngineLink:
     def __init__(self) -> None:
-        self._pool: WorkerPool | None = None
+        self._pool: EnginePool | None = None
         self._key: PoolKey | None = None
         self._lock = asyncio.Lock()
 
-    async def pool(self, settings: Settings) -> WorkerPool:
+    async def pool(self, settings: Settings) -> EnginePool:
         key = PoolKey.of(settings)
         async with self._lock:
             if self._pool is not None and self._key == key:
@@ -42,11 +43,16 @@ class EngineLink:
                 await self._pool.close()
                 self._pool = None
             # Imported at the first job: start-up does not pay for the engine.
+            from kernelwright.engine.backends import make_pool
             from kernelwright.engine.config import WorkerConfig
-            from kernelwright.engine.pool import WorkerPool
 
             # No standby on the CPU: an idle worker holding torch would compete for the few cores.
-            pool = WorkerPool(key.device, config=WorkerConfig(python=key.python), standby=key.device != "cpu")
+            pool = make_pool(
+                key.cluster,
+                key.device,
+                WorkerConfig(python=key.python),
+                standby=key.device != "cpu",
+            )
             await pool.start()
             self._pool, self._key = pool, key
             return pool
@@ -63,7 +69,8 @@ class EngineLink:
         return await client.verify(await self.pool(settings), job)
 
     def worker_pids(self) -> list[int]:
-        return self._pool.pids() if self._pool is not None else []
+        pids = getattr(self._pool, "pids", None)  # the local pool's; Ray workers live on other hosts
+        return list(pids()) if callable(pids) else []
 
     async def close(self) -> None:
         async with self._lock:

@@ -85,3 +85,11 @@ def test_bool_is_not_a_number_and_a_string_is_not_a_bool() -> None:
     assert [p.key for p in parsed.problems] == ["debounceMs", "compileBaseline"]
     assert parsed.settings.debounce_ms == 300
     assert parsed.settings.compile_baseline is True
+
+
+def test_cluster_setting() -> None:
+    assert parse_settings({"cluster": "ray://head-node:10001"}).settings.cluster == "ray://head-node:10001"
+    assert parse_settings({"cluster": " local "}).settings.cluster == "local"
+    parsed = parse_settings({"cluster": "kubernetes"})
+    assert parsed.settings.cluster == "auto"
+    assert len(parsed.problems) == 1 and "ray://HOST:PORT" in str(parsed.problems[0])
