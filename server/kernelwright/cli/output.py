@@ -71,6 +71,9 @@ class Output:
         for row in rows:
             for i, cell in enumerate(row):
                 widths[i] = max(widths[i], len(cell))
-        self.line("  ".join(self.style(h.ljust(w), "1") for h, w in zip(headers, widths, strict=True)))
+        # The last column is not padded: no trailing blanks on any line.
+        last = len(headers) - 1
+        cells = [h if i == last else h.ljust(w) for i, (h, w) in enumerate(zip(headers, widths, strict=True))]
+        self.line("  ".join(self.style(c, "1") for c in cells))
         for row in rows:
             self.line("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
