@@ -44,11 +44,6 @@ def schedule(ls: KernelwrightServer, uri: str) -> None:
     ls.session.diagnostics_debounce.call(uri, later)
 
 
-def publish_all(ls: KernelwrightServer) -> None:
-    for doc in ls.session.documents:
-        publish(ls, doc)
-
-
 def clear(ls: KernelwrightServer, uri: str) -> None:
     ls.session.diagnostics_debounce.cancel(uri)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))

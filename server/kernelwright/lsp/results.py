@@ -41,7 +41,7 @@ class SiteRecord:
     # The whole file as it was when the site last ran well: the reference when the site's code changes.
     verified_source: str | None = None
     failure: RunFailure | None = None  # the latest profile failed (cleared by the next success)
-    mismatch: str | None = None  # the current code does not match `verified_text`'s behaviour
+    mismatch: str | None = None  # the current code does not match `verified_source`'s behaviour
 
     def stale(self, now: CodeHashes) -> bool:
         """True when the code changed since the measurement (compared by hash, never by time)."""

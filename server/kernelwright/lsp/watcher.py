@@ -25,7 +25,6 @@ log = logging.getLogger("kernelwright.lsp.watcher")
 
 WATCHED_SUFFIXES = frozenset({".py", ".cu", ".cuh"})
 IGNORED_PARTS = frozenset({".kernelwright", "__pycache__", ".git", ".venv", "node_modules", ".mypy_cache"})
-_BURST_KEY = "watcher"
 
 
 class _Forward(FileSystemEventHandler):
