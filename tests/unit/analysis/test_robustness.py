@@ -21,13 +21,13 @@ def ok(result: AnalysisResult) -> None:
     assert not any(f.rule == "KW000" for f in result.findings), result.findings
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=600), st.sampled_from(PATHS))
 def test_random_bytes(data: bytes, path: str) -> None:
     ok(analyze(data, path))
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ANY_TEXT, st.sampled_from(PATHS))
 def test_random_text_with_surrogates_and_nul(text: str, path: str) -> None:
     ok(analyze(text, path))
@@ -41,7 +41,7 @@ def _sample_texts() -> list[tuple[str, str]]:
     return out or [("x.py", "import torch\n")]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_truncated_and_mangled_samples(data: st.DataObject) -> None:
     name, text = data.draw(st.sampled_from(_sample_texts()))
@@ -60,7 +60,7 @@ def test_truncated_and_mangled_samples(data: st.DataObject) -> None:
     ok(analyze(raw, name))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.sampled_from(PATHS),
     st.lists(
