@@ -6,7 +6,6 @@ lenses, hovers and diagnostics read the latest AnalysisResult without parsing ag
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from pygls.uris import to_fs_path
 
+from kernelwright.core.candidate import text_hash
 from kernelwright.core.site import AnalysisResult, Position, Range, Site
 from kernelwright.core.text import TextChange
 
@@ -89,10 +89,6 @@ def uri_to_path(uri: str) -> Path:
     if fs is None:
         raise ValueError(f"{uri} is not a file URI: kernelwright works on files on disk")
     return Path(fs).resolve()
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class CodeHashes:

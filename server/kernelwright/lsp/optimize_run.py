@@ -14,7 +14,7 @@ from collections.abc import AsyncGenerator
 
 from lsprotocol import types
 
-from kernelwright.core.candidate import TextEdit
+from kernelwright.core.candidate import TextEdit, text_hash
 from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.settings import Settings
@@ -24,7 +24,7 @@ from kernelwright.lsp.anchor import anchor_edit
 from kernelwright.lsp.app import KernelwrightServer, PendingResult
 from kernelwright.lsp.command_ids import CommandId
 from kernelwright.lsp.convert import to_lsp_document_edit
-from kernelwright.lsp.documents import OpenDocument, text_hash
+from kernelwright.lsp.documents import OpenDocument
 from kernelwright.lsp.jobs import JobKind
 from kernelwright.lsp.present import format_us
 from kernelwright.lsp.profile import runnable_site
@@ -203,7 +203,7 @@ async def _conclude(
         id=new_result_id(),
         key=key,
         uri=uri,
-        original_hash=text_hash(file_text),
+        original_hash=result.original_hash,
         range=span,
         old_text=old_text,
         new_text=new_text,

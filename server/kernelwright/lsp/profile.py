@@ -8,13 +8,14 @@ import asyncio
 
 from lsprotocol import types
 
+from kernelwright.core.candidate import text_hash
 from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.jobs import BenchJob, BenchOptions, CandidateRef, ProblemRef, VerifyJob
 from kernelwright.core.measure import Measurement
 from kernelwright.core.site import Site, SiteKind
 from kernelwright.lsp import diagnostics
 from kernelwright.lsp.app import KernelwrightServer
-from kernelwright.lsp.documents import OpenDocument, text_hash
+from kernelwright.lsp.documents import OpenDocument
 from kernelwright.lsp.jobs import JobKind
 from kernelwright.lsp.results import RunFailure, SiteKey
 
