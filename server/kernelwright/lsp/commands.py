@@ -89,13 +89,13 @@ def clear_results(ls: KernelwrightServer, args: tuple[Any, ...]) -> JsonValue:
     path = None
     if args and isinstance(args[0], dict) and isinstance(args[0].get("uri"), str):
         path = uri_to_path(args[0]["uri"])
-    ls.session.jobs.cancel_all() if path is None else ls.session.jobs.cancel_path(path)
+    if path is None:
+        ls.session.jobs.cancel_all()
+    else:
+        ls.session.jobs.cancel_path(path)
     in_memory = ls.session.results.clear(path)
     stored = ls.session.stores.forget(path)
     refresh(ls, path)
-    if path is None:
-        for doc in ls.session.documents:
-            refresh(ls, doc.path)
     return {"cleared": in_memory, "stored": stored}
 
 

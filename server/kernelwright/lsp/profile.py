@@ -5,6 +5,7 @@ against that version, so an edit that changes results shows up as an error."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from lsprotocol import types
 
@@ -105,9 +106,10 @@ async def _check_behaviour(ls: KernelwrightServer, problem: ProblemRef, verified
     return None if verdict.passed else verdict.message
 
 
-def refresh(ls: KernelwrightServer, path: object) -> None:
-    """After a result lands: diagnostics for the open document now, lenses and hints on the client's pull."""
+def refresh(ls: KernelwrightServer, path: Path | None) -> None:
+    """After results change: diagnostics now for the open documents of `path` (of every file when None),
+    lenses and hints on the client's pull."""
     for doc in ls.session.documents:
-        if doc.path == path:
+        if path is None or doc.path == path:
             diagnostics.publish(ls, doc)
     ls.refresh_views()
