@@ -43,7 +43,7 @@ from kernelwright.optimize.events import (
 )
 from kernelwright.optimize.providers.base import Provider, ProviderError
 from kernelwright.optimize.request import CandidateFeedback, DeviceFacts, Outcome, ProposalRequest
-from kernelwright.store import AttemptRecord, AttemptStatus, Store
+from kernelwright.store import AttemptRecord, AttemptStatus, Store, site_source_hash
 
 # A candidate must beat the original by this much to become an edit: timing noise on a quiet GPU is a
 # few percent, and an edit that is not clearly faster is churn.
@@ -239,11 +239,12 @@ async def optimize(
     facts = device_facts or (
         await _device_facts(pool, device, store) if pool is not None else DeviceFacts("unknown")
     )
+    site_source = site_text(file_text, site)
     record = AttemptRecord(
         id=attempt_id,
         path=path,
         symbol=site.name,
-        source_hash=text_hash(site_text(file_text, site) + "\0" + file_text),
+        source_hash=site_source_hash(site_source, file_text),
         provider=provider.name.value,
         model=provider.model,
         started_at=time.time(),
@@ -288,7 +289,7 @@ async def optimize(
             request = ProposalRequest(
                 site=site,
                 path=path,
-                site_source=site_text(file_text, site),
+                site_source=site_source,
                 file_text=file_text,
                 convention=site.spec.convention,
                 expected_symbol=expected_symbol(site),
