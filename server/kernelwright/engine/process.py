@@ -38,6 +38,7 @@ from kernelwright.engine.environment import worker_env
 from kernelwright.engine.errors import JobError
 
 WORKER_MODULE = "kernelwright.harness.worker"
+CAPTURE_NAME = "output.log"  # in the worker's directory: its stdout and stderr
 
 
 class KillReason(enum.StrEnum):
@@ -61,13 +62,12 @@ class WorkerProcess:
         self.config = config
         self.proc = proc
         self.tmpdir = tmpdir
-        self.capture_path = tmpdir / "output.log"
+        self.capture_path = tmpdir / CAPTURE_NAME
         self._reader = reader
         self._writer = writer
         self._next_id = 1
         self.hello: Hello | None = None
         self.kill_reason: KillReason | None = None
-        self.jobs_run = 0
         self._final_output: CapturedOutput | None = None
         # Monotonic clock: when the parent began starting it and when its hello came (None until then).
         self.spawned_at = time.monotonic()
@@ -123,7 +123,8 @@ class WorkerProcess:
     async def _spawn(cls, device: Device, config: WorkerConfig, tmpdir: Path) -> WorkerProcess:
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
-        capture = os.open(tmpdir / "output.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        capture_path = tmpdir / CAPTURE_NAME
+        capture = os.open(capture_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         cmd = [
             config.python,
             "-m",
@@ -135,7 +136,7 @@ class WorkerProcess:
             "--fd-out",
             str(resp_w),
             "--capture",
-            str(tmpdir / "output.log"),
+            str(capture_path),
             "--handler",
             config.handler,
             "--tail-bytes",
@@ -202,7 +203,6 @@ class WorkerProcess:
         """
         request = Request(v=PROTOCOL_VERSION, id=self._next_id, type=job_type, payload=payload)
         self._next_id += 1
-        self.jobs_run += 1
         try:
             self._writer.write(encode(request))
             line = await asyncio.wait_for(self._reader.readline(), timeout)
@@ -236,7 +236,6 @@ class WorkerProcess:
         if self.kill_reason is KillReason.CANCELLED or self.kill_reason is KillReason.CLOSED:
             raise self._death_error(ErrorCode.CANCELLED, f"{job_type} was cancelled ({self.kill_reason})")
         code = await self._wait_exit()
-        self.kill_reason = KillReason.RETIRED
         await self.kill(KillReason.RETIRED)  # its children, and the directory
         error_code, what = _classify_exit(code, self.config)
         raise self._death_error(error_code, f"the worker died during {job_type}: {what}")
