@@ -28,7 +28,7 @@ from kernelwright.core.measure import (
     TimingStats,
     Verdict,
 )
-from kernelwright.core.site import CudaSpec, FunctionSpec
+from kernelwright.core.site import CudaSpec
 from kernelwright.harness import clock
 from kernelwright.harness.compare import flatten, tensors_in
 from kernelwright.harness.cuda_build import CompileError
@@ -53,10 +53,7 @@ class Stop(Exception):
 
 def load_problem(job: BenchJob, target: Target) -> Problem:
     p = job.problem
-    problem = load_side(p, p.path, p.source, p.symbol, target, "bench", job.options)
-    if isinstance(p.spec, FunctionSpec) and p.spec.reference is None:
-        return problem
-    return problem
+    return load_side(p, p.path, p.source, p.symbol, target, "bench", job.options)
 
 
 def _load_or_stop(job: BenchJob, target: Target) -> Problem:
@@ -241,19 +238,13 @@ def _baselines(
     if reference is not None and options.eager_baseline:
         with stages(Phase.TIMING_REFERENCE):
             t = time_calls(reference, sets, target, plan)
-        out.append(
-            Baseline(BaselineKind.EAGER, t, t.median_us / timing.median_us if timing.median_us else None)
-        )
+        out.append(Baseline(BaselineKind.EAGER, t, _ratio(t, timing)))
     if options.compile_baseline and _is_torch_site(eager):
         try:
             compiled = torch.compile(eager.target)
             with stages(Phase.TIMING_COMPILE):
                 t = time_calls(lambda args: compiled(*args), sets, target, plan)
-            out.append(
-                Baseline(
-                    BaselineKind.COMPILE, t, t.median_us / timing.median_us if timing.median_us else None
-                )
-            )
+            out.append(Baseline(BaselineKind.COMPILE, t, _ratio(t, timing)))
         except Exception as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             out.append(
@@ -265,6 +256,11 @@ def _baselines(
                 )
             )
     return tuple(out)
+
+
+def _ratio(baseline: TimingStats, timing: TimingStats) -> float | None:
+    """Baseline median / measured median (> 1: the measured code is faster); None for a zero median."""
+    return baseline.median_us / timing.median_us if timing.median_us else None
 
 
 def bench(job: BenchJob, target: Target) -> BenchReply:
