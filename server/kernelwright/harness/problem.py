@@ -88,10 +88,6 @@ class Problem:
             return outs[0] if len(outs) == 1 else outs
         return result
 
-    @property
-    def is_torch_module(self) -> bool:
-        return isinstance(self.target, torch.nn.Module)
-
 
 def _call_factory(module: types.ModuleType, name: str, path: str, what: str) -> Any:
     factory = lookup(module, name, path, what)

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from kernelwright.core.jobs import BenchOptions, ProblemRef, VerifyJob, candidate_symbol
-from kernelwright.core.measure import CheckName, DeviceInfo, Flag, Phase, Verdict
+from kernelwright.core.measure import CheckName, Flag, Phase, Verdict
 from kernelwright.core.site import CudaSpec, FunctionSpec, ModuleSpec
 from kernelwright.harness import clock
 from kernelwright.harness.compare import Mismatch, clone_tree, compare, error_norms, flatten, tensors_in
@@ -519,7 +519,3 @@ def _check_precision(ctx: Context, out_c: Any, ref64: Any, ref_err: float, near_
                 details={"candidate_error_fp64": err, "reference_error_fp64": ref_err, "bound": bound},
                 trial=1,
             )
-
-
-def device_info(target: Target) -> DeviceInfo:
-    return target.info
