@@ -108,12 +108,11 @@ def run_verify(job: VerifyJob) -> Verdict:
     try:
         verdict = verify(job, target)
     except Exception as exc:  # a harness bug must still answer, with enough to report it
-        tail = "\n".join(traceback.format_exc().splitlines()[-12:])
         return Verdict(
             passed=False,
             check=CheckName.RUN,
             message=f"run: verification stopped on an internal error {type(exc).__name__}: {exc}",
-            traceback_tail=tail,
+            traceback_tail=_internal_error_tail(),
             device=target.info,
         )
     if verdict.passed and job.time_candidate:
@@ -133,12 +132,18 @@ def run_bench(job: BenchJob) -> BenchReply:
     try:
         return bench(job, target)
     except Exception as exc:
-        tail = "\n".join(traceback.format_exc().splitlines()[-12:])
         return BenchReply(
             failure=BenchFailure(
-                Stage.RUN, f"internal error {type(exc).__name__}: {exc}", traceback_tail=tail
+                Stage.RUN,
+                f"internal error {type(exc).__name__}: {exc}",
+                traceback_tail=_internal_error_tail(),
             )
         )
+
+
+def _internal_error_tail() -> str:
+    """The end of the exception being handled: where a harness bug struck, for the bug report."""
+    return "\n".join(traceback.format_exc().splitlines()[-12:])
 
 
 def run_calibrate(job: CalibrateJob) -> CalibrateReply:
