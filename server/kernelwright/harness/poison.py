@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from kernelwright.harness import clock
+from kernelwright.harness.compare import tensors_in
 
 _NAN_BYTE = 0xFF  # every float format reads 0xFF..FF as NaN; integer outputs read -1
 
@@ -59,6 +60,4 @@ def poison(device: torch.device, output_nbytes: Iterable[int] = ()) -> None:
 
 
 def nbytes_of(outputs: Any) -> list[int]:
-    from kernelwright.harness.compare import tensors_in
-
     return [t.numel() * t.element_size() for t in tensors_in(outputs)]

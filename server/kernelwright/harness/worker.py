@@ -88,11 +88,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             message = decode(line)
         except ProtocolError as exc:
-            writer.write(encode(_error_response(-1, ErrorCode.PROTOCOL, str(exc), CapturedOutput())))
+            writer.write(encode(_error_response(-1, ErrorCode.PROTOCOL, str(exc))))
             continue
         if not isinstance(message, Request):
             err = f"expected a request, got a {message.kind} message"
-            writer.write(encode(_error_response(-1, ErrorCode.PROTOCOL, err, CapturedOutput())))
+            writer.write(encode(_error_response(-1, ErrorCode.PROTOCOL, err)))
             continue
         writer.write(encode(_serve(message, handler, capture, args.device)))
 
@@ -148,8 +148,9 @@ def _info(code: ErrorCode, message: str) -> JobErrorInfo:
     return JobErrorInfo(code=code, message=message, traceback=traceback.format_exc())
 
 
-def _error_response(req_id: int, code: ErrorCode, message: str, output: CapturedOutput) -> Response:
-    return Response(v=PROTOCOL_VERSION, id=req_id, ok=False, error=JobErrorInfo(code, message), output=output)
+def _error_response(req_id: int, code: ErrorCode, message: str) -> Response:
+    """A message that is not a request: no job ran, so there is no output to return."""
+    return Response(v=PROTOCOL_VERSION, id=req_id, ok=False, error=JobErrorInfo(code, message))
 
 
 def _is_unknown_job(exc: LookupError, job_type: str) -> bool:
