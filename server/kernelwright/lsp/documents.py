@@ -36,11 +36,16 @@ class LineIndex:
         self.text = text
         self.starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
 
+    def line_span(self, line: int) -> tuple[int, int]:
+        """Offsets of a line's start and end (before its "\n"); `line` must be below len(starts)."""
+        start = self.starts[line]
+        end = self.starts[line + 1] - 1 if line + 1 < len(self.starts) else len(self.text)
+        return start, end
+
     def offset(self, pos: Position) -> int:
         if pos.line >= len(self.starts):
             return len(self.text)
-        start = self.starts[max(pos.line, 0)]
-        end = self.starts[pos.line + 1] - 1 if pos.line + 1 < len(self.starts) else len(self.text)
+        start, end = self.line_span(max(pos.line, 0))
         want = max(pos.character, 0)
         segment = self.text[start:end]
         if segment.isascii():

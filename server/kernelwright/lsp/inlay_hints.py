@@ -17,7 +17,6 @@ MIN_SHARE = 0.02
 
 def hints_of(ls: KernelwrightServer, doc: OpenDocument, first: int, last: int) -> list[types.InlayHint]:
     out: list[types.InlayHint] = []
-    lines = doc.text.split("\n")
     for site in doc.result.sites:
         record = ls.session.results.get(SiteKey(doc.path, site.name))
         m = record.measurement
@@ -25,9 +24,10 @@ def hints_of(ls: KernelwrightServer, doc: OpenDocument, first: int, last: int) -
         if m is None or record.stale(code_hashes(doc, site)):
             continue
         for cost in m.line_costs:
-            if cost.share < MIN_SHARE or not first <= cost.line <= last or cost.line >= len(lines):
+            if cost.share < MIN_SHARE or not first <= cost.line <= last or cost.line >= len(doc.lines.starts):
                 continue
-            end = utf16_len(lines[cost.line].rstrip("\r"))
+            start, stop = doc.lines.line_span(cost.line)
+            end = utf16_len(doc.text[start:stop].rstrip("\r"))
             tooltip = f"share of {m.symbol}'s time on {m.device.label}"
             out.append(to_lsp_inlay_hint(cost.line, end, line_cost_label(cost), tooltip))
     return out

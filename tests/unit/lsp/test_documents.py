@@ -21,3 +21,11 @@ def test_slices_match_core_text(text: str, l1: int, c1: int, l2: int, c2: int) -
     rng = Range(Position(l1, c1), Position(l2, c2))
     start, end = range_offsets(text, rng)
     assert LineIndex(text).slice(rng) == text[start:end]
+
+
+@given(TEXT)
+def test_line_spans_are_the_lines_split_on_newline(text: str) -> None:
+    index = LineIndex(text)
+    lines = text.split("\n")
+    assert len(index.starts) == len(lines)
+    assert [text[slice(*index.line_span(n))] for n in range(len(lines))] == lines
