@@ -253,22 +253,15 @@ class Store:
         self, path: str, original_text: str, new_text: str, attempt_id: str | None = None
     ) -> AppliedEdit:
         applied_at = time.time()
+        original_hash, new_hash = text_hash(original_text), text_hash(new_text)
         with self._write() as conn:
             cursor = conn.execute(
                 "INSERT INTO applied_edits (path, attempt_id, original_text, original_hash, new_hash, "
                 "applied_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (path, attempt_id, original_text, text_hash(original_text), text_hash(new_text), applied_at),
+                (path, attempt_id, original_text, original_hash, new_hash, applied_at),
             )
             edit_id = int(cursor.lastrowid or 0)
-        return AppliedEdit(
-            edit_id,
-            path,
-            attempt_id,
-            original_text,
-            text_hash(original_text),
-            text_hash(new_text),
-            applied_at,
-        )
+        return AppliedEdit(edit_id, path, attempt_id, original_text, original_hash, new_hash, applied_at)
 
     def last_applied_edit(self, path: str) -> AppliedEdit | None:
         """The most recent edit of `path` that has not been undone."""
