@@ -33,6 +33,7 @@ from kernelwright.engine.devices import Device
 from kernelwright.engine.errors import JobError
 
 T = TypeVar("T")
+J = TypeVar("J", BenchJob, VerifyJob, CalibrateJob)
 
 TAIL_LINES = 40
 
@@ -58,8 +59,7 @@ async def bench(
     calibration_root: Path | None = None,
 ) -> Measurement | BenchFailure:
     """Measure a site. `fresh=True` when the code is a candidate rather than the person's own."""
-    device = pool.pick(_wanted(job.device))
-    job = dataclasses.replace(job, device=device.local)
+    device, job = _pinned(pool, job)
     if job.calibration is None:
         job = dataclasses.replace(job, calibration=await _stored_calibration(pool, device, calibration_root))
     try:
@@ -81,8 +81,7 @@ async def verify(
     pool: EnginePool, job: VerifyJob, *, timeout: float | None = None, calibration_root: Path | None = None
 ) -> Verdict:
     """Verify a candidate in a fresh worker. A crash, hang or fault of the candidate is a rejection."""
-    device = pool.pick(_wanted(job.device))
-    job = dataclasses.replace(job, device=device.local)
+    device, job = _pinned(pool, job)
     if job.calibration is None and job.time_candidate:
         job = dataclasses.replace(job, calibration=await _stored_calibration(pool, device, calibration_root))
     try:
@@ -105,9 +104,7 @@ async def calibrate(
     pool: EnginePool, job: CalibrateJob | None = None, *, timeout: float | None = None
 ) -> Calibration | BenchFailure:
     """Measure the device's copy bandwidth and matmul peaks (the caller stores them: save_calibration)."""
-    job = job or CalibrateJob()
-    device = pool.pick(_wanted(job.device))
-    job = dataclasses.replace(job, device=device.local)
+    device, job = _pinned(pool, job or CalibrateJob())
     try:
         raw = await pool.submit(JobType.CALIBRATE, to_json(job), fresh=False, timeout=timeout, device=device)
     except JobError as err:
@@ -132,6 +129,12 @@ async def _stored_calibration(pool: EnginePool, device: Device, root: Path | Non
         return None
     reply = await ping(pool, device)
     return load_calibration(reply.device.name, root)
+
+
+def _pinned(pool: EnginePool, job: J) -> tuple[Device, J]:
+    """The device the job goes to, and the job renamed for the worker pinned to it (`cuda:0`)."""
+    device = pool.pick(_wanted(job.device))
+    return device, dataclasses.replace(job, device=device.local)
 
 
 def _wanted(device: str) -> str | None:
