@@ -14,6 +14,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from kernelwright.core.jsonable import JsonValue
+from kernelwright.core.site import Site
 from kernelwright.lsp.app import KernelwrightServer
 from kernelwright.lsp.command_ids import CommandId, SiteRef
 from kernelwright.lsp.documents import OpenDocument, uri_to_path
@@ -24,7 +25,7 @@ from kernelwright.lsp.results import SiteKey
 HEAVY_MODULES = ("torch", "triton")
 
 
-def _site(ls: KernelwrightServer, args: tuple[Any, ...]) -> tuple[OpenDocument, SiteRef]:
+def _site(ls: KernelwrightServer, args: tuple[Any, ...]) -> tuple[OpenDocument, Site]:
     try:
         ref = SiteRef.from_arguments(args)
     except ValueError as exc:
@@ -32,18 +33,17 @@ def _site(ls: KernelwrightServer, args: tuple[Any, ...]) -> tuple[OpenDocument, 
     doc = ls.session.documents.get(ref.uri)
     if doc is None:
         raise JsonRpcInvalidParams(f"{ref.uri} is neither open nor a readable file")
-    if doc.site(ref.name) is None:
+    site = doc.site(ref.name)
+    if site is None:
         names = ", ".join(s.name for s in doc.result.sites) or "none"
         raise JsonRpcInvalidParams(f"no site named {ref.name!r} in {doc.path.name} (sites: {names})")
-    return doc, ref
+    return doc, site
 
 
 def profile(ls: KernelwrightServer, args: tuple[Any, ...]) -> JsonValue:
-    doc, ref = _site(ls, args)
-    site = doc.site(ref.name)
-    assert site is not None
+    doc, site = _site(ls, args)
     key = start_profile(ls, doc, site)
-    return {"started": key is not None, "site": key.name if key else ref.name}
+    return {"started": key is not None, "site": key.name if key else site.name}
 
 
 def cancel(ls: KernelwrightServer, args: tuple[Any, ...]) -> JsonValue:
@@ -51,13 +51,13 @@ def cancel(ls: KernelwrightServer, args: tuple[Any, ...]) -> JsonValue:
         running = ls.session.jobs.running()
         ls.session.jobs.cancel_all()
         return {"cancelled": len(running)}
-    doc, ref = _site(ls, args)
-    return {"cancelled": int(ls.session.jobs.cancel(SiteKey(doc.path, ref.name)))}
+    doc, site = _site(ls, args)
+    return {"cancelled": int(ls.session.jobs.cancel(SiteKey(doc.path, site.name)))}
 
 
 def show_history(ls: KernelwrightServer, args: tuple[Any, ...]) -> JsonValue:
-    doc, ref = _site(ls, args)
-    history = ls.session.stores.history(SiteKey(doc.path, ref.name))
+    doc, site = _site(ls, args)
+    history = ls.session.stores.history(SiteKey(doc.path, site.name))
     rows: list[JsonValue] = []
     for stored in history:
         m = stored.measurement
@@ -76,11 +76,11 @@ def show_history(ls: KernelwrightServer, args: tuple[Any, ...]) -> JsonValue:
             for s in history[:5]
         ]
         ls.tell(
-            f"{ref.name}: {len(history)} measurements, newest first: " + "; ".join(lines),
+            f"{site.name}: {len(history)} measurements, newest first: " + "; ".join(lines),
             types.MessageType.Info,
         )
     else:
-        ls.tell(f"{ref.name} has no stored measurements yet.", types.MessageType.Info)
+        ls.tell(f"{site.name} has no stored measurements yet.", types.MessageType.Info)
     return rows
 
 
@@ -121,8 +121,8 @@ def register(server: KernelwrightServer) -> None:
     def _optimize(ls: KernelwrightServer, *args: Any) -> JsonValue:
         from kernelwright.lsp import optimize_run  # on first use: start-up does not load the optimizer
 
-        doc, ref = _site(ls, args)
-        return optimize_run.start(ls, doc, ref.name)
+        doc, site = _site(ls, args)
+        return optimize_run.start(ls, doc, site.name)
 
     @server.command(CommandId.CANCEL)
     def _cancel(ls: KernelwrightServer, *args: Any) -> JsonValue:
