@@ -4,7 +4,7 @@ tolerances by dtype on each element AND on the relative error norm (PITFALLS 11)
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -207,16 +207,35 @@ def error_norms(candidate: Any, reference: Any) -> list[float]:
     return out
 
 
-def clone_tree(value: Any) -> Any:
+def map_tensors(value: Any, fn: Callable[[torch.Tensor], Any]) -> Any:
+    """`value` with `fn` applied to every tensor in it, keeping the containers' own types: a namedtuple,
+    torch's return types (`torch.max(x, dim=1)` gives a `torch.return_types.max`) and dict subclasses
+    come back as what they were, so the structure check compares like with like."""
     if isinstance(value, torch.Tensor):
-        return value.detach().clone()
+        return fn(value)
     if isinstance(value, tuple):
-        return tuple(clone_tree(v) for v in value)
+        items = [map_tensors(v, fn) for v in value]
+        if type(value) is tuple:
+            return tuple(items)
+        if hasattr(value, "_fields"):  # a namedtuple takes its fields as arguments
+            return type(value)(*items)
+        return type(value)(items)  # torch.return_types and other structseqs take one sequence
     if isinstance(value, list):
-        return [clone_tree(v) for v in value]
+        items = [map_tensors(v, fn) for v in value]
+        return items if type(value) is list else type(value)(items)
     if isinstance(value, dict):
-        return {k: clone_tree(v) for k, v in value.items()}
+        mapped = {k: map_tensors(v, fn) for k, v in value.items()}
+        if type(value) is dict:
+            return mapped
+        try:
+            return type(value)(mapped)
+        except TypeError:  # a subclass with another constructor (defaultdict): keep its items
+            return mapped
     return value
+
+
+def clone_tree(value: Any) -> Any:
+    return map_tensors(value, lambda t: t.detach().clone())
 
 
 def tensors_in(value: Any) -> Sequence[torch.Tensor]:

@@ -20,7 +20,15 @@ from kernelwright.core.jobs import BenchOptions, ProblemRef, VerifyJob, candidat
 from kernelwright.core.measure import CheckName, Flag, Phase, Verdict
 from kernelwright.core.site import CudaSpec, FunctionSpec, ModuleSpec
 from kernelwright.harness import clock
-from kernelwright.harness.compare import Mismatch, clone_tree, compare, error_norms, flatten, tensors_in
+from kernelwright.harness.compare import (
+    Mismatch,
+    clone_tree,
+    compare,
+    error_norms,
+    flatten,
+    map_tensors,
+    tensors_in,
+)
 from kernelwright.harness.cuda_build import CompileError, check_with_nvcc
 from kernelwright.harness.device import Target
 from kernelwright.harness.poison import nbytes_of, poison
@@ -183,16 +191,7 @@ def reference_in_float64(reference: Problem, args: tuple[Any, ...]) -> Any | Non
 
 def _null_candidates(ref_out: Any, args: tuple[Any, ...]) -> list[tuple[str, Any]]:
     def like(fn: Callable[[torch.Tensor], torch.Tensor]) -> Any:
-        def walk(v: Any) -> Any:
-            if isinstance(v, torch.Tensor):
-                return fn(v)
-            if isinstance(v, tuple | list):
-                return type(v)(walk(x) for x in v)
-            if isinstance(v, dict):
-                return {k: walk(x) for k, x in v.items()}
-            return v
-
-        return walk(ref_out)
+        return map_tensors(ref_out, fn)
 
     nulls: list[tuple[str, Any]] = [
         ("all zeros", like(torch.zeros_like)),

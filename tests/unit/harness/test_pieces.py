@@ -124,3 +124,18 @@ def test_jobs_round_trip_through_json() -> None:
     assert check_device(" CUDA:0 ") == "cuda:0"
     with pytest.raises(Exception, match="auto, cpu, cuda"):
         check_device("gpu")
+
+
+def test_cloned_outputs_keep_their_container_types() -> None:
+    """A candidate that returns what the reference returns (torch.max's return type, a namedtuple, a
+    dict subclass) must not fail the structure check because our own clone changed the container."""
+    from collections import OrderedDict, namedtuple
+
+    from kernelwright.harness.compare import clone_tree
+
+    pair = namedtuple("pair", "a b")
+    x = torch.randn(4, 8)
+    for out in (torch.max(x, dim=1), pair(x, x + 1), OrderedDict(y=x), [x, (x, x)]):
+        cloned = clone_tree(out)
+        assert type(cloned) is type(out)
+        assert compare(cloned, out, None, None) is None
