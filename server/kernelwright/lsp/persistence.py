@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kernelwright.core.measure import Measurement
-from kernelwright.lsp.results import Results, SiteKey, SiteRecord
+from kernelwright.lsp.results import Results, SiteKey, SiteRecord, comparable
 from kernelwright.lsp.roots import root_for
 
 if TYPE_CHECKING:
@@ -71,9 +71,7 @@ class Stores:
         if not found:
             return
         latest = found[0].measurement
-        previous = found[1].measurement if len(found) > 1 else None
-        if previous is not None and previous.device.name != latest.device.name:
-            previous = None
+        previous = comparable(latest, found[1].measurement) if len(found) > 1 else None
         results.put(key, SiteRecord(measurement=latest, previous=previous))
 
     def forget(self, path: Path | None) -> int:

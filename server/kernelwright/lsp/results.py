@@ -65,6 +65,12 @@ def regression(previous: Measurement, current: Measurement) -> float | None:
     return None
 
 
+def comparable(latest: Measurement, *earlier: Measurement | None) -> Measurement | None:
+    """The first earlier measurement a regression may be judged against: one from the same device (a
+    different card's number is no baseline)."""
+    return next((m for m in earlier if m is not None and m.device.name == latest.device.name), None)
+
+
 class Results:
     def __init__(self) -> None:
         self._records: dict[SiteKey, SiteRecord] = {}
@@ -87,12 +93,9 @@ class Results:
         """A new measurement. While the code does not match its last verified version (`mismatch`), that
         version stays the reference; otherwise the measured source becomes it."""
         old = self.get(key)
-        previous = old.measurement
-        if previous is not None and previous.device.name != m.device.name:
-            previous = old.previous if old.previous and old.previous.device.name == m.device.name else None
         record = SiteRecord(
             measurement=m,
-            previous=previous,
+            previous=comparable(m, old.measurement, old.previous),
             site_hash=site_hash,
             verified_source=source if mismatch is None else old.verified_source,
             failure=None,
