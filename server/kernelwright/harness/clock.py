@@ -23,6 +23,8 @@ quantiles: Callable[..., Any] = statistics.quantiles
 fmean: Callable[..., Any] = statistics.fmean
 cuda_synchronize: Callable[..., None] = torch.cuda.synchronize
 CudaEvent: type = torch.cuda.Event
+# torch.cuda._sleep's kernel (spins for N clock cycles); absent from CPU builds of torch.
+cuda_sleep: Callable[[int], None] | None = getattr(torch._C, "_cuda_sleep", None)
 Thread: type = threading.Thread
 
 

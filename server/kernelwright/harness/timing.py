@@ -1,9 +1,11 @@
 """Honest timing (PITFALLS 1-5, 17).
 
-CUDA: per call, flush L2 (write a buffer twice its size; reset any persisting-L2 window), record events
-around the one call while the flush still occupies the GPU (so host launch latency is not counted as
-device time, as in triton's do_bench), synchronise the whole device, and keep the host clock around it,
-less the flush, as a cross-check.
+CUDA: per call, queue a spin kernel long enough to cover the host's time to enqueue the call (measured
+during warm-up), then flush L2 (write a buffer twice its size; reset any persisting-L2 window), and
+record events around the one call while the cover and the flush still occupy the GPU: the events then
+see the call's device time, never the host's launch latency (triton's do_bench gets the same effect by
+queueing calls back to back). Synchronise the whole device, and keep the host clock around the call,
+less the flush and the cover, as a cross-check.
 Calls are timed one by one and rotate through input sets made beforehand at distinct addresses, so a
 replayed or batched result cannot flatter. CPU: perf_counter with the same structure, labelled as CPU.
 Every clock, event and statistic comes from `clock`, captured before any candidate loaded.
@@ -87,6 +89,49 @@ def _done(samples: list[float], started: float, plan: TimingPlan) -> bool:
     return elapsed >= plan.min_time_s and _stable(samples)
 
 
+# The spin kernel covers this multiple of the slowest warm-up enqueue, plus a floor, up to a ceiling.
+COVER_FACTOR = 3.0
+COVER_FLOOR_US = 50.0
+COVER_CEILING_US = 5000.0
+
+
+def _spin(cycles: int) -> None:
+    """A kernel that spins for `cycles` GPU clock cycles on the current stream."""
+    if clock.cuda_sleep is None:
+        raise RuntimeError("this build of torch has no CUDA sleep kernel (torch._C._cuda_sleep)")
+    clock.cuda_sleep(cycles)
+
+
+class HostCover:
+    """Keeps the GPU busy for a chosen time with `torch.cuda._sleep`, so the host can enqueue the start
+    event and the timed call before the GPU reaches them. Cycles per microsecond are measured once."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.cycles_per_us = self._measure_rate()
+        self.cover_us = COVER_FLOOR_US
+
+    def _measure_rate(self) -> float:
+        cycles = 200_000
+        _spin(cycles)  # the first launch loads the kernel
+        clock.cuda_synchronize(self.device)
+        start, end = clock.CudaEvent(enable_timing=True), clock.CudaEvent(enable_timing=True)
+        start.record()
+        _spin(cycles)
+        end.record()
+        clock.cuda_synchronize(self.device)
+        elapsed_us = float(start.elapsed_time(end)) * 1000.0
+        return cycles / max(elapsed_us, 1e-3)
+
+    def fit(self, enqueue_us: Sequence[float]) -> None:
+        """Size the cover from host enqueue times seen in warm-up."""
+        slowest = max(enqueue_us, default=0.0)
+        self.cover_us = min(COVER_CEILING_US, COVER_FLOOR_US + COVER_FACTOR * slowest)
+
+    def queue(self) -> None:
+        _spin(int(self.cover_us * self.cycles_per_us))
+
+
 class L2Flusher:
     """Writes a buffer of twice the L2 size between calls, after resetting persisting-L2 lines."""
 
@@ -130,10 +175,18 @@ def time_cuda(
     flusher = L2Flusher(target)
     sync = clock.cuda_synchronize
     device = target.device
+    cover = HostCover(device)
     with torch.inference_mode():
-        for i in range(plan.warmup):
+        enqueue_us: list[float] = []
+        for i in range(max(plan.warmup, 2)):
+            sync(device)
+            flusher.flush()  # a busy GPU, as in the timed loop, so the enqueue time is the host's alone
+            t0 = clock.perf_counter()
             fn(input_sets[i % len(input_sets)])
+            enqueue_us.append((clock.perf_counter() - t0) * 1e6)
         sync(device)
+        # The first call may compile or autotune: size the cover from the later ones.
+        cover.fit(enqueue_us[1:])
         samples: list[float] = []
         host: list[float] = []
         started = clock.perf_counter()
@@ -144,10 +197,13 @@ def time_cuda(
             start, end = clock.CudaEvent(enable_timing=True), clock.CudaEvent(enable_timing=True)
             sync(device)
             h0 = clock.perf_counter()
-            # The flush is queued right before the timed call and keeps the GPU busy while the host
-            # enqueues `start` and the call: the events then see the call's device time, not the host's
-            # launch latency (an idle GPU would start the clock before the kernel even arrives).
+            # The flush and the cover are queued right before the timed call and keep the GPU busy while
+            # the host enqueues `start` and the call: the events then see the call's device time, not
+            # the host's launch latency (an idle GPU would start the clock before the kernel arrives).
+            # The cover comes first and the flush last, so the call always meets the L2 as the flush
+            # left it (dirty lines of the flush buffer, as in do_bench) whatever the cover's length.
             before_flush.record()
+            cover.queue()
             flusher.flush()
             start.record()
             fn(args)
@@ -155,7 +211,7 @@ def time_cuda(
             sync(device)  # the whole device: work on any stream ends before the host clock stops
             h1 = clock.perf_counter()
             samples.append(float(start.elapsed_time(end)) * 1000.0)
-            # Host cross-check, less the flush's own device time.
+            # Host cross-check, less the flush's and the cover's own device time.
             flush_us = float(before_flush.elapsed_time(start)) * 1000.0
             host.append(max(0.0, (h1 - h0) * 1e6 - flush_us))
             i += 1
