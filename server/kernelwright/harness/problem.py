@@ -89,6 +89,25 @@ class Problem:
         return result
 
 
+def draw_on(device: torch.device, seed: int, factories: types.ModuleType, name: str, path: str) -> Any:
+    """Call the input factory `name` with `seed`, its tensors ending on `device`.
+
+    On a GPU the factory runs with `device` as torch's default device, so `torch.randn(n)` is drawn there
+    directly: drawing GPU-sized inputs on the CPU and copying them costs seconds per candidate. A factory
+    that cannot run that way (it calls .numpy(), say) is called again on the CPU, and its tensors moved."""
+    if device.type == "cuda":
+        seed_all(seed)
+        try:
+            with torch.device(device):
+                return to_device(_call_factory(factories, name, path, "input factory"), device)
+        except LoadError:
+            raise
+        except Exception:
+            pass  # retried on the CPU below, where any error of its own is reported
+    seed_all(seed)
+    return to_device(_call_factory(factories, name, path, "input factory"), device)
+
+
 def _call_factory(module: types.ModuleType, name: str, path: str, what: str) -> Any:
     factory = lookup(module, name, path, what)
     if not callable(factory):
@@ -151,10 +170,7 @@ def build_python_problem(
                 )
 
     def draw(seed: int) -> tuple[Any, ...]:
-        seed_all(seed)
-        return _as_tuple(
-            to_device(_call_factory(factories, inputs_name, factories_path, "input factory"), device)
-        )
+        return _as_tuple(draw_on(device, seed, factories, inputs_name, factories_path))
 
     init_args: tuple[Any, ...] = ()
     if init_name and hasattr(factories, init_name):
@@ -312,8 +328,10 @@ def build_cuda_problem(
             f"`{spec.kernel}` has no non-const pointer parameter, so it has no output to check", path
         )
 
+    launcher = cuda_build.Launcher(kernel, shape, dtypes)
+
     def target(*args: Any) -> None:
-        cuda_build.launch(kernel, shape, args, dtypes)
+        launcher(args)
 
     return Problem(
         symbol=spec.kernel,
