@@ -11,6 +11,7 @@ below, or from `kernelwright scan --json samples > specs.json` passed as --specs
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import statistics
 import sys
@@ -39,6 +40,11 @@ TABLE: list[tuple[Path, str, SiteKind, Any, Path | None]] = [
 ]
 
 
+def _under_samples(path: str) -> str:
+    parts = Path(path).parts
+    return "/".join(parts[parts.index("samples") + 1 :]) if "samples" in parts else path
+
+
 def problems(specs_file: str | None) -> list[tuple[ProblemRef, Path | None]]:
     out = [(ProblemRef(str(p), p.read_text(), sym, kind, spec), cand) for p, sym, kind, spec, cand in TABLE]
     if specs_file:
@@ -61,6 +67,11 @@ def main() -> int:
     ap.add_argument("--specs", default=None)
     ap.add_argument("--device", default="cuda")
     ap.add_argument(
+        "--samples",
+        default="*",
+        help="only samples whose path under samples/ matches this glob (e.g. 'cuda/*' or '*gelu*')",
+    )
+    ap.add_argument(
         "--costs-only",
         action="store_true",
         help="only the cost per candidate (verify + time through the pool, warm standby worker)",
@@ -74,6 +85,8 @@ def main() -> int:
     opts = BenchOptions(profile_lines=False)
     rows: list[dict[str, Any]] = []
     for ref, cand in problems(args.specs):
+        if not fnmatch.fnmatch(_under_samples(ref.path), args.samples):
+            continue
         medians: list[float] = []
         first: dict[str, Any] = {}
         for i in range(5):

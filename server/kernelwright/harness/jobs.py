@@ -71,7 +71,7 @@ _warmed = False
 def _warm_up(target: devices.Target) -> None:
     """One-time costs paid before the worker says hello (hidden: standby workers start ahead of time),
     so the first candidate job does not pay them: the verify and bench modules, and on a GPU torch's
-    flop counter, whose first use in a process costs about a second."""
+    flop counter, whose first use in a process costs about a second, and Triton's first launch."""
     global _warmed
     if _warmed:
         return
@@ -81,9 +81,11 @@ def _warm_up(target: devices.Target) -> None:
 
     if target.is_cuda:
         from kernelwright.harness.roofline import count_flops
+        from kernelwright.harness.triton_warmup import warm_triton
 
         a = torch.ones(8, 8, device=target.device)
         count_flops(lambda: a @ a)
+        warm_triton(target.device)
 
 
 def ping() -> PingReply:
