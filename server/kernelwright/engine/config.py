@@ -55,8 +55,9 @@ class WorkerConfig:
     # reference kernel compiles once per pool instead of once per candidate. (Torch extension builds
     # stay per worker: their lock files outlive a worker killed mid-build, PITFALLS 19.)
     share_caches: bool = True
-    # Workers started ahead of time per device, ready for the next candidate job. None: 2 on a GPU,
-    # where a start (python, torch, CUDA context) overlaps the job before; 1 on the CPU, where a starting
+    # Workers started ahead of time per device, ready for the next candidate job. None: 3 on a GPU,
+    # where starts (python, torch, CUDA context, warm-up: several seconds) overlap the jobs before,
+    # which take one to two seconds each; 1 on the CPU, where a starting
     # worker would compete for the cores being timed, so the pool lets it finish first anyway.
     standby_count: int | None = None
     cwd: Path | None = None  # None: the worker's own temporary directory
@@ -68,4 +69,4 @@ class WorkerConfig:
     def standbys_for(self, is_cpu: bool) -> int:
         if self.standby_count is not None:
             return max(1, self.standby_count)
-        return 1 if is_cpu else 2
+        return 1 if is_cpu else 3

@@ -6,6 +6,7 @@ Model output runs in workers, so nothing there may read the person's API keys or
 from __future__ import annotations
 
 import fnmatch
+import importlib.util
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -77,4 +78,23 @@ def worker_env(
         env["CUDA_VISIBLE_DEVICES"] = device.physical or str(device.index)
         env.pop("TRITON_INTERPRET", None)
     env.update(config.extra_env)
+    if "PYTHONPYCACHEPREFIX" in config.extra_env:
+        # Bytecode is written only under that prefix, never beside the person's files.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
+
+
+def torch_bytecode_missing(package: str = "torch") -> bool:
+    """Whether this interpreter's `package` (torch) has no compiled bytecode beside its sources, found
+    without importing it (the engine runs in the language server, which never imports torch)."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return False
+    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+        return False
+    try:
+        cached = importlib.util.cache_from_source(spec.origin)
+    except NotImplementedError:  # an interpreter without bytecode caching
+        return False
+    return not Path(cached).exists()

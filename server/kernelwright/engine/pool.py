@@ -2,7 +2,7 @@
 
 Per device the pool keeps:
 - a *shared* worker for reference-only jobs (bench of the person's own code, calibrate), reused;
-- `config.standbys_for(device)` *standbys* (2 on a GPU, 1 on the CPU): started ahead of time (torch
+- `config.standbys_for(device)` *standbys* (3 on a GPU, 1 on the CPU): started ahead of time (torch
   imported, CUDA context made, clocks captured) and never given a job until a candidate job takes one.
   A candidate job therefore runs in a fresh-but-warm process that has never loaded other candidate
   code; afterwards that process is retired and a new standby starts, while the next candidate already
@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import logging
 import shutil
+import sys
 import tempfile
 import time
 from collections import deque
@@ -35,6 +36,7 @@ from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.protocol import ErrorCode, Hello, JobErrorInfo
 from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.devices import Device, resolve_devices
+from kernelwright.engine.environment import torch_bytecode_missing
 from kernelwright.engine.errors import JobError
 from kernelwright.engine.process import KillReason, WorkerProcess
 from kernelwright.engine.slot_pool import JobHandle, JobOutcome, SlotPool
@@ -104,6 +106,10 @@ class WorkerPool(SlotPool[_Slot]):
         else:
             return config
         shared = {"TRITON_CACHE_DIR": str(root / "triton"), "TORCHINDUCTOR_CACHE_DIR": str(root / "inductor")}
+        if config.python == sys.executable and torch_bytecode_missing():
+            # A read-only install without .pyc files: every worker would compile torch's ~1000 modules
+            # from source (seconds per start). Bytecode goes to the shared cache instead, written once.
+            shared["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
         return dataclasses.replace(config, extra_env={**shared, **config.extra_env})
 
     async def ready(self, device: str | Device | None = None) -> None:

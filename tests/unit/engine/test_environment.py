@@ -63,3 +63,30 @@ def test_devices_resolve_against_the_visible_gpus() -> None:
         resolve_devices("cuda", gpus=[])
     with pytest.raises(UsageError, match="use auto, cpu, cuda or cuda:N"):
         resolve_devices("tpu", gpus=[])
+
+
+def test_workers_write_bytecode_only_under_a_given_prefix(tmp_path: Path) -> None:
+    plain = worker_env({}, CPU, tmp_path, WorkerConfig())
+    assert plain["PYTHONDONTWRITEBYTECODE"] == "1"  # never __pycache__ beside the person's files
+    prefix = str(tmp_path / "pycache")
+    env = worker_env({}, CPU, tmp_path, WorkerConfig(extra_env={"PYTHONPYCACHEPREFIX": prefix}))
+    assert env["PYTHONPYCACHEPREFIX"] == prefix
+    assert "PYTHONDONTWRITEBYTECODE" not in env
+
+
+def test_missing_bytecode_is_found_without_importing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import py_compile
+    import sys
+
+    from kernelwright.engine.environment import torch_bytecode_missing
+
+    package = tmp_path / "kw_fake_pkg"
+    package.mkdir()
+    init = package / "__init__.py"
+    init.write_text("raise RuntimeError('must not be imported')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+    assert torch_bytecode_missing("kw_fake_pkg")
+    py_compile.compile(str(init), doraise=True)
+    assert not torch_bytecode_missing("kw_fake_pkg")
+    assert not torch_bytecode_missing("kw_no_such_package")

@@ -14,7 +14,7 @@ CACHE_VARS = ["TRITON_CACHE_DIR", "TORCHINDUCTOR_CACHE_DIR"]
 
 
 def test_two_standbys_on_a_gpu_one_on_the_cpu_unless_configured() -> None:
-    assert WorkerConfig().standbys_for(is_cpu=False) == 2
+    assert WorkerConfig().standbys_for(is_cpu=False) == 3
     assert WorkerConfig().standbys_for(is_cpu=True) == 1
     assert WorkerConfig(standby_count=3).standbys_for(is_cpu=True) == 3
     assert WorkerConfig(standby_count=0).standbys_for(is_cpu=False) == 1  # a candidate needs one
