@@ -145,3 +145,26 @@ async def test_function_sites_are_decorated_below_the_directive() -> None:
     lines = (cand.file_text or "").splitlines()
     at = lines.index("@torch.compile")
     assert lines[at - 1].startswith("# kernelwright: bench") and lines[at + 1].startswith("def bias_gelu")
+
+
+def test_dot_kernels_start_from_known_good_tiles_and_big_tiles_need_more_warps() -> None:
+    from kernelwright.optimize.providers.builtin.space import next_configs
+    from kernelwright.optimize.providers.builtin.triton_search import plan_triton
+
+    plan = plan_triton((ROOT / "samples/triton/matmul_small_tiles.py").read_text(), "matmul")
+    assert not isinstance(plan, str)
+    first = [dict(c) for c in next_configs(plan.space, 3, {}, {plan.space.start})]
+    assert len(first) == 3
+    assert first[0] == {"BLOCK_M": 128, "BLOCK_N": 256, "BLOCK_K": 64, "num_warps": 8, "num_stages": 3}
+    # A 128 x 256 fp32 accumulator tile fits the registers of 8 warps, not of 4.
+    big = dict(plan.space.start) | {"BLOCK_M": 128, "BLOCK_N": 256}
+    assert plan.space.valid({**big, "num_warps": 8})
+    assert not plan.space.valid({**big, "num_warps": 4})
+
+
+def test_kernels_without_dot_get_no_tile_seeds() -> None:
+    from kernelwright.optimize.providers.builtin.triton_search import plan_triton
+
+    plan = plan_triton((ROOT / "samples/triton/vector_add.py").read_text(), "add")
+    assert not isinstance(plan, str)
+    assert plan.space.seeds == ()

@@ -49,6 +49,8 @@ class Space:
     # Axes the first round spreads over together (square tiles: BLOCK_M = BLOCK_N = ...); default:
     # the first axis alone.
     primary: tuple[str, ...] = ()
+    # Known-good points for this shape of code, tried first (before the spread) when valid and untried.
+    seeds: tuple[Config, ...] = ()
 
     def make(self, values: Mapping[str, int]) -> Config:
         return tuple((a.name, values[a.name]) for a in self.axes)
@@ -63,7 +65,9 @@ def initial(space: Space, count: int, tried: set[Config]) -> list[Config]:
     axes = {a.name: a for a in space.axes}
     primary = axes[names[0]]
     start = dict(space.start)
-    picks: list[Config] = []
+    picks: list[Config] = [c for c in space.seeds if c not in tried and space.ok(c)][:count]
+    if len(picks) >= count:
+        return picks
     n = len(primary.values)
     if n > count + 2:
         inner = [i + 1 for i in _evenly(n - 2, count)]

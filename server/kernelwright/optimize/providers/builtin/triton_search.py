@@ -110,14 +110,56 @@ def _block_axes(names: list[str]) -> list[Axis]:
     return [Axis(n, powers_of_two(16, 256)) for n in names]
 
 
+# fp32 accumulators a thread can hold in registers without spilling.
+ACCUMULATORS_PER_THREAD = 128
+
+
 def _valid(block_names: list[str]) -> Callable[[Mapping[str, int]], bool]:
     def ok(values: Mapping[str, int]) -> bool:
         if len(block_names) > 1:
-            # The output tile (BLOCK_M x BLOCK_N) lives in registers: beyond 128 x 128 it spills.
-            return math.prod(values[n] for n in block_names[:2]) <= 128 * 128
+            # The output tile (BLOCK_M x BLOCK_N) lives in the registers of the program's threads:
+            # 128 x 128 for 4 warps, 128 x 256 for 8, beyond which it spills.
+            threads = 32 * values.get("num_warps", TRITON_DEFAULT_WARPS)
+            return math.prod(values[n] for n in block_names[:2]) <= ACCUMULATORS_PER_THREAD * threads
         return True
 
     return ok
+
+
+# Tile configurations that do well for tl.dot kernels on recent GPUs (Triton's matmul tutorial lists
+# these shapes): (BLOCK_M, BLOCK_N, BLOCK_K, num_stages, num_warps), best guesses first.
+DOT_TILE_SEEDS: tuple[tuple[int, int, int, int, int], ...] = (
+    (128, 256, 64, 3, 8),
+    (256, 128, 64, 3, 8),
+    (128, 128, 64, 4, 8),
+    (128, 128, 32, 4, 4),
+    (64, 256, 32, 4, 4),
+    (128, 64, 32, 4, 4),
+    (64, 128, 32, 4, 4),
+    (128, 256, 64, 4, 8),
+)
+
+
+def _calls_dot(kernel: ast.FunctionDef) -> bool:
+    return any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "dot"
+        for n in ast.walk(kernel)
+    )
+
+
+def _dot_seeds(block_names: list[str], axes: list[Axis], start: Mapping[str, int]) -> tuple[Config, ...]:
+    """DOT_TILE_SEEDS as configurations of this launch: the first two block sizes are the output tile,
+    the one named like K (else the third) the reduction step."""
+    if len(block_names) != 3 or "num_stages" not in start:
+        return ()
+    k_name = next((n for n in block_names if n.upper().endswith("K")), block_names[2])
+    m_name, n_name = [n for n in block_names if n != k_name]
+    seeds: list[Config] = []
+    for m, n, k, stages, warps in DOT_TILE_SEEDS:
+        values = {**start, m_name: m, n_name: n, k_name: k, "num_stages": stages, "num_warps": warps}
+        if all(values[a.name] in a.values for a in axes):
+            seeds.append(tuple((a.name, values[a.name]) for a in axes))
+    return tuple(seeds)
 
 
 def plan_triton(file_text: str, launcher: str) -> TritonPlan | str:
@@ -188,6 +230,7 @@ def plan_triton(file_text: str, launcher: str) -> TritonPlan | str:
         valid=_valid(block_names),
         companion=_warps_for if block_names else None,
         primary=tuple(block_names),
+        seeds=_dot_seeds(block_names, axes, start) if _calls_dot(kernel) else (),
     )
     return TritonPlan(kernel_name, space, tuple(slots), insert_at)
 
