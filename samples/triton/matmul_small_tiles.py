@@ -68,7 +68,13 @@ def make_small_inputs():
     return torch.randn(72, 56, dtype=torch.float16), torch.randn(56, 40, dtype=torch.float16)
 
 
-# kernelwright: bench inputs=make_inputs cpu_inputs=make_small_inputs atol=1e-2 rtol=1e-2
+def matmul_reference(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    # The oracle (`reference=`): candidates are checked against torch's matmul, and the roofline counts
+    # this function's FLOPs, which torch's flop counter cannot see inside the Triton kernel.
+    return a @ b
+
+
+# kernelwright: bench inputs=make_inputs cpu_inputs=make_small_inputs atol=1e-2 rtol=1e-2 reference=matmul_reference
 def matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     m, k = a.shape
     _, n = b.shape

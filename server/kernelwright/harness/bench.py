@@ -28,7 +28,7 @@ from kernelwright.core.measure import (
     TimingStats,
     Verdict,
 )
-from kernelwright.core.site import CudaSpec
+from kernelwright.core.site import CudaSpec, FunctionSpec
 from kernelwright.harness import clock
 from kernelwright.harness.compare import flatten, tensors_in
 from kernelwright.harness.cuda_build import CompileError
@@ -129,6 +129,20 @@ def _plan(options: BenchOptions) -> TimingPlan:
     )
 
 
+def _flops(problem: Problem, first: tuple[Any, ...], baseline_of: Problem | None) -> int | None:
+    """FLOPs of one call. Torch's flop counter cannot see inside a Triton kernel, so when it counts
+    nothing and the directive names a torch `reference=` implementation, that is counted instead."""
+    flops = count_flops(lambda: problem(first))
+    spec = problem.spec
+    if flops is not None or not isinstance(spec, FunctionSpec) or not spec.reference:
+        return flops
+    for module in (problem.module, baseline_of.module if baseline_of else None):
+        oracle = getattr(module, spec.reference, None) if module is not None else None
+        if callable(oracle):
+            return count_flops(lambda: oracle(*first))
+    return None
+
+
 def measure(
     problem: Problem,
     source: str,
@@ -174,7 +188,7 @@ def measure(
         nbytes = moved_bytes(first, outputs, module, skip=problem.output_args)
         # Only a GPU figure gets a roofline, and the flop counter's first use in a worker costs ~1 s.
         counted = target.is_cuda and not problem.output_args
-        flops = count_flops(lambda: problem(first)) if counted else None
+        flops = _flops(problem, first, baseline_of) if counted else None
         roof = (
             roofline(nbytes, flops, compute_dtype(first), timing.median_us, target.info, calibration)
             if target.is_cuda
