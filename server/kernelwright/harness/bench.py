@@ -6,6 +6,7 @@ process and reject timings the host clock or the roofline contradict.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -139,7 +140,7 @@ def _flops(problem: Problem, first: tuple[Any, ...], baseline_of: Problem | None
     for module in (problem.module, baseline_of.module if baseline_of else None):
         oracle = getattr(module, spec.reference, None) if module is not None else None
         if callable(oracle):
-            return count_flops(lambda: oracle(*first))
+            return count_flops(functools.partial(oracle, *first))
     return None
 
 
@@ -202,7 +203,7 @@ def measure(
     if options.profile_lines and not problem.output_args:
         try:
             with stages(Phase.PROFILE):
-                prof = profile_call(lambda: problem(first), problem.path, target.is_cuda)
+                prof = profile_call(lambda: problem(first), problem.path, target.is_cuda, source)
             kernels, lines = prof.kernels, prof.line_costs
             if not target.is_cuda:  # profiler overhead inflates CPU op times: keep shares, scale to timing
                 lines = tuple(replace(c, time_us=c.share * timing.median_us) for c in lines)

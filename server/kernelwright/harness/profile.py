@@ -1,12 +1,14 @@
 """Line-level cost: run the site under torch.profiler with Python stacks and attribute each top-level
 operator's time (device time of its kernels on CUDA, CPU time on the CPU) to the innermost frame in the
-person's file. Also the kernels (or, on the CPU, operators) one call launches, with their times."""
+person's file. Kernels no operator launched (Triton's, which its launcher sends to the driver directly)
+go to the line that launches a kernel of that name, `name[grid](...)`. Also the kernels (or, on the CPU,
+operators) one call launches, with their times."""
 
 from __future__ import annotations
 
 import os
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -51,37 +53,77 @@ def _is_python(evt: Any) -> bool:
     return bool(_FRAME.match(name)) or name.startswith(("<built-in", "nn.Module:", "torch/"))
 
 
-def _line_in_file(evt: Any, path: str) -> int | None:
+def _frames(evt: Any) -> list[str]:
+    """The Python frames an event records, innermost first: its Python-function parents (the CPU
+    profile of recent torch) and its own recorded stack (`evt.stack`, which CUDA profiles carry)."""
+    frames: list[str] = []
     parent = evt.cpu_parent
     while parent is not None:
-        m = _FRAME.match(parent.name)
+        if _FRAME.match(parent.name):
+            frames.append(parent.name)
+        parent = parent.cpu_parent
+    frames.extend(getattr(evt, "stack", None) or [])
+    return frames
+
+
+def _line_in_file(evt: Any, path: str) -> int | None:
+    for frame in _frames(evt):
+        m = _FRAME.match(frame)
         if m and _same_file(m.group("file"), path):
             return int(m.group("line")) - 1
-        parent = parent.cpu_parent
     return None
 
 
-def profile_call(fn: Callable[[], Any], path: str, on_cuda: bool, calls: int = 3) -> Profile:
-    from torch.profiler import ProfilerActivity, profile
+def launch_lines(source: str) -> dict[str, int]:
+    """0-based line of each `name[grid](...)` launch in the file (the first one per name): where a
+    Triton kernel's device time belongs, since no torch operator launched it."""
+    lines: dict[str, int] = {}
+    for number, text in enumerate(source.splitlines()):
+        for m in _LAUNCH.finditer(text):
+            lines.setdefault(m.group(1), number)
+    return lines
 
-    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if on_cuda else [])
-    with torch.inference_mode():
-        fn()  # warm: first-call compilation and caching stay out of the profile
-        if on_cuda:
-            torch.cuda.synchronize()
-        with profile(activities=activities, with_stack=True) as prof:
-            for _ in range(calls):
-                fn()
-            if on_cuda:
-                torch.cuda.synchronize()
+
+_LAUNCH = re.compile(r"\b([A-Za-z_]\w*)\s*\[[^\]]*\]\s*\(")
+
+
+def _start(evt: Any) -> float:
+    span = getattr(evt, "time_range", None)
+    return float(getattr(span, "start", 0.0) or 0.0)
+
+
+def _orphan_kernels(events: list[Any]) -> list[Any]:
+    """Device kernels no torch operator claims (Triton's launcher calls the driver directly), in
+    start order. A kernel is claimed when an operator lists a kernel of its name."""
+    claimed: Counter[str] = Counter()
+    for evt in events:
+        if not _is_device(evt):
+            claimed.update(k.name for k in getattr(evt, "kernels", []) or [])
+    orphans: list[Any] = []
+    for evt in sorted((e for e in events if _is_device(e)), key=_start):
+        if claimed[evt.name] > 0:
+            claimed[evt.name] -= 1
+        else:
+            orphans.append(evt)
+    return orphans
+
+
+def _is_device(evt: Any) -> bool:
+    return getattr(evt.device_type, "name", "") == "CUDA"
+
+
+def attribute(
+    events: list[Any], path: str, source: str, on_cuda: bool, calls: int
+) -> tuple[tuple[LineCost, ...], tuple[KernelTime, ...]]:
+    """Line costs and kernel times from profiler events (torch's FunctionEvents, or look-alikes)."""
     per_line: dict[int, float] = defaultdict(float)
     per_line_kernels: dict[int, set[str]] = defaultdict(set)
     kernels: dict[str, list[float]] = defaultdict(list)
     total = 0.0
-    for evt in prof.events():
+    for evt in events:
         if _is_python(evt):
             continue
-        if on_cuda and getattr(evt.device_type, "name", "") == "CUDA":
+        if on_cuda and _is_device(evt):
             kernels[evt.name].append(_self_device_time(evt))
             continue
         parent = evt.cpu_parent
@@ -100,6 +142,15 @@ def profile_call(fn: Callable[[], Any], path: str, on_cuda: bool, calls: int = 3
                 per_line_kernels[line].update(k.name for k in getattr(evt, "kernels", []) or [])
             else:
                 per_line_kernels[line].add(evt.name)
+    if on_cuda:
+        launches = launch_lines(source)
+        for kernel in _orphan_kernels(events):
+            spent = _self_device_time(kernel)
+            total += spent
+            line = launches.get(kernel.name)
+            if line is not None and spent > 0:
+                per_line[line] += spent
+                per_line_kernels[line].add(kernel.name)
     line_costs = tuple(
         LineCost(
             line=line,
@@ -116,4 +167,23 @@ def profile_call(fn: Callable[[], Any], path: str, on_cuda: bool, calls: int = 3
         ),
         key=lambda k: -k.time_us,
     )
-    return Profile(line_costs, tuple(kernel_times[:20]))
+    return line_costs, tuple(kernel_times[:20])
+
+
+def profile_call(
+    fn: Callable[[], Any], path: str, on_cuda: bool, source: str = "", calls: int = 3
+) -> Profile:
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if on_cuda else [])
+    with torch.inference_mode():
+        fn()  # warm: first-call compilation and caching stay out of the profile
+        if on_cuda:
+            torch.cuda.synchronize()
+        with profile(activities=activities, with_stack=True) as prof:
+            for _ in range(calls):
+                fn()
+            if on_cuda:
+                torch.cuda.synchronize()
+    line_costs, kernel_times = attribute(list(prof.events()), path, source, on_cuda, calls)
+    return Profile(line_costs, kernel_times)
