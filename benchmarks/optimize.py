@@ -50,7 +50,7 @@ from kernelwright.cli.bench import load_problem
 from kernelwright.cli.verify import load_candidate
 from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.jobs import BenchJob, BenchOptions, VerifyJob, check_device
-from kernelwright.core.measure import BaselineKind, BenchFailure, Measurement, TimingMethod
+from kernelwright.core.measure import BaselineKind, BenchFailure, Calibration, Measurement, TimingMethod
 from kernelwright.core.site import Site, SiteKind
 from kernelwright.engine import client
 from kernelwright.engine.backends import EnginePool, make_pool
@@ -140,12 +140,15 @@ def discover(pattern: str) -> list[Target]:
 # -- phase 1: search ---------------------------------------------------------------------------------
 
 
-async def baselines(pool: EnginePool, target: Target, device: str, row: Row, limit: float) -> None:
+async def baselines(
+    pool: EnginePool, target: Target, device: str, row: Row, limit: float, calibration: Calibration | None
+) -> None:
     """Eager and torch.compile medians of a torch site, from one bench job."""
     job = BenchJob(
         problem=load_problem(str(target.path) + f":{target.site.name}"),
         device=device,
         options=BenchOptions(compile_baseline=True, profile_lines=False),
+        calibration=calibration,
     )
     m = await client.bench(pool, job, timeout=limit)
     if isinstance(m, BenchFailure):
@@ -163,12 +166,18 @@ async def baselines(pool: EnginePool, target: Target, device: str, row: Row, lim
 
 
 async def search(
-    pool: EnginePool, target: Target, device: str, budget: Budget, row: Row, limit: float
+    pool: EnginePool,
+    target: Target,
+    device: str,
+    budget: Budget,
+    row: Row,
+    limit: float,
+    calibration: Calibration | None,
 ) -> OptimizeResult | None:
     """Bench (torch sites) and the builtin search; the result, or None when it found nothing to report."""
     started = time.monotonic()
     if target.is_torch:
-        await baselines(pool, target, device, row, limit)
+        await baselines(pool, target, device, row, limit, calibration)
     left = max(5.0, limit - (time.monotonic() - started))
     result: OptimizeResult | None = None
     events = optimize(
@@ -180,10 +189,16 @@ async def search(
         pool,
         None,
         device=device,
+        calibration=calibration,
     )
+    first_rejection = True
     async for event in events:
         if isinstance(event, VerdictReady) and event.is_baseline:
             row.original_fraction = event.roofline_fraction or row.original_fraction
+        elif isinstance(event, VerdictReady) and event.verdict is not None and not event.verdict.passed:
+            if first_rejection:  # why candidates fail, once per site: the table says how many
+                row.notes.append(f"first rejection, {event.candidate_id}: {event.message[:240]}")
+                first_rejection = False
         elif isinstance(event, BudgetSpent) and event.axis is BudgetAxis.TIME:
             row.notes.append(f"stopped at its time limit: {event.message}")
         elif isinstance(event, Error):
@@ -223,6 +238,7 @@ async def search_all(
         async with make_pool(cluster, device, config) as pool:
             device_name = await _device_name(pool)
             print(f"optimize benchmark: {len(targets)} sites on {device_name}", flush=True)
+            calibration = await _calibrate(pool, device)
             for n, target in enumerate(targets):
                 row = Row(target.label, target.rel.split("/")[0], target.site.kind.value)
                 rows.append(row)
@@ -235,7 +251,8 @@ async def search_all(
                 started = time.monotonic()
                 try:
                     result = await asyncio.wait_for(
-                        search(pool, target, device, budget, row, limit), timeout=limit + GRACE_S
+                        search(pool, target, device, budget, row, limit, calibration),
+                        timeout=limit + GRACE_S,
                     )
                 except TimeoutError:
                     row.notes.append(f"skipped: exceeded its time limit of {limit:.0f} s")
@@ -253,6 +270,20 @@ async def search_all(
                         row.notes.append(f"ran past its limit of {limit:.0f} s")
                 _progress(row)
     return rows, rewritten, device_name
+
+
+async def _calibrate(pool: EnginePool, device: str) -> Calibration | None:
+    """The GPU's measured copy bandwidth and matmul peaks, so roofline fractions are against what this
+    card does (as `kernelwright calibrate` stores them), not its data-sheet peaks. None on the CPU."""
+    if device == "cpu":
+        return None
+    cal = await client.calibrate(pool)
+    if isinstance(cal, BenchFailure):
+        print(f"calibration failed ({cal.message.splitlines()[0]}): roofline from the peak table", flush=True)
+        return None
+    peaks = ", ".join(f"{k} {v / 1e12:.0f}" for k, v in sorted(cal.matmul_flops_per_s.items()))
+    print(f"calibrated: copy {cal.bandwidth_bytes_per_s / 1e12:.2f} TB/s; matmul TFLOP/s {peaks}", flush=True)
+    return cal
 
 
 async def _device_name(pool: EnginePool) -> str:

@@ -20,7 +20,15 @@ from typing import Any, Protocol
 from kernelwright.core.candidate import Candidate, text_hash
 from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.jobs import BenchOptions, CandidateRef, ProblemRef, VerifyJob
-from kernelwright.core.measure import CheckName, DeviceInfo, DeviceKind, Flag, TimingMethod, Verdict
+from kernelwright.core.measure import (
+    Calibration,
+    CheckName,
+    DeviceInfo,
+    DeviceKind,
+    Flag,
+    TimingMethod,
+    Verdict,
+)
 from kernelwright.core.site import Convention, ModuleSpec, Site
 from kernelwright.core.text import range_offsets
 from kernelwright.engine import client
@@ -68,12 +76,14 @@ class PoolEvaluator:
         device: str = "auto",
         trials: int = 3,
         timeout: float | None = None,
+        calibration: Calibration | None = None,
     ) -> None:
         self.pool = pool
         self.reference = reference
         self.device = device
         self.trials = trials
         self.timeout = timeout
+        self.calibration = calibration  # measured peaks for roofline fractions (else the peak table)
         # Candidates are compared with each other, not with torch.compile: skip that baseline and the
         # line profile, which cost time per candidate and are not used here.
         self.options = BenchOptions(compile_baseline=False, profile_lines=False)
@@ -92,6 +102,7 @@ class PoolEvaluator:
             trials=self.trials,
             time_candidate=True,
             options=self.options,
+            calibration=self.calibration,
         )
         return await client.verify(self.pool, job, timeout=self.timeout)
 
@@ -162,22 +173,26 @@ def _feedback_message(verdict: Verdict) -> str:
     return message
 
 
-async def _device_facts(pool: EnginePool, device: str, store: Store | None) -> DeviceFacts:
+async def _device_facts(
+    pool: EnginePool, device: str, store: Store | None, calibration: Calibration | None
+) -> tuple[DeviceFacts, Calibration | None]:
+    """What the prompt says about the device, and its calibration: the one given, else the store's."""
     info: DeviceInfo | None = None
     try:
         info = (await client.ping(pool, pool.pick(None if device == "auto" else device))).device
     except (KernelwrightError, RuntimeError):
         info = None
     if info is None:
-        return DeviceFacts(name="unknown device")
+        return DeviceFacts(name="unknown device"), calibration
     bandwidth: float | None = None
     peaks: tuple[tuple[str, float], ...] = ()
-    if store is not None:
+    cal = calibration
+    if cal is None and store is not None:
         cal = store.latest_calibration(info.name)
-        if cal is not None:
-            bandwidth = cal.bandwidth_bytes_per_s
-            peaks = tuple(sorted(cal.matmul_flops_per_s.items()))
-    return DeviceFacts(
+    if cal is not None:
+        bandwidth = cal.bandwidth_bytes_per_s
+        peaks = tuple(sorted(cal.matmul_flops_per_s.items()))
+    facts = DeviceFacts(
         name=info.label,
         kind="cuda" if info.kind is DeviceKind.CUDA else "cpu",
         sm_count=info.sm_count,
@@ -185,6 +200,7 @@ async def _device_facts(pool: EnginePool, device: str, store: Store | None) -> D
         bandwidth_bytes_per_s=bandwidth,
         peak_flops=peaks,
     )
+    return facts, cal
 
 
 @dataclasses.dataclass
@@ -207,12 +223,14 @@ async def optimize(
     device: str = "auto",
     evaluator: Evaluator | None = None,
     device_facts: DeviceFacts | None = None,
+    calibration: Calibration | None = None,
     min_speedup: float = MIN_SPEEDUP,
 ) -> AsyncIterator[Event]:
     """Search for a faster verified replacement of `site`; the last event is always `Done`.
 
     `pool` runs the verify jobs unless an `evaluator` is given; `device_facts` (what the prompt says
-    about the device) default to what the pool's worker reports.
+    about the device) default to what the pool's worker reports. Roofline fractions use `calibration`,
+    else the store's latest for the device, else the peak table.
     """
     started = time.monotonic()
     attempt_id = uuid.uuid4().hex[:12]
@@ -232,13 +250,15 @@ async def optimize(
         return
 
     reference = ProblemRef(path, file_text, site.name, site.kind, site.spec)
+    if evaluator is None and pool is None:
+        raise ValueError("optimize() needs a worker pool or an evaluator")
+    facts = DeviceFacts("unknown")
+    if pool is not None and (device_facts is None or (calibration is None and store is not None)):
+        facts, calibration = await _device_facts(pool, device, store, calibration)
+    facts = device_facts or facts
     if evaluator is None:
-        if pool is None:
-            raise ValueError("optimize() needs a worker pool or an evaluator")
-        evaluator = PoolEvaluator(pool, reference, device)
-    facts = device_facts or (
-        await _device_facts(pool, device, store) if pool is not None else DeviceFacts("unknown")
-    )
+        assert pool is not None
+        evaluator = PoolEvaluator(pool, reference, device, calibration=calibration)
     site_source = site_text(file_text, site)
     record = AttemptRecord(
         id=attempt_id,
