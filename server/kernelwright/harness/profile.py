@@ -1,13 +1,16 @@
 """Line-level cost: run the site under torch.profiler with Python stacks and attribute each top-level
 operator's time (device time of its kernels on CUDA, CPU time on the CPU) to the innermost frame in the
-person's file. Kernels no operator launched (Triton's, which its launcher sends to the driver directly)
-go to the line that launches a kernel of that name, `name[grid](...)`. Also the kernels (or, on the CPU,
-operators) one call launches, with their times."""
+person's file. Where the profiler records no Python stacks (torch 2.11's CUDA profiles on Python 3.12
+carry none), the call is profiled again under a dispatch mode that wraps each operator in a
+`record_function` named after the line that called it. Kernels no operator launched (Triton's, which
+its launcher sends to the driver directly) go to the line that launches a kernel of that name,
+`name[grid](...)`. Also the kernels (or, on the CPU, operators) one call launches, with their times."""
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +19,9 @@ from typing import Any
 import torch
 
 from kernelwright.core.measure import KernelTime, LineCost
+
+# Name prefix of the record_function ranges the line tagger opens around each operator.
+LINE_TAG = "kernelwright.line:"
 
 _FRAME = re.compile(r"^(?P<file>.+)\((?P<line>\d+)\): (?P<func>.*)$")
 
@@ -120,11 +126,30 @@ def attribute(
     per_line_kernels: dict[int, set[str]] = defaultdict(set)
     kernels: dict[str, list[float]] = defaultdict(list)
     total = 0.0
+    # Events from a tagged profile: the line tags say where each operator's time belongs.
+    tag_mode = any(evt.name.startswith(LINE_TAG) for evt in events)
     for evt in events:
         if _is_python(evt):
             continue
         if on_cuda and _is_device(evt):
             kernels[evt.name].append(_self_device_time(evt))
+            continue
+        if tag_mode and not evt.name.startswith(LINE_TAG):
+            continue  # the operator outside a tag is the same call seen before the dispatch mode
+        if evt.name.startswith(LINE_TAG):
+            tagged = int(evt.name[len(LINE_TAG) :])
+            spent = _device_time(evt) if on_cuda else float(evt.cpu_time_total)
+            if spent <= 0:
+                continue
+            total += spent
+            per_line[tagged] += spent
+            if on_cuda:
+                for child in _descendants(evt):
+                    per_line_kernels[tagged].update(k.name for k in getattr(child, "kernels", []) or [])
+            else:
+                for op in _outermost_ops(evt):
+                    per_line_kernels[tagged].add(op.name)
+                    kernels[op.name].append(float(op.cpu_time_total))
             continue
         parent = evt.cpu_parent
         if parent is not None and not _is_python(parent):
@@ -170,20 +195,93 @@ def attribute(
     return line_costs, tuple(kernel_times[:20])
 
 
-def profile_call(
-    fn: Callable[[], Any], path: str, on_cuda: bool, source: str = "", calls: int = 3
-) -> Profile:
+def _descendants(evt: Any) -> list[Any]:
+    out: list[Any] = []
+    stack = list(getattr(evt, "cpu_children", []) or [])
+    while stack:
+        child = stack.pop()
+        out.append(child)
+        stack.extend(getattr(child, "cpu_children", []) or [])
+    return out
+
+
+def _outermost_ops(evt: Any) -> list[Any]:
+    """The operators directly under `evt`, looking through Python-function events between them."""
+    out: list[Any] = []
+    stack = list(getattr(evt, "cpu_children", []) or [])
+    while stack:
+        child = stack.pop()
+        if _is_python(child):
+            stack.extend(getattr(child, "cpu_children", []) or [])
+        else:
+            out.append(child)
+    return out
+
+
+def _line_tagger(path: str) -> Any:
+    """A dispatch mode that runs each operator inside `record_function(LINE_TAG + line)`, the line being
+    the innermost frame of the person's file on the Python stack when the operator was called."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    same: dict[str, bool] = {}
+
+    def caller_line() -> int | None:
+        frame = sys._getframe(2)
+        while frame is not None:
+            name = frame.f_code.co_filename
+            hit = same.get(name)
+            if hit is None:
+                hit = same[name] = _same_file(name, path)
+            if hit:
+                return frame.f_lineno - 1
+            frame = frame.f_back  # type: ignore[assignment]
+        return None
+
+    class LineTagger(TorchDispatchMode):  # type: ignore[no-untyped-call]
+        def __torch_dispatch__(  # type: ignore[no-untyped-def]
+            self, func, types, args=(), kwargs=None
+        ):
+            line = caller_line()
+            if line is None:
+                return func(*args, **(kwargs or {}))
+            with torch.profiler.record_function(f"{LINE_TAG}{line}"):
+                return func(*args, **(kwargs or {}))
+
+    return LineTagger()  # type: ignore[no-untyped-call]
+
+
+def _profiled_events(fn: Callable[[], Any], on_cuda: bool, calls: int, tag_lines_of: str | None) -> list[Any]:
+    from contextlib import nullcontext
+
     from torch.profiler import ProfilerActivity, profile
 
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if on_cuda else [])
+    with profile(activities=activities, with_stack=True) as prof:
+        with _line_tagger(tag_lines_of) if tag_lines_of is not None else nullcontext():
+            for _ in range(calls):
+                fn()
+        if on_cuda:
+            torch.cuda.synchronize()
+    return list(prof.events())
+
+
+def profile_call(
+    fn: Callable[[], Any], path: str, on_cuda: bool, source: str = "", calls: int = 3
+) -> Profile:
     with torch.inference_mode():
         fn()  # warm: first-call compilation and caching stay out of the profile
         if on_cuda:
             torch.cuda.synchronize()
-        with profile(activities=activities, with_stack=True) as prof:
-            for _ in range(calls):
-                fn()
-            if on_cuda:
-                torch.cuda.synchronize()
-    line_costs, kernel_times = attribute(list(prof.events()), path, source, on_cuda, calls)
+        events = _profiled_events(fn, on_cuda, calls, None)
+        line_costs, kernel_times = attribute(events, path, source, on_cuda, calls)
+        if not line_costs:
+            # No Python stacks in this profile: tag each operator with its line and profile again. The
+            # tagger runs only here, since a dispatch mode changes what torch.compile'd code does.
+            try:
+                tagged = _profiled_events(fn, on_cuda, calls, path)
+            except Exception:
+                tagged = []
+            if tagged:
+                tagged_lines, _ = attribute(tagged, path, source, on_cuda, calls)
+                line_costs = tagged_lines or line_costs
     return Profile(line_costs, kernel_times)

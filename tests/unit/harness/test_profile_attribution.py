@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
+import pytest
 from kernelwright.harness.profile import attribute, launch_lines
 
 
@@ -96,3 +98,44 @@ def test_frames_of_other_files_do_not_count() -> None:
 def test_launch_lines_find_each_kernel_launch_once() -> None:
     text = "a = b[0]\nk1[grid](x)\nk2[(n,)](y)\nk1[grid](z)\n"
     assert launch_lines(text) == {"k1": 1, "k2": 2}
+
+
+def test_without_python_stacks_operators_are_tagged_with_their_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    import torch
+    from kernelwright.harness import profile
+
+    site = tmp_path / "unfused.py"
+    site.write_text(
+        "import torch\n\n\ndef unfused(x):\n    y = torch.exp(x)\n    z = y * 3.0\n    return torch.softmax(z, -1)\n"
+    )
+    spec = importlib.util.spec_from_file_location("kw_unfused_site", site)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    x = torch.randn(256, 256)
+    # What a profile without Python stacks looks like: no event names a frame of the file.
+    monkeypatch.setattr(profile, "_frames", lambda evt: [])
+    result = profile.profile_call(
+        lambda: module.unfused(x), str(site), on_cuda=False, source=site.read_text()
+    )
+    assert {c.line for c in result.line_costs} == {4, 5, 6}
+    assert abs(sum(c.share for c in result.line_costs) - 1.0) < 1e-6
+    by_line = {c.line: c.kernels for c in result.line_costs}
+    assert any("exp" in k for k in by_line[4]) and any("softmax" in k for k in by_line[6])
+
+
+def test_tagged_cuda_profiles_count_each_call_once() -> None:
+    from kernelwright.harness.profile import LINE_TAG
+
+    inner = Evt("aten::exp", device_time_total=30.0, kernels=[Kern("exp_kernel")])
+    tag = Evt(f"{LINE_TAG}4", device_time_total=30.0)
+    tag.cpu_children = [inner]  # type: ignore[attr-defined]
+    inner.cpu_parent = tag
+    outer = Evt("aten::exp", device_time_total=30.0, kernels=[])  # the same call, before the dispatch mode
+    events = [outer, tag, inner, Evt("exp_kernel", Kind.CUDA, start=1.0, self_device_time_total=30.0)]
+    lines, _ = attribute(events, PATH, SOURCE, on_cuda=True, calls=1)
+    assert [(c.line, c.share, c.kernels) for c in lines] == [(4, 1.0, ("exp_kernel",))]
