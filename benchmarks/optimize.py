@@ -69,6 +69,8 @@ SLOW_TRITON = ("vector_add", "matmul_small_tiles")
 ROOFLINE_TARGET = 0.8
 COMPILE_SLACK = 1.05  # two runs of the same compiled code differ by a few percent
 DEFAULT_BUDGET = "rounds=3,candidates=12"
+# The id suffix of the builtin provider's plain torch.compile candidate (optimize/providers/builtin).
+COMPILE_DEFAULT_SUFFIX = "-builtin-compile-default"
 SMOKE_SAMPLE = "pytorch/layernorm_gelu_unfused.py"
 REVERIFY_TARGET = "every result passes verification again (fresh pool)"
 GRACE_S = 60.0  # past its limit, a search still winding down (killing workers) is stopped by force
@@ -110,6 +112,9 @@ class Row:
     passed: int = 0
     wall_s: float = 0.0
     reverify: str = "n/a"  # passed | rejected (check) | error | n/a (original kept)
+    # Why verification rejected torch.compile's default variant of this site, if it did: then
+    # torch.compile's time is not that of a correct alternative, and the site is not compared with it.
+    compile_rejected: str | None = None
     notes: list[str] = dataclasses.field(default_factory=list)
 
     @property
@@ -196,6 +201,8 @@ async def search(
         if isinstance(event, VerdictReady) and event.is_baseline:
             row.original_fraction = event.roofline_fraction or row.original_fraction
         elif isinstance(event, VerdictReady) and event.verdict is not None and not event.verdict.passed:
+            if event.candidate_id.endswith(COMPILE_DEFAULT_SUFFIX):
+                row.compile_rejected = event.message[:240]
             if first_rejection:  # why candidates fail, once per site: the table says how many
                 row.notes.append(f"first rejection, {event.candidate_id}: {event.message[:240]}")
                 first_rejection = False
@@ -365,6 +372,13 @@ def check_targets(rows: list[Row]) -> list[TargetCheck]:
         if r.eager_us is None or r.compile_us is None or r.status in ("skipped", "error", "failed"):
             missing.append(r.sample)
             details.append(f"{r.sample} not compared ({r.status})")
+            continue
+        if r.compile_rejected is not None:
+            missing.append(r.sample)
+            details.append(
+                f"{r.sample} not compared: torch.compile's own output fails this problem's verification "
+                f"({r.compile_rejected[:160]})"
+            )
             continue
         compile_speedup = r.eager_us / r.compile_us
         final = r.speedup if r.status == Status.IMPROVED and r.speedup else 1.0

@@ -93,6 +93,21 @@ def test_targets_judge_final_roofline_compile_ratio_and_reverification(repo_root
     assert checks["every"].met is False and "softmax_unfused" in checks["every"].detail
 
 
+def test_a_site_whose_torch_compile_fails_verification_is_not_judged_against_it(repo_root: Path) -> None:
+    bench = _bench_module(repo_root)
+    row, check_targets = bench["Row"], bench["check_targets"]
+    quant = row(
+        "pytorch/fake_quant_class.py:GroupFakeQuant", "pytorch", "bench_class", status="no_improvement"
+    )
+    quant.eager_us, quant.compile_us = 593.0, 93.0
+    check = next(c for c in check_targets([quant]) if c.name.startswith("no torch"))
+    assert check.met is False  # kept at 1.0x against compile's 6.4x
+    quant.compile_rejected = "value: trial 1: output: 27 of 33554432 elements outside atol=1e-05"
+    check = next(c for c in check_targets([quant]) if c.name.startswith("no torch"))
+    assert check.met is None  # not met, not missed: there is no correct torch.compile time to compare
+    assert "fails this problem's verification" in check.detail and "27 of 33554432" in check.detail
+
+
 def test_discovery_finds_every_family_and_filters_by_glob(repo_root: Path) -> None:
     discover = _bench_module(repo_root)["discover"]
     everything = discover("*")
