@@ -50,7 +50,7 @@ from kernelwright.optimize.events import (
     VerdictReady,
 )
 from kernelwright.optimize.providers.base import Provider, ProviderError
-from kernelwright.optimize.request import CandidateFeedback, DeviceFacts, Outcome, ProposalRequest
+from kernelwright.optimize.request import CandidateFeedback, DeviceFacts, Outcome, Proposal, ProposalRequest
 from kernelwright.store import AttemptRecord, AttemptStatus, Store, site_source_hash
 
 # A candidate must beat the original by this much to become an edit: timing noise on a quiet GPU is a
@@ -211,6 +211,97 @@ class _Best:
     fraction: float | None
 
 
+@dataclasses.dataclass
+class _Progress:
+    """What a search has learned so far: the feedback the provider sees, the attempts the result lists,
+    the reference's same-run timings and the best verified candidate."""
+
+    min_speedup: float
+    history: list[CandidateFeedback] = dataclasses.field(default_factory=list)
+    attempts: list[Attempt] = dataclasses.field(default_factory=list)
+    reference_times: list[float] = dataclasses.field(default_factory=list)
+    best: _Best | None = None
+    timed_any: bool = False
+    passed_any: bool = False
+
+    @property
+    def baseline_us(self) -> float | None:
+        return statistics.median(self.reference_times) if self.reference_times else None
+
+    def no_code(self, cid: str, round_no: int, reason: str) -> VerdictReady:
+        """A reply the provider gave with no usable code: a verdict, not a crash."""
+        self.history.append(CandidateFeedback(cid, round_no, Outcome.NO_CODE, reason))
+        self.attempts.append(Attempt(len(self.attempts) + 1, cid, round_no, False, None, None, "no_code"))
+        return VerdictReady(cid, round_no, None, reason)
+
+    def take(self, cand: Candidate, verdict: Verdict) -> list[Event]:
+        """Learn one candidate's verdict; the events to report (the verdict, and a new best if it is one)."""
+        median, ref_us, fraction = _timings(verdict)
+        if ref_us is not None:
+            self.reference_times.append(ref_us)
+        speedup = None
+        if median is not None:
+            speedup = conservative_speedup(median, ref_us, self.baseline_us)
+        self.timed_any = self.timed_any or median is not None
+        self.passed_any = self.passed_any or (verdict.passed and not cand.is_baseline)
+        check = verdict.check.value if verdict.check else None
+        events: list[Event] = [
+            VerdictReady(
+                cand.id, cand.round, verdict, verdict.message, median, speedup, fraction, cand.is_baseline
+            )
+        ]
+        self.history.append(
+            CandidateFeedback(
+                cand.id,
+                cand.round,
+                _outcome(verdict),
+                _feedback_message(verdict),
+                check,
+                median,
+                speedup,
+                fraction,
+                cand.rationale,
+            )
+        )
+        self.attempts.append(
+            Attempt(
+                len(self.attempts) + 1,
+                cand.id,
+                cand.round,
+                verdict.passed,
+                speedup,
+                median,
+                check,
+                cand.is_baseline,
+            )
+        )
+        if (
+            verdict.passed
+            and not cand.is_baseline
+            and speedup is not None
+            and median is not None
+            and not DISQUALIFYING.intersection(verdict.flags)
+            and speedup >= self.min_speedup
+            and (self.best is None or speedup > self.best.speedup)
+        ):
+            self.best = _Best(cand, speedup, median, fraction)
+            events.append(NewBest(cand.id, cand.round, speedup, median, fraction))
+        return events
+
+
+def _batch(proposal: Proposal, baseline: Candidate | None, wanted: int, seen: set[str]) -> list[Candidate]:
+    """The round's candidates to evaluate: the original first in round 1, then the proposal's new
+    sources (one of each), at most `wanted` of them. Marks them seen."""
+    batch: list[Candidate] = [baseline] if baseline is not None else []
+    for cand in proposal.candidates:
+        if cand.source_hash in seen or len(batch) >= wanted + (1 if baseline is not None else 0):
+            continue
+        seen.add(cand.source_hash)
+        batch.append(cand)
+    seen.update(c.source_hash for c in batch)
+    return batch
+
+
 async def optimize(
     site: Site,
     file_text: str,
@@ -273,25 +364,20 @@ async def optimize(
         store.save_attempt(record)
 
     spent = Spent()
-    history: list[CandidateFeedback] = []
-    attempts: list[Attempt] = []
+    progress = _Progress(min_speedup)
     seen: set[str] = set()
-    reference_times: list[float] = []
-    timed_any = False
-    passed_any = False
-    best: _Best | None = None
     status: Status | None = None
     message = ""
     pending: dict[asyncio.Future[Verdict], Candidate] = {}
 
     def summary_extra() -> dict[str, Any]:
         return {
-            "baseline_us": statistics.median(reference_times) if reference_times else None,
+            "baseline_us": progress.baseline_us,
             "rounds": spent.rounds,
             "candidates": spent.candidates,
             "seconds": time.monotonic() - started,
             "usage": spent.usage,
-            "attempts": tuple(attempts),
+            "attempts": tuple(progress.attempts),
             "device": facts.name,
         }
 
@@ -306,6 +392,7 @@ async def optimize(
             round_no += 1
             wanted = min(budget.candidates_per_round(), budget.candidates - spent.candidates)
             yield RoundStarted(round_no, wanted)
+            best = progress.best
             request = ProposalRequest(
                 site=site,
                 path=path,
@@ -316,8 +403,8 @@ async def optimize(
                 device=facts,
                 round=round_no,
                 count=wanted,
-                history=tuple(history),
-                baseline_us=statistics.median(reference_times) if reference_times else None,
+                history=tuple(progress.history),
+                baseline_us=progress.baseline_us,
                 best_us=best.median_us if best else None,
                 best_roofline_fraction=best.fraction if best else None,
                 best_source=best.candidate.source if best and best.candidate.file_text is None else None,
@@ -340,20 +427,9 @@ async def optimize(
                 yield BudgetSpent(BudgetAxis.EXHAUSTED, f"nothing left to try: {message}")
                 break
             for n, reason in enumerate(proposal.rejected, start=1):
-                cid = f"r{round_no}-reply-{n}"
-                yield VerdictReady(cid, round_no, None, reason)
-                history.append(CandidateFeedback(cid, round_no, Outcome.NO_CODE, reason))
-                attempts.append(Attempt(len(attempts) + 1, cid, round_no, False, None, None, "no_code"))
-            batch: list[Candidate] = []
-            if round_no == 1:
-                batch.append(_baseline(site, file_text, provider))
-            for cand in proposal.candidates:
-                digest = cand.source_hash
-                if digest in seen or len(batch) >= wanted + (1 if round_no == 1 else 0):
-                    continue
-                seen.add(digest)
-                batch.append(cand)
-            seen.update(c.source_hash for c in batch)
+                yield progress.no_code(f"r{round_no}-reply-{n}", round_no, reason)
+            baseline = _baseline(site, file_text, provider) if round_no == 1 else None
+            batch = _batch(proposal, baseline, wanted, seen)
             if not batch:
                 spent = dataclasses.replace(spent, rounds=spent.rounds + 1)
                 continue
@@ -380,63 +456,10 @@ async def optimize(
                         continue
                     if store is not None:
                         store.record_verdict(attempt_id, cand.id, verdict)
-                        if verdict.reference_measurement is not None and not reference_times:
+                        if verdict.reference_measurement is not None and not progress.reference_times:
                             store.record_measurement(path, verdict.reference_measurement)
-                    median, ref_us, fraction = _timings(verdict)
-                    if ref_us is not None:
-                        reference_times.append(ref_us)
-                    speedup = None
-                    if median is not None:
-                        baseline_now = statistics.median(reference_times) if reference_times else None
-                        speedup = conservative_speedup(median, ref_us, baseline_now)
-                    timed_any = timed_any or median is not None
-                    passed_any = passed_any or (verdict.passed and not cand.is_baseline)
-                    yield VerdictReady(
-                        cand.id,
-                        cand.round,
-                        verdict,
-                        verdict.message,
-                        median,
-                        speedup,
-                        fraction,
-                        cand.is_baseline,
-                    )
-                    history.append(
-                        CandidateFeedback(
-                            cand.id,
-                            cand.round,
-                            _outcome(verdict),
-                            _feedback_message(verdict),
-                            verdict.check.value if verdict.check else None,
-                            median,
-                            speedup,
-                            fraction,
-                            cand.rationale,
-                        )
-                    )
-                    attempts.append(
-                        Attempt(
-                            len(attempts) + 1,
-                            cand.id,
-                            cand.round,
-                            verdict.passed,
-                            speedup,
-                            median,
-                            verdict.check.value if verdict.check else None,
-                            cand.is_baseline,
-                        )
-                    )
-                    if (
-                        verdict.passed
-                        and not cand.is_baseline
-                        and speedup is not None
-                        and median is not None
-                        and not DISQUALIFYING.intersection(verdict.flags)
-                        and speedup >= min_speedup
-                        and (best is None or speedup > best.speedup)
-                    ):
-                        best = _Best(cand, speedup, median, fraction)
-                        yield NewBest(cand.id, cand.round, speedup, median, fraction)
+                    for event in progress.take(cand, verdict):
+                        yield event
             for fut in pending:
                 fut.cancel()
             pending = {}
@@ -447,6 +470,7 @@ async def optimize(
                 seconds=time.monotonic() - started,
             )
             target = budget.target_roofline
+            best = progress.best
             if (
                 best is not None
                 and target is not None
@@ -473,7 +497,7 @@ async def optimize(
                 )
             )
 
-    finish = _finish(site, file_text, path, status, message, best, timed_any, passed_any, min_speedup, facts)
+    finish = _finish(site, file_text, path, status, message, progress, facts)
     final = result(finish.status, finish.message, **finish.extra, **summary_extra())
     if finish.error is not None:
         yield Error(finish.error, "edit")
@@ -511,12 +535,10 @@ def _finish(
     path: str,
     status: Status | None,
     message: str,
-    best: _Best | None,
-    timed_any: bool,
-    passed_any: bool,
-    min_speedup: float,
+    progress: _Progress,
     facts: DeviceFacts,
 ) -> _Finish:
+    best, min_speedup = progress.best, progress.min_speedup
     if status is Status.FAILED:
         return _Finish(status, message, {})
     if best is not None:
@@ -541,7 +563,7 @@ def _finish(
                 "new_file_text": plan.new_text,
             },
         )
-    if passed_any and not timed_any:
+    if progress.passed_any and not progress.timed_any:
         return _Finish(
             Status.NOT_TIMED,
             f"candidates passed verification but {facts.name} cannot time them "
