@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 from dataclasses import dataclass
 from typing import Final
 
@@ -87,6 +88,18 @@ class CapturedOutput:
 
     def last_lines(self, n: int) -> str:
         return "\n".join(self.text.rstrip("\n").splitlines()[-n:])
+
+    @classmethod
+    def tail_of(cls, path: str, limit: int) -> CapturedOutput:
+        """The last `limit` bytes of a capture file (empty if it cannot be read)."""
+        try:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                f.seek(max(0, size - limit))
+                data = f.read(limit)
+        except OSError:
+            return cls()
+        return cls(text=data.decode("utf-8", errors="replace"), total_bytes=size)
 
 
 @dataclass(frozen=True)

@@ -255,15 +255,7 @@ class WorkerProcess:
     def read_output(self) -> CapturedOutput:
         if self._final_output is not None:
             return self._final_output
-        limit = self.config.output_tail_bytes
-        try:
-            with open(self.capture_path, "rb") as f:
-                size = os.fstat(f.fileno()).st_size
-                f.seek(max(0, size - limit))
-                data = f.read(limit)
-        except OSError:
-            return CapturedOutput()
-        return CapturedOutput(text=data.decode("utf-8", errors="replace"), total_bytes=size)
+        return CapturedOutput.tail_of(str(self.capture_path), self.config.output_tail_bytes)
 
     # -- stop --------------------------------------------------------------------------------------
 

@@ -210,14 +210,7 @@ class _Capture:
 
     def end(self) -> CapturedOutput:
         _flush_all()
-        try:
-            with open(self.path, "rb") as f:
-                size = os.fstat(f.fileno()).st_size
-                f.seek(max(0, size - self.tail_bytes))
-                data = f.read(self.tail_bytes)
-        except OSError:
-            return CapturedOutput()
-        return CapturedOutput(text=data.decode("utf-8", errors="replace"), total_bytes=size)
+        return CapturedOutput.tail_of(self.path, self.tail_bytes)
 
 
 def _flush_all() -> None:
