@@ -120,6 +120,7 @@ def main() -> int:
                     b["kind"]: b["timing"]["median_us"] if b["timing"] else b["error"]
                     for b in first["baselines"]
                 },
+                "run_medians_us": medians,  # each of the five benches, for spread that needs explaining
                 "repeatability": (max(medians) - min(medians)) / med,
                 "repeatable_within_2pct": (max(medians) - min(medians)) / med <= 0.02,
                 "problem_size": first["problem_size"],
