@@ -33,6 +33,7 @@ from kernelwright.core.site import Convention, ModuleSpec, Site
 from kernelwright.core.text import range_offsets
 from kernelwright.engine import client
 from kernelwright.engine.backends import EnginePool
+from kernelwright.engine.calibrations import load_calibration
 from kernelwright.optimize.budget import Budget, BudgetAxis, Spent
 from kernelwright.optimize.edit import EditError, plan_edit
 from kernelwright.optimize.events import (
@@ -174,9 +175,10 @@ def _feedback_message(verdict: Verdict) -> str:
 
 
 async def _device_facts(
-    pool: EnginePool, device: str, store: Store | None, calibration: Calibration | None
+    pool: EnginePool, device: str, calibration: Calibration | None
 ) -> tuple[DeviceFacts, Calibration | None]:
-    """What the prompt says about the device, and its calibration: the one given, else the store's."""
+    """What the prompt says about the device, and its calibration: the one given, else the one
+    `kernelwright calibrate` stored for this device model (which bench and verify jobs read too)."""
     info: DeviceInfo | None = None
     try:
         info = (await client.ping(pool, pool.pick(None if device == "auto" else device))).device
@@ -187,8 +189,8 @@ async def _device_facts(
     bandwidth: float | None = None
     peaks: tuple[tuple[str, float], ...] = ()
     cal = calibration
-    if cal is None and store is not None:
-        cal = store.latest_calibration(info.name)
+    if cal is None and info.kind is DeviceKind.CUDA:
+        cal = load_calibration(info.name)
     if cal is not None:
         bandwidth = cal.bandwidth_bytes_per_s
         peaks = tuple(sorted(cal.matmul_flops_per_s.items()))
@@ -321,7 +323,7 @@ async def optimize(
 
     `pool` runs the verify jobs unless an `evaluator` is given; `device_facts` (what the prompt says
     about the device) default to what the pool's worker reports. Roofline fractions use `calibration`,
-    else the store's latest for the device, else the peak table.
+    else the one stored for the device by `kernelwright calibrate`, else the peak table.
     """
     started = time.monotonic()
     attempt_id = uuid.uuid4().hex[:12]
@@ -343,10 +345,11 @@ async def optimize(
     reference = ProblemRef(path, file_text, site.name, site.kind, site.spec)
     if evaluator is None and pool is None:
         raise ValueError("optimize() needs a worker pool or an evaluator")
-    facts = DeviceFacts("unknown")
-    if pool is not None and (device_facts is None or (calibration is None and store is not None)):
-        facts, calibration = await _device_facts(pool, device, store, calibration)
-    facts = device_facts or facts
+    # Without facts given, one ping finds the device and its stored calibration, which then rides on
+    # every verify job (else engine.client looks it up per job).
+    facts = device_facts or DeviceFacts("unknown")
+    if pool is not None and device_facts is None:
+        facts, calibration = await _device_facts(pool, device, calibration)
     if evaluator is None:
         assert pool is not None
         evaluator = PoolEvaluator(pool, reference, device, calibration=calibration)

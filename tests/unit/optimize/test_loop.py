@@ -416,3 +416,31 @@ async def test_an_evaluation_that_raises_is_an_error_event_and_the_search_goes_o
     assert len(errors) == 1 and errors[0].stage == "evaluate" and "not a Verdict" in errors[0].message
     done = events[-1]
     assert isinstance(done, Done) and done.result.status is Status.IMPROVED
+
+
+async def test_device_facts_carry_the_calibration_kernelwright_calibrate_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kernelwright.core.measure import Calibration, DeviceInfo, DeviceKind, PingReply, Versions
+    from kernelwright.engine import client
+    from kernelwright.engine.calibrations import save_calibration
+    from kernelwright.optimize import loop
+
+    gpu = DeviceInfo("NVIDIA H100 80GB HBM3", DeviceKind.CUDA, index=0, sm_count=132)
+    stored = Calibration(gpu.name, 3.0e12, {"float16": 7.67e14}, measured_at=1.0)
+    monkeypatch.setenv("KERNELWRIGHT_CACHE_DIR", str(tmp_path))
+    save_calibration(stored)
+
+    async def ping(pool: object, device: object) -> PingReply:
+        return PingReply(device=gpu, versions=Versions(python="3.12"))
+
+    class OneGpu:
+        def pick(self, device: object = None) -> str:
+            return "cuda:0"
+
+    monkeypatch.setattr(client, "ping", ping)
+    facts, cal = await loop._device_facts(OneGpu(), "cuda", None)  # type: ignore[arg-type]
+    assert cal == stored
+    assert facts.bandwidth_bytes_per_s == 3.0e12 and dict(facts.peak_flops) == {"float16": 7.67e14}
+    given = Calibration(gpu.name, 2.0e12, {}, measured_at=2.0)
+    assert (await loop._device_facts(OneGpu(), "cuda", given))[1] == given  # a given one wins
