@@ -38,20 +38,21 @@ def _same_file(shown: str, path: str) -> bool:
     return shown == full or full.endswith("/" + shown.lstrip("./"))
 
 
-def _device_time(evt: Any) -> float:
-    for name in ("device_time_total", "cuda_time_total"):
+def _time_attr(evt: Any, *names: str) -> float:
+    """The first of these attributes the event has as a number (torch renamed cuda_* to device_*)."""
+    for name in names:
         value = getattr(evt, name, None)
         if isinstance(value, int | float):
             return float(value)
     return 0.0
+
+
+def _device_time(evt: Any) -> float:
+    return _time_attr(evt, "device_time_total", "cuda_time_total")
 
 
 def _self_device_time(evt: Any) -> float:
-    for name in ("self_device_time_total", "self_cuda_time_total"):
-        value = getattr(evt, name, None)
-        if isinstance(value, int | float):
-            return float(value)
-    return 0.0
+    return _time_attr(evt, "self_device_time_total", "self_cuda_time_total")
 
 
 def _is_python(evt: Any) -> bool:
@@ -134,39 +135,25 @@ def attribute(
         if on_cuda and _is_device(evt):
             kernels[evt.name].append(_self_device_time(evt))
             continue
-        if tag_mode and not evt.name.startswith(LINE_TAG):
-            continue  # the operator outside a tag is the same call seen before the dispatch mode
+        line: int | None
         if evt.name.startswith(LINE_TAG):
-            tagged = int(evt.name[len(LINE_TAG) :])
-            spent = _device_time(evt) if on_cuda else float(evt.cpu_time_total)
-            if spent <= 0:
-                continue
-            total += spent
-            per_line[tagged] += spent
-            if on_cuda:
-                for child in _descendants(evt):
-                    per_line_kernels[tagged].update(k.name for k in getattr(child, "kernels", []) or [])
-            else:
-                for op in _outermost_ops(evt):
-                    per_line_kernels[tagged].add(op.name)
-                    kernels[op.name].append(float(op.cpu_time_total))
+            line, ops = int(evt.name[len(LINE_TAG) :]), _outermost_ops(evt)
+        elif tag_mode or (evt.cpu_parent is not None and not _is_python(evt.cpu_parent)):
+            # Tagged: this is the same call seen before the dispatch mode. Else: a nested operator, whose
+            # time is inside its parent's.
             continue
-        parent = evt.cpu_parent
-        if parent is not None and not _is_python(parent):
-            continue  # nested operator: its time is inside its parent's
+        else:
+            line, ops = _line_in_file(evt, path), [evt]
         spent = _device_time(evt) if on_cuda else float(evt.cpu_time_total)
         if spent <= 0:
             continue
-        if not on_cuda:
-            kernels[evt.name].append(spent)
         total += spent
-        line = _line_in_file(evt, path)
+        if not on_cuda:
+            for op in ops:
+                kernels[op.name].append(float(op.cpu_time_total))
         if line is not None:
             per_line[line] += spent
-            if on_cuda:
-                per_line_kernels[line].update(k.name for k in getattr(evt, "kernels", []) or [])
-            else:
-                per_line_kernels[line].add(evt.name)
+            per_line_kernels[line].update(_kernel_names(ops) if on_cuda else (op.name for op in ops))
     if on_cuda:
         launches = launch_lines(source)
         for kernel in _orphan_kernels(events):
@@ -195,14 +182,15 @@ def attribute(
     return line_costs, tuple(kernel_times[:20])
 
 
-def _descendants(evt: Any) -> list[Any]:
-    out: list[Any] = []
-    stack = list(getattr(evt, "cpu_children", []) or [])
+def _kernel_names(ops: list[Any]) -> set[str]:
+    """The device kernels these operators launched, themselves or through the operators under them."""
+    names: set[str] = set()
+    stack = list(ops)
     while stack:
-        child = stack.pop()
-        out.append(child)
-        stack.extend(getattr(child, "cpu_children", []) or [])
-    return out
+        op = stack.pop()
+        names.update(k.name for k in getattr(op, "kernels", []) or [])
+        stack.extend(getattr(op, "cpu_children", []) or [])
+    return names
 
 
 def _outermost_ops(evt: Any) -> list[Any]:
