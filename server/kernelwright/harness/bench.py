@@ -103,7 +103,7 @@ def problem_size(args: tuple[Any, ...]) -> str:
     return "; ".join(parts)
 
 
-def _input_sets(problem: Problem, target: Target, first: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+def timing_input_sets(problem: Problem, target: Target, first: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     """Input sets at distinct addresses, made before any timed call (PITFALLS 3). Bounded by free memory."""
     sets = [first]
     want = MAX_INPUT_SETS if target.is_cuda else 3
@@ -177,7 +177,7 @@ def measure(
             stage_seconds=stages.merged({}),
         )
     with stages(Phase.INPUTS):
-        sets = _input_sets(problem, target, first)
+        sets = timing_input_sets(problem, target, first)
     plan = _plan(options)
     with stages(Phase.TIMING):
         timing = _guard(problem, Stage.TIMING, lambda: time_calls(problem, sets, target, plan), target)

@@ -566,6 +566,8 @@ def _finish(
                 "new_file_text": plan.new_text,
             },
         )
+    if not progress.attempts and message:  # the provider had nothing to try: say why, not "no winner"
+        return _Finish(Status.NO_IMPROVEMENT, f"nothing was tried ({message}); the original stays", {})
     if progress.passed_any and not progress.timed_any:
         return _Finish(
             Status.NOT_TIMED,

@@ -244,6 +244,19 @@ async def test_interpreter_runs_are_not_timed_and_say_so() -> None:
     assert "cannot time" in done.result.message
 
 
+async def test_a_provider_with_nothing_to_try_says_why_instead_of_no_winner() -> None:
+    class NothingToSearch(ScriptedProvider):
+        async def propose(self, request: ProposalRequest) -> Proposal:
+            return Proposal((), notes=("builtin search: nothing to search in `Model`: smem depends on block",))
+
+    evaluator = ScriptedEvaluator(lambda c: verdict_for(1.0))
+    events = await run(NothingToSearch([]), evaluator, Budget())
+    done = events[-1]
+    assert isinstance(done, Done) and done.result.status is Status.NO_IMPROVEMENT
+    assert done.result.message.startswith("nothing was tried (builtin search: nothing to search in `Model`")
+    assert evaluator.seen == []  # not even the original: there is nothing to compare it with
+
+
 async def test_provider_errors_end_the_run_as_failed(tmp_path: Path) -> None:
     class Refused(ScriptedProvider):
         async def propose(self, request: ProposalRequest) -> Proposal:

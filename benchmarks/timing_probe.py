@@ -1,0 +1,178 @@
+"""Timing probe: one sample's callable timed several ways in one process, to explain a disagreement
+between the harness's median and triton.testing.do_bench (issue 3's 5% target).
+
+    python benchmarks/timing_probe.py --samples 'adversarial/gelu*' [--repeats 3] [--json probe.json]
+
+Methods (each repeated --repeats times; the table shows the median of each repeat's median, in µs):
+  harness-Nsets  harness.timing.time_cuda as bench runs it, on bench's own N input sets in turn: sync, spin
+                 cover, L2 flush (fill of 2 x L2), start event, call, end event, sync
+  harness-1set   the same on the first input set only
+  do_bench-1set  triton.testing.do_bench on the first set: zero_ of a 256 MB buffer, start, call, end;
+                 back to back, one sync at the end
+  do_bench-Nsets the same, the N sets in turn
+  sync-zero256   synchronised calls with do_bench's flush and no cover
+  b2b-fill       do_bench's back-to-back loop with the harness's (shorter) flush: host-bound if the flush
+                 is shorter than the host's enqueue of the call
+  kernels        the call's kernels' summed device durations from torch.profiler (no gaps between them)
+  kernels+gaps   first kernel start to last kernel end, from the same profile
+  harness-setK / do_bench-setK   each input set alone, once
+GPU only. Numbers are for diagnosis; the published ones come from benchmarks/harness.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import itertools
+import json
+import statistics
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "server"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import torch  # noqa: E402
+from harness import _under_samples, problems  # noqa: E402
+from kernelwright.core.jobs import BenchJob  # noqa: E402
+from kernelwright.harness.bench import TIMING_SEED, load_problem, timing_input_sets  # noqa: E402
+from kernelwright.harness.device import resolve  # noqa: E402
+from kernelwright.harness.timing import L2Flusher, TimingPlan, time_cuda  # noqa: E402
+
+Call = Callable[[], Any]
+N = 200
+
+
+def _events() -> tuple[Any, Any]:
+    return torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+
+
+def back_to_back(call: Call, flush: Call) -> float:
+    pairs = [_events() for _ in range(N)]
+    for _ in range(10):
+        flush()
+        call()
+    torch.cuda.synchronize()
+    for start, end in pairs:
+        flush()
+        start.record()
+        call()
+        end.record()
+    torch.cuda.synchronize()
+    return statistics.median(s.elapsed_time(e) * 1000.0 for s, e in pairs)
+
+
+def synchronised(call: Call, flush: Call) -> float:
+    out = []
+    for i in range(N + 10):
+        start, end = _events()
+        torch.cuda.synchronize()
+        flush()
+        start.record()
+        call()
+        end.record()
+        torch.cuda.synchronize()
+        if i >= 10:
+            out.append(start.elapsed_time(end) * 1000.0)
+    return statistics.median(out)
+
+
+def profiled(call: Call, flush: Call) -> tuple[float, float]:
+    from torch.profiler import ProfilerActivity, profile
+
+    for _ in range(5):
+        flush()
+        call()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(50):
+            torch.cuda.synchronize()
+            flush()
+            with torch.profiler.record_function("probe.call"):
+                call()
+            torch.cuda.synchronize()
+    kernels = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA]
+    # Group kernels by the call they belong to: the flush kernel is the one that writes the big buffer.
+    per_call: list[list[Any]] = []
+    for evt in sorted(kernels, key=lambda e: e.time_range.start):
+        if "fill" in evt.name.lower() and evt.device_time > 20:
+            per_call.append([])
+        elif per_call:
+            per_call[-1].append(evt)
+    sums = [sum(e.device_time for e in ks) for ks in per_call if ks]
+    spans = [ks[-1].time_range.end - ks[0].time_range.start for ks in per_call if ks]
+    return statistics.median(sums), statistics.median(spans)
+
+
+def probe(ref: Any, device: str, repeats: int) -> dict[str, Any]:
+    target = resolve(device)
+    problem = load_problem(BenchJob(ref, device=device), target)
+    input_sets = timing_input_sets(problem, target, problem.draw(TIMING_SEED))  # bench's own sets
+    one = input_sets[0]
+    fill = L2Flusher(target).flush
+    cache = torch.empty(int(256e6 // 4), dtype=torch.int, device="cuda")
+    zero256: Call = cache.zero_
+    plan = TimingPlan()
+    rows: dict[str, list[float]] = {}
+    import triton.testing
+
+    def add(name: str, value: float) -> None:
+        rows.setdefault(name, []).append(value)
+
+    def call() -> Any:
+        return problem(one)
+
+    turn = itertools.cycle(input_sets)
+    with torch.inference_mode():
+        for _ in range(repeats):
+            add(f"harness-{len(input_sets)}sets", time_cuda(problem, input_sets, target, plan).median_us)
+            add("harness-1set", time_cuda(problem, [one], target, plan).median_us)
+            add("do_bench-1set", float(triton.testing.do_bench(call, return_mode="median")) * 1000.0)
+            add(
+                f"do_bench-{len(input_sets)}sets",
+                float(triton.testing.do_bench(lambda: problem(next(turn)), return_mode="median")) * 1000.0,
+            )
+            add("sync-zero256", synchronised(call, zero256))
+            add("b2b-fill", back_to_back(call, fill))
+            k, span = profiled(call, fill)
+            add("kernels", k)
+            add("kernels+gaps", span)
+        for n, args in enumerate(input_sets):  # one repeat per set: which sets are slow?
+            add(f"harness-set{n}", time_cuda(problem, [args], target, plan).median_us)
+            add(
+                f"do_bench-set{n}",
+                float(triton.testing.do_bench(lambda a=args: problem(a), return_mode="median")) * 1000.0,
+            )
+    return {"sample": f"{Path(ref.path).name}:{ref.symbol}", "device": target.info.name, "methods": rows}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--samples", default="adversarial/gelu*")
+    ap.add_argument("--specs", default=None, help="`kernelwright scan --json samples` output, for samples")
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    if not torch.cuda.is_available():
+        print("timing_probe: needs a CUDA GPU", file=sys.stderr)
+        return 2
+    results = []
+    for ref, _ in problems(args.specs):
+        if not fnmatch.fnmatch(_under_samples(ref.path), args.samples):
+            continue
+        r = probe(ref, args.device, args.repeats)
+        results.append(r)
+        print(f"\n{r['sample']} on {r['device']} (µs; each repeat's median)")
+        for name, values in r["methods"].items():
+            print(f"  {name:14} {statistics.median(values):8.2f}   " + " ".join(f"{v:7.2f}" for v in values))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
