@@ -247,7 +247,9 @@ async def test_interpreter_runs_are_not_timed_and_say_so() -> None:
 async def test_a_provider_with_nothing_to_try_says_why_instead_of_no_winner() -> None:
     class NothingToSearch(ScriptedProvider):
         async def propose(self, request: ProposalRequest) -> Proposal:
-            return Proposal((), notes=("builtin search: nothing to search in `Model`: smem depends on block",))
+            return Proposal(
+                (), notes=("builtin search: nothing to search in `Model`: smem depends on block",)
+            )
 
     evaluator = ScriptedEvaluator(lambda c: verdict_for(1.0))
     events = await run(NothingToSearch([]), evaluator, Budget())
