@@ -55,7 +55,7 @@ def problems(specs_file: str | None) -> list[tuple[ProblemRef, Path | None]]:
             path = Path(entry["path"])
             for raw in entry.get("sites", []):
                 site = from_json(Site, raw)
-                if site.spec is not None and path.parent != ADV:
+                if site.spec is not None and (ROOT / path).resolve().parent != ADV:
                     out.append(
                         (ProblemRef(str(path), path.read_text(), site.name, site.kind, site.spec), None)
                     )

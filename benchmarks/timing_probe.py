@@ -128,8 +128,12 @@ def probe(ref: Any, device: str, repeats: int) -> dict[str, Any]:
     turn = itertools.cycle(input_sets)
     with torch.inference_mode():
         for _ in range(repeats):
-            add(f"harness-{len(input_sets)}sets", time_cuda(problem, input_sets, target, plan).median_us)
-            add("harness-1set", time_cuda(problem, [one], target, plan).median_us)
+            stats = time_cuda(problem, input_sets, target, plan)
+            add(f"harness-{len(input_sets)}sets", stats.median_us)
+            add("  calls dropped", stats.host_late)
+            stats = time_cuda(problem, [one], target, plan)
+            add("harness-1set", stats.median_us)
+            add("  calls dropped", stats.host_late)
             add("do_bench-1set", float(triton.testing.do_bench(call, return_mode="median")) * 1000.0)
             add(
                 f"do_bench-{len(input_sets)}sets",

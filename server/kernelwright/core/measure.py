@@ -64,6 +64,7 @@ class TimingStats:
     host_median_us: float | None = None
     l2_flushed: bool = False
     input_sets: int = 1  # distinct input sets rotated through the timed calls
+    host_late: int = 0  # CUDA calls dropped: the host was still enqueueing when the GPU reached them
     inference_mode: bool = True
 
     @property

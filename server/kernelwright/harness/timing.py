@@ -5,7 +5,9 @@ during warm-up), then flush L2 (write a buffer twice its size; reset any persist
 record events around the one call while the cover and the flush still occupy the GPU: the events then
 see the call's device time, never the host's launch latency (triton's do_bench gets the same effect by
 queueing calls back to back). Synchronise the whole device, and keep the host clock around the call,
-less the flush and the cover, as a cross-check.
+less the flush and the cover, as a cross-check. A call the host finished enqueueing only after the GPU
+had drained the cover and the flush is dropped (the GPU may have waited inside the events) and the cover
+lengthened; `TimingStats.host_late` counts them.
 Calls are timed one by one and rotate through input sets made beforehand at distinct addresses, so a
 replayed or batched result cannot flatter. CPU: perf_counter with the same structure, labelled as CPU.
 Every clock, event and statistic comes from `clock`, captured before any candidate loaded.
@@ -55,6 +57,7 @@ def summarize(
     host_us: Sequence[float] = (),
     l2_flushed: bool = False,
     input_sets: int = 1,
+    host_late: int = 0,
 ) -> TimingStats:
     ordered = sorted(samples_us)
     return TimingStats(
@@ -69,6 +72,7 @@ def summarize(
         host_median_us=float(clock.median(host_us)) if host_us else None,
         l2_flushed=l2_flushed,
         input_sets=input_sets,
+        host_late=host_late,
     )
 
 
@@ -131,6 +135,13 @@ class HostCover:
     def queue(self) -> None:
         _spin(int(self.cover_us * self.cycles_per_us))
 
+    def grow(self, enqueue_us: float) -> bool:
+        """Lengthen the cover after the host was late (False once it is at its ceiling)."""
+        wanted = min(COVER_CEILING_US, max(2 * self.cover_us, COVER_FLOOR_US + COVER_FACTOR * enqueue_us))
+        grown = wanted > self.cover_us
+        self.cover_us = wanted
+        return grown
+
 
 class L2Flusher:
     """Writes a buffer of twice the L2 size between calls, after resetting persisting-L2 lines."""
@@ -190,7 +201,7 @@ def time_cuda(
         samples: list[float] = []
         host: list[float] = []
         started = clock.perf_counter()
-        i = 0
+        i = late = 0
         while not _done(samples, started, plan):
             args = input_sets[i % len(input_sets)]
             before_flush = clock.CudaEvent(enable_timing=True)
@@ -207,15 +218,25 @@ def time_cuda(
             flusher.flush()
             start.record()
             fn(args)
+            enqueued_us = (clock.perf_counter() - h0) * 1e6
             end.record()
             sync(device)  # the whole device: work on any stream ends before the host clock stops
             h1 = clock.perf_counter()
+            i += 1
+            # The GPU's time from `before_flush` (recorded on an idle GPU, so no earlier than the host's
+            # h0) to `start`: the cover and the flush. If the host took longer to enqueue everything up
+            # to the call's last launch, the GPU may have waited inside the events for a launch: the
+            # sample holds host time. Drop it and lengthen the cover (kept at the ceiling).
+            flush_us = float(before_flush.elapsed_time(start)) * 1000.0
+            if enqueued_us > flush_us and cover.grow(enqueued_us):
+                late += 1
+                continue
             samples.append(float(start.elapsed_time(end)) * 1000.0)
             # Host cross-check, less the flush's and the cover's own device time.
-            flush_us = float(before_flush.elapsed_time(start)) * 1000.0
             host.append(max(0.0, (h1 - h0) * 1e6 - flush_us))
-            i += 1
-    return summarize(samples, TimingMethod.CUDA_EVENTS, host, l2_flushed=True, input_sets=len(input_sets))
+    return summarize(
+        samples, TimingMethod.CUDA_EVENTS, host, l2_flushed=True, input_sets=len(input_sets), host_late=late
+    )
 
 
 def time_cpu(
