@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import torch  # noqa: E402
 from harness import _under_samples, problems  # noqa: E402
 from kernelwright.core.jobs import BenchJob  # noqa: E402
+from kernelwright.harness import timing  # noqa: E402
 from kernelwright.harness.bench import TIMING_SEED, load_problem, timing_input_sets  # noqa: E402
 from kernelwright.harness.device import resolve  # noqa: E402
 from kernelwright.harness.timing import L2Flusher, TimingPlan, time_cuda  # noqa: E402
@@ -153,6 +154,41 @@ def probe(ref: Any, device: str, repeats: int) -> dict[str, Any]:
     return {"sample": f"{Path(ref.path).name}:{ref.symbol}", "device": target.info.name, "methods": rows}
 
 
+def placement(ref: Any, device: str, runs: int = 8) -> dict[str, list[float]]:
+    """Does a time_cuda call's median depend on where its flush buffer lands? Each variant runs `runs`
+    time_cuda calls on bench's input sets: a fresh flush buffer per call (as bench does), one buffer
+    for all calls, and a flush that reads the buffer instead of writing it (no dirty lines left)."""
+    target = resolve(device)
+    problem = load_problem(BenchJob(ref, device=device), target)
+    input_sets = timing_input_sets(problem, target, problem.draw(TIMING_SEED))
+    plan = TimingPlan()
+    fresh = timing.L2Flusher
+    shared = fresh(target)
+
+    class ReadFlusher(fresh):  # type: ignore[misc, valid-type]
+        def flush(self) -> None:
+            self.buffer.view(torch.float32).sum()
+
+    variants: dict[str, Callable[[Any], Any]] = {
+        "fresh buffer (bench)": fresh,
+        "one shared buffer": lambda t: shared,
+        "read-only flush": ReadFlusher,
+    }
+    out: dict[str, list[float]] = {}
+    with torch.inference_mode():
+        for _ in range(2):
+            for name, make in variants.items():
+                timing.L2Flusher = make  # type: ignore[misc, assignment]
+                try:
+                    for _ in range(runs // 2):
+                        out.setdefault(name, []).append(
+                            time_cuda(problem, input_sets, target, plan).median_us
+                        )
+                finally:
+                    timing.L2Flusher = fresh  # type: ignore[misc]
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", default="adversarial/gelu*")
@@ -160,6 +196,7 @@ def main() -> int:
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--placement", action="store_true", help="only the flush-buffer placement experiment")
     args = ap.parse_args()
     if not torch.cuda.is_available():
         print("timing_probe: needs a CUDA GPU", file=sys.stderr)
@@ -167,6 +204,14 @@ def main() -> int:
     results = []
     for ref, _ in problems(args.specs):
         if not fnmatch.fnmatch(_under_samples(ref.path), args.samples):
+            continue
+        if args.placement:
+            medians = placement(ref, args.device)
+            print(f"\n{Path(ref.path).name}:{ref.symbol}: time_cuda medians (µs) by flush variant")
+            for name, values in medians.items():
+                spread = (max(values) - min(values)) / statistics.median(values)
+                print(f"  {name:22} spread {100 * spread:5.1f}%  " + " ".join(f"{v:6.2f}" for v in values))
+            results.append({"sample": f"{Path(ref.path).name}:{ref.symbol}", "placement": medians})
             continue
         r = probe(ref, args.device, args.repeats)
         results.append(r)
