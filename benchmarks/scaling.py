@@ -4,12 +4,12 @@ The workload is the builtin search's kind of work on the Triton samples: launch-
 (BLOCK sizes, num_warps, num_stages at the launch site) of samples/triton/{vector_add, matmul_small_tiles,
 row_softmax, layernorm_heuristics}, plus each sample's original as a candidate, every one verified and
 timed against its sample in a fresh worker (VerifyJob with time_candidate, the optimize loop's options).
-The candidates are generated here because the builtin provider does not exist yet; they are the same
-set for every GPU count. Each configuration starts its own pool (its start-up is not timed; every
-device answers a ping first), then the candidates go to its devices one job per device at a time: one
-consumer per device takes the next candidate from a shared queue, so a device slowed by a long compile
-does not hold back the others. Per-worker compile caches (the default) keep a later run from reusing
-an earlier run's Triton builds.
+The candidates are generated here, not by the builtin search (whose choices depend on what it measured),
+so the set is the same for every GPU count. Each configuration starts its own pool (its start-up is not
+timed; every device answers a ping first), then the candidates go to its devices one job per device at
+a time: one consumer per device takes the next candidate from a shared queue, so a device slowed by a
+long compile does not hold back the others. Per-worker compile caches (the default) keep a later run
+from reusing an earlier run's Triton builds.
 
 Target: on N GPUs, at least 0.8 x N times the one-GPU throughput.
 
