@@ -189,6 +189,37 @@ def placement(ref: Any, device: str, runs: int = 8) -> dict[str, list[float]]:
     return out
 
 
+def allocator(ref: Any, device: str, runs: int = 8) -> dict[str, list[float]]:
+    """Does a time_cuda run's median depend on where the caching allocator puts the call's outputs and
+    intermediates? `runs` time_cuda runs each: as bench runs them; with a pad of a different size held
+    through each run (placement changes per run); with the pad's size changed before every call
+    (placement changes per call, so one run sees them all)."""
+    target = resolve(device)
+    problem = load_problem(BenchJob(ref, device=device), target)
+    input_sets = timing_input_sets(problem, target, problem.draw(TIMING_SEED))
+    plan = TimingPlan()
+    sizes = [n * 256 * 1024 + 512 for n in range(4)]
+    out: dict[str, list[float]] = {}
+    held: list[torch.Tensor] = []
+
+    def padded(args: Any) -> Any:
+        held[:] = [
+            torch.empty(sizes[len(out.get("_calls", [])) % len(sizes)], dtype=torch.uint8, device=device)
+        ]
+        out.setdefault("_calls", []).append(0.0)
+        return problem(args)
+
+    with torch.inference_mode():
+        for k in range(runs):
+            out.setdefault("as bench", []).append(time_cuda(problem, input_sets, target, plan).median_us)
+            pad = torch.empty(sizes[k % len(sizes)], dtype=torch.uint8, device=device)
+            out.setdefault("pad per run", []).append(time_cuda(problem, input_sets, target, plan).median_us)
+            del pad
+            out.setdefault("pad per call", []).append(time_cuda(padded, input_sets, target, plan).median_us)
+    out.pop("_calls", None)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", default="adversarial/gelu*")
@@ -197,6 +228,7 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--json", default=None)
     ap.add_argument("--placement", action="store_true", help="only the flush-buffer placement experiment")
+    ap.add_argument("--allocator", action="store_true", help="only the allocator placement experiment")
     args = ap.parse_args()
     if not torch.cuda.is_available():
         print("timing_probe: needs a CUDA GPU", file=sys.stderr)
@@ -205,9 +237,9 @@ def main() -> int:
     for ref, _ in problems(args.specs):
         if not fnmatch.fnmatch(_under_samples(ref.path), args.samples):
             continue
-        if args.placement:
-            medians = placement(ref, args.device)
-            print(f"\n{Path(ref.path).name}:{ref.symbol}: time_cuda medians (µs) by flush variant")
+        if args.placement or args.allocator:
+            medians = placement(ref, args.device) if args.placement else allocator(ref, args.device)
+            print(f"\n{Path(ref.path).name}:{ref.symbol}: time_cuda medians (µs) by variant")
             for name, values in medians.items():
                 spread = (max(values) - min(values)) / statistics.median(values)
                 print(f"  {name:22} spread {100 * spread:5.1f}%  " + " ".join(f"{v:6.2f}" for v in values))
