@@ -27,6 +27,7 @@ import itertools
 import json
 import statistics
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -220,6 +221,64 @@ def allocator(ref: Any, device: str, runs: int = 8) -> dict[str, list[float]]:
     return out
 
 
+def period(ref: Any, device: str, runs: int = 12) -> dict[str, list[float]]:
+    """Is the slow mode tied to the count of timing runs or to the clock? `runs` short runs (60 calls)
+    then `runs` long ones (600 calls): per run its start (s since the first), its median, and the
+    medians of its first and second halves."""
+    target = resolve(device)
+    problem = load_problem(BenchJob(ref, device=device), target)
+    input_sets = timing_input_sets(problem, target, problem.draw(TIMING_SEED))
+    kept: list[list[float]] = []
+    summarize = timing.summarize
+
+    def keeping(samples_us: Any, *a: Any, **k: Any) -> Any:
+        kept.append(list(samples_us))
+        return summarize(samples_us, *a, **k)
+
+    out: dict[str, list[float]] = {}
+    timing.summarize = keeping  # type: ignore[assignment]
+    origin = time.perf_counter()
+    try:
+        with torch.inference_mode():
+            for calls in (60, 600):
+                for _ in range(runs):
+                    started = time.perf_counter() - origin
+                    time_cuda(problem, input_sets, target, TimingPlan(repeats=calls))
+                    samples = kept[-1]
+                    half = len(samples) // 2
+                    out.setdefault(f"{calls} calls: start s", []).append(round(started, 2))
+                    out.setdefault(f"{calls} calls: median", []).append(statistics.median(samples))
+                    out.setdefault(f"{calls} calls: 1st half", []).append(statistics.median(samples[:half]))
+                    out.setdefault(f"{calls} calls: 2nd half", []).append(statistics.median(samples[half:]))
+    finally:
+        timing.summarize = summarize  # type: ignore[assignment]
+    return out
+
+
+def events(ref: Any, device: str, runs: int = 12) -> dict[str, list[float]]:
+    """Is the slow mode tied to the CUDA events a run creates? `runs` timing runs as bench runs them,
+    then with one extra event created and recorded before each run (dropped at once), then with one
+    extra event kept alive through each run. If the slow runs move with the extra events, the event
+    slots the driver hands out are implicated."""
+    target = resolve(device)
+    problem = load_problem(BenchJob(ref, device=device), target)
+    input_sets = timing_input_sets(problem, target, problem.draw(TIMING_SEED))
+    plan = TimingPlan(repeats=100)
+    out: dict[str, list[float]] = {}
+    with torch.inference_mode():
+        for variant in ("as bench", "+1 event dropped", "+1 event kept", "as bench again"):
+            kept = []
+            for _ in range(runs):
+                if variant != "as bench" and variant != "as bench again":
+                    extra = torch.cuda.Event(enable_timing=True)
+                    extra.record()
+                    if variant == "+1 event kept":
+                        kept.append(extra)
+                    del extra
+                out.setdefault(variant, []).append(time_cuda(problem, input_sets, target, plan).median_us)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", default="adversarial/gelu*")
@@ -229,6 +288,8 @@ def main() -> int:
     ap.add_argument("--json", default=None)
     ap.add_argument("--placement", action="store_true", help="only the flush-buffer placement experiment")
     ap.add_argument("--allocator", action="store_true", help="only the allocator placement experiment")
+    ap.add_argument("--period", action="store_true", help="only the run-count or clock experiment")
+    ap.add_argument("--events", action="store_true", help="only the CUDA event experiment")
     args = ap.parse_args()
     if not torch.cuda.is_available():
         print("timing_probe: needs a CUDA GPU", file=sys.stderr)
@@ -237,8 +298,17 @@ def main() -> int:
     for ref, _ in problems(args.specs):
         if not fnmatch.fnmatch(_under_samples(ref.path), args.samples):
             continue
-        if args.placement or args.allocator:
-            medians = placement(ref, args.device) if args.placement else allocator(ref, args.device)
+        if args.placement or args.allocator or args.period or args.events:
+            experiment = (
+                placement
+                if args.placement
+                else allocator
+                if args.allocator
+                else period
+                if args.period
+                else events
+            )
+            medians = experiment(ref, args.device)
             print(f"\n{Path(ref.path).name}:{ref.symbol}: time_cuda medians (µs) by variant")
             for name, values in medians.items():
                 spread = (max(values) - min(values)) / statistics.median(values)
