@@ -279,6 +279,46 @@ def events(ref: Any, device: str, runs: int = 12) -> dict[str, list[float]]:
     return out
 
 
+def launches(ref: Any, device: str, runs: int = 12) -> dict[str, list[float]]:
+    """Is the slow mode set by how many kernels the process launched before a run? With the harness's
+    launch rotation off: `runs` timing runs as they come, then with one and two extra one-block launches
+    before each run; then with the rotation on (as bench runs). If the slow runs move with the extra
+    launches, the GPU's block-scheduling state is implicated, and the rotation should mix the states
+    within every run."""
+    target = resolve(device)
+    problem = load_problem(BenchJob(ref, device=device), target)
+    input_sets = timing_input_sets(problem, target, problem.draw(TIMING_SEED))
+    plan = TimingPlan(repeats=100)
+    rotation = timing.LAUNCH_ROTATION
+    out: dict[str, list[float]] = {}
+    with torch.inference_mode():
+        for variant, extra, rotate in (
+            ("rotation off", 0, 1),
+            ("off, +1 launch per run", 1, 1),
+            ("off, +2 launches per run", 2, 1),
+            ("rotation on (bench)", 0, rotation),
+        ):
+            timing.LAUNCH_ROTATION = rotate
+            try:
+                for _ in range(runs):
+                    for _ in range(extra):
+                        torch.cuda._sleep(1)
+                    stats = time_cuda(problem, input_sets, target, plan)
+                    out.setdefault(variant, []).append(stats.median_us)
+            finally:
+                timing.LAUNCH_ROTATION = rotation
+    return out
+
+
+EXPERIMENTS: dict[str, Callable[[Any, str], dict[str, list[float]]]] = {
+    "placement": placement,
+    "allocator": allocator,
+    "period": period,
+    "events": events,
+    "launches": launches,
+}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", default="adversarial/gelu*")
@@ -286,10 +326,8 @@ def main() -> int:
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--json", default=None)
-    ap.add_argument("--placement", action="store_true", help="only the flush-buffer placement experiment")
-    ap.add_argument("--allocator", action="store_true", help="only the allocator placement experiment")
-    ap.add_argument("--period", action="store_true", help="only the run-count or clock experiment")
-    ap.add_argument("--events", action="store_true", help="only the CUDA event experiment")
+    for name, experiment in EXPERIMENTS.items():
+        ap.add_argument(f"--{name}", action="store_true", help=(experiment.__doc__ or "").split("?")[0] + "?")
     args = ap.parse_args()
     if not torch.cuda.is_available():
         print("timing_probe: needs a CUDA GPU", file=sys.stderr)
@@ -298,16 +336,9 @@ def main() -> int:
     for ref, _ in problems(args.specs):
         if not fnmatch.fnmatch(_under_samples(ref.path), args.samples):
             continue
-        if args.placement or args.allocator or args.period or args.events:
-            experiment = (
-                placement
-                if args.placement
-                else allocator
-                if args.allocator
-                else period
-                if args.period
-                else events
-            )
+        chosen = [name for name in EXPERIMENTS if getattr(args, name)]
+        if chosen:
+            experiment = EXPERIMENTS[chosen[0]]
             medians = experiment(ref, args.device)
             print(f"\n{Path(ref.path).name}:{ref.symbol}: time_cuda medians (µs) by variant")
             for name, values in medians.items():

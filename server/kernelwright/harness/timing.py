@@ -97,6 +97,11 @@ def _done(samples: list[float], started: float, plan: TimingPlan) -> bool:
 COVER_FACTOR = 3.0
 COVER_FLOOR_US = 50.0
 COVER_CEILING_US = 5000.0
+# Before call i, (i mod this) one-block launches of the spin kernel, so the GPU's block scheduler meets
+# each timed call in one of several states: on an H100 a 9 µs two-kernel call timed in one state per run
+# read 8.7 or 9.6 µs depending on how many launches the process had made before the run
+# (benchmarks/BENCHMARKS.md, Harness). 1 turns it off.
+LAUNCH_ROTATION = 4
 
 
 def _spin(cycles: int) -> None:
@@ -132,7 +137,9 @@ class HostCover:
         slowest = max(enqueue_us, default=0.0)
         self.cover_us = min(COVER_CEILING_US, COVER_FLOOR_US + COVER_FACTOR * slowest)
 
-    def queue(self) -> None:
+    def queue(self, extra_launches: int = 0) -> None:
+        for _ in range(extra_launches):
+            _spin(1)
         _spin(int(self.cover_us * self.cycles_per_us))
 
     def grow(self, enqueue_us: float) -> bool:
@@ -214,7 +221,7 @@ def time_cuda(
             # The cover comes first and the flush last, so the call always meets the L2 as the flush
             # left it (dirty lines of the flush buffer, as in do_bench) whatever the cover's length.
             before_flush.record()
-            cover.queue()
+            cover.queue(extra_launches=i % LAUNCH_ROTATION)
             flusher.flush()
             start.record()
             fn(args)
