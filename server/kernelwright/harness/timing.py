@@ -7,7 +7,8 @@ see the call's device time, never the host's launch latency (triton's do_bench g
 queueing calls back to back). Synchronise the whole device, and keep the host clock around the call,
 less the flush and the cover, as a cross-check. A call the host finished enqueueing only after the GPU
 had drained the cover and the flush is dropped (the GPU may have waited inside the events) and the cover
-lengthened; `TimingStats.host_late` counts them.
+lengthened; `TimingStats.host_late` counts them. Before each call, 0-3 one-block launches in turn, so
+that no run is timed in one launch state of the GPU only (a small call's launch gaps depend on it).
 Calls are timed one by one and rotate through input sets made beforehand at distinct addresses, so a
 replayed or batched result cannot flatter. CPU: perf_counter with the same structure, labelled as CPU.
 Every clock, event and statistic comes from `clock`, captured before any candidate loaded.
