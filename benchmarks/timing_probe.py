@@ -2,6 +2,8 @@
 between the harness's median and triton.testing.do_bench (issue 3's 5% target).
 
     python benchmarks/timing_probe.py --samples 'adversarial/gelu*' [--repeats 3] [--json probe.json]
+    python benchmarks/timing_probe.py --samples 'adversarial/gelu*' --launches   # or --placement,
+        --allocator, --period, --events: one experiment on what sets a run's median (see each function)
 
 Methods (each repeated --repeats times; the table shows the median of each repeat's median, in µs):
   harness-Nsets  harness.timing.time_cuda as bench runs it, on bench's own N input sets in turn: sync, spin
@@ -109,10 +111,15 @@ def profiled(call: Call, flush: Call) -> tuple[float, float]:
     return statistics.median(sums), statistics.median(spans)
 
 
-def probe(ref: Any, device: str, repeats: int) -> dict[str, Any]:
+def loaded(ref: Any, device: str) -> tuple[Any, Any, list[tuple[Any, ...]]]:
+    """The device, the problem as bench loads it, and bench's own input sets (same seeds, same count)."""
     target = resolve(device)
     problem = load_problem(BenchJob(ref, device=device), target)
-    input_sets = timing_input_sets(problem, target, problem.draw(TIMING_SEED))  # bench's own sets
+    return target, problem, timing_input_sets(problem, target, problem.draw(TIMING_SEED))
+
+
+def probe(ref: Any, device: str, repeats: int) -> dict[str, Any]:
+    target, problem, input_sets = loaded(ref, device)
     one = input_sets[0]
     fill = L2Flusher(target).flush
     cache = torch.empty(int(256e6 // 4), dtype=torch.int, device="cuda")
@@ -159,9 +166,7 @@ def placement(ref: Any, device: str, runs: int = 8) -> dict[str, list[float]]:
     """Does a time_cuda call's median depend on where its flush buffer lands? Each variant runs `runs`
     time_cuda calls on bench's input sets: a fresh flush buffer per call (as bench does), one buffer
     for all calls, and a flush that reads the buffer instead of writing it (no dirty lines left)."""
-    target = resolve(device)
-    problem = load_problem(BenchJob(ref, device=device), target)
-    input_sets = timing_input_sets(problem, target, problem.draw(TIMING_SEED))
+    target, problem, input_sets = loaded(ref, device)
     plan = TimingPlan()
     fresh = timing.L2Flusher
     shared = fresh(target)
@@ -195,9 +200,7 @@ def allocator(ref: Any, device: str, runs: int = 8) -> dict[str, list[float]]:
     intermediates? `runs` time_cuda runs each: as bench runs them; with a pad of a different size held
     through each run (placement changes per run); with the pad's size changed before every call
     (placement changes per call, so one run sees them all)."""
-    target = resolve(device)
-    problem = load_problem(BenchJob(ref, device=device), target)
-    input_sets = timing_input_sets(problem, target, problem.draw(TIMING_SEED))
+    target, problem, input_sets = loaded(ref, device)
     plan = TimingPlan()
     sizes = [n * 256 * 1024 + 512 for n in range(4)]
     out: dict[str, list[float]] = {}
@@ -225,9 +228,7 @@ def period(ref: Any, device: str, runs: int = 12) -> dict[str, list[float]]:
     """Is the slow mode tied to the count of timing runs or to the clock? `runs` short runs (60 calls)
     then `runs` long ones (600 calls): per run its start (s since the first), its median, and the
     medians of its first and second halves."""
-    target = resolve(device)
-    problem = load_problem(BenchJob(ref, device=device), target)
-    input_sets = timing_input_sets(problem, target, problem.draw(TIMING_SEED))
+    target, problem, input_sets = loaded(ref, device)
     kept: list[list[float]] = []
     summarize = timing.summarize
 
@@ -260,9 +261,7 @@ def events(ref: Any, device: str, runs: int = 12) -> dict[str, list[float]]:
     then with one extra event created and recorded before each run (dropped at once), then with one
     extra event kept alive through each run. If the slow runs move with the extra events, the event
     slots the driver hands out are implicated."""
-    target = resolve(device)
-    problem = load_problem(BenchJob(ref, device=device), target)
-    input_sets = timing_input_sets(problem, target, problem.draw(TIMING_SEED))
+    target, problem, input_sets = loaded(ref, device)
     plan = TimingPlan(repeats=100)
     out: dict[str, list[float]] = {}
     with torch.inference_mode():
@@ -285,9 +284,7 @@ def launches(ref: Any, device: str, runs: int = 12) -> dict[str, list[float]]:
     before each run; then with the rotation on (as bench runs). If the slow runs move with the extra
     launches, the GPU's block-scheduling state is implicated, and the rotation should mix the states
     within every run."""
-    target = resolve(device)
-    problem = load_problem(BenchJob(ref, device=device), target)
-    input_sets = timing_input_sets(problem, target, problem.draw(TIMING_SEED))
+    target, problem, input_sets = loaded(ref, device)
     plan = TimingPlan(repeats=100)
     rotation = timing.LAUNCH_ROTATION
     out: dict[str, list[float]] = {}
