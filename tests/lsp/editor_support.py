@@ -14,6 +14,9 @@ from pytest_lsp import LanguageClient
 
 SERVER = [sys.executable, "-m", "kernelwright", "serve", "--stdio"]
 DEADLINE = 20.0
+# A request the server does not answer in this time fails the test naming the request, rather than
+# hanging until pytest-timeout stops the whole test with no word on what it waited for.
+ANSWER_DEADLINE = 60.0
 
 
 async def wait_until(cond: Callable[[], Any], timeout: float = DEADLINE, what: str = "condition") -> Any:
@@ -27,6 +30,13 @@ async def wait_until(cond: Callable[[], Any], timeout: float = DEADLINE, what: s
         if loop.time() > end:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+async def answered(request: Awaitable[Any], what: str) -> Any:
+    try:
+        return await asyncio.wait_for(request, ANSWER_DEADLINE)
+    except TimeoutError:
+        raise AssertionError(f"the server did not answer {what} within {ANSWER_DEADLINE:.0f} s") from None
 
 
 class Editor:
@@ -79,23 +89,22 @@ class Editor:
         )
 
     async def lenses(self, uri: str) -> list[types.CodeLens]:
-        return list(
-            await self.client.text_document_code_lens_async(
-                types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
-            )
-            or []
+        request = self.client.text_document_code_lens_async(
+            types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
         )
+        return list(await answered(request, f"textDocument/codeLens for {uri}") or [])
 
     async def lens_titles(self, uri: str) -> list[str]:
         return [lens.command.title for lens in await self.lenses(uri) if lens.command is not None]
 
     async def hover(self, uri: str, line: int, character: int) -> str | None:
-        hover = await self.client.text_document_hover_async(
+        request = self.client.text_document_hover_async(
             types.HoverParams(
                 text_document=types.TextDocumentIdentifier(uri=uri),
                 position=types.Position(line=line, character=character),
             )
         )
+        hover = await answered(request, f"textDocument/hover at {line}:{character}")
         if hover is None:
             return None
         contents = hover.contents
@@ -103,9 +112,10 @@ class Editor:
         return contents.value
 
     async def command(self, command: str, *arguments: Any) -> Any:
-        return await self.client.workspace_execute_command_async(
+        request = self.client.workspace_execute_command_async(
             types.ExecuteCommandParams(command=command, arguments=list(arguments))
         )
+        return await answered(request, f"the command {command}")
 
     def diagnostics(self, uri: str) -> list[types.Diagnostic]:
         return list(self.client.diagnostics.get(uri, []))
