@@ -1,4 +1,8 @@
-"""The results database: measurements, candidates, verdicts, attempts, calibrations and applied edits."""
+"""The results database: measurements, candidates, verdicts, attempts and applied edits.
+
+Device calibrations live per machine (engine.calibrations, written by `kernelwright calibrate`), not
+here; the `calibrations` table of migration 0002 is unused and stays only because migrations are never
+rewritten."""
 
 from kernelwright.store.database import StoreError
 from kernelwright.store.keys import MeasurementKey, site_source_hash

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from kernelwright.core.candidate import Candidate, text_hash
 from kernelwright.core.jsonable import from_json, to_json
-from kernelwright.core.measure import Calibration, Measurement, Verdict
+from kernelwright.core.measure import Measurement, Verdict
 from kernelwright.store.database import StoreError, open_database
 from kernelwright.store.keys import MeasurementKey
 from kernelwright.store.records import AppliedEdit, AttemptRecord, StoredMeasurement
@@ -230,22 +230,6 @@ class Store:
             "SELECT candidate_id, body FROM verdicts WHERE attempt_id = ? ORDER BY id", (attempt_id,)
         )
         return [(r[0], _load(Verdict, r[1])) for r in rows]
-
-    # Calibrations ------------------------------------------------------------------------------------
-
-    def record_calibration(self, calibration: Calibration) -> None:
-        with self._write() as conn:
-            conn.execute(
-                "INSERT INTO calibrations (device, measured_at, body) VALUES (?, ?, ?)",
-                (calibration.device_name, calibration.measured_at, _dump(calibration)),
-            )
-
-    def latest_calibration(self, device_name: str) -> Calibration | None:
-        rows = self._read(
-            "SELECT body FROM calibrations WHERE device = ? ORDER BY measured_at DESC, id DESC LIMIT 1",
-            (device_name,),
-        )
-        return _load(Calibration, rows[0][0]) if rows else None
 
     # Applied edits (undo) ----------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from kernelwright.core.candidate import Candidate, Usage
-from kernelwright.core.measure import Calibration, CheckName
+from kernelwright.core.measure import CheckName
 from kernelwright.core.settings import Provider
 from kernelwright.store import (
     AttemptRecord,
@@ -119,15 +119,6 @@ def test_attempt_candidates_and_verdicts_round_trip(store: Store) -> None:
     assert [cid for cid, _ in verdicts] == ["c1", "c2"]
     assert verdicts[1][1].check is CheckName.VALUE
     assert verdicts[0][1].measurement is not None and verdicts[0][1].measurement.timing.median_us == 80.0
-
-
-def test_calibration_latest_per_device(store: Store) -> None:
-    old = Calibration("H100", 2.9e12, {"bfloat16": 7.0e14}, measured_at=100.0)
-    new = Calibration("H100", 3.0e12, {"bfloat16": 7.5e14}, measured_at=200.0)
-    store.record_calibration(new)
-    store.record_calibration(old)
-    assert store.latest_calibration("H100") == new
-    assert store.latest_calibration("A100") is None
 
 
 def test_applied_edits_and_undo_bookkeeping(store: Store) -> None:
