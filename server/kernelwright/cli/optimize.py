@@ -194,6 +194,8 @@ def _verdict_line(event: VerdictReady, out: Output) -> str:
         status = out.style(f"rejected ({event.verdict.check.value if event.verdict.check else '?'})", "31")
     timing = f"{event.median_us:10.1f} µs" if event.median_us is not None else " " * 13
     speed = f"{event.speedup:6.2f}x" if event.speedup is not None else ""
+    if event.speedup_low is not None and event.speedup_high is not None:
+        speed += f" [{event.speedup_low:.2f}-{event.speedup_high:.2f}]"
     detail = (
         ""
         if event.verdict is not None and event.verdict.passed

@@ -20,6 +20,8 @@ class JobType(enum.StrEnum):
     VERIFY = "verify"
     CALIBRATE = "calibrate"
     PING = "ping"
+    # A question from a verify job's judge, relayed to its candidate worker (core.judging).
+    CANDIDATE = "candidate"
 
 
 class CpuInputsPolicy(enum.StrEnum):

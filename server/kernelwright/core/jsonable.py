@@ -38,7 +38,19 @@ def from_json(cls: type[T], data: Any) -> T:
     return typing.cast(T, _convert(cls, data))
 
 
-def _convert(tp: Any, data: Any) -> Any:
+def from_untrusted_json(cls: type[T], data: Any) -> T:
+    """As `from_json`, for data from a process that may lie: every value must have its field's JSON
+    type exactly (a number where a float goes, a list where a tuple goes), and an object no unknown
+    keys; else TypeError naming what is off."""
+    return typing.cast(T, _convert(cls, data, strict=True))
+
+
+_STRICT_TYPES: dict[Any, tuple[type, ...]] = {float: (int, float), int: (int,), str: (str,), bool: (bool,)}
+
+
+def _convert(tp: Any, data: Any, strict: bool = False) -> Any:
+    if strict:
+        _check_strict(tp, data)
     if tp is Any or tp is object:
         return data
     origin = get_origin(tp)
@@ -64,21 +76,21 @@ def _convert(tp: Any, data: Any) -> Any:
             ):
                 continue
             try:
-                return _convert(arg, data)
+                return _convert(arg, data, strict)
             except (TypeError, ValueError, KeyError) as exc:
                 errors.append(str(exc))
         raise ValueError(f"no member of {tp} fits {data!r}: {errors}")
     if origin is tuple:
         args = get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], d) for d in data)
-        return tuple(_convert(a, d) for a, d in zip(args, data, strict=True))
+            return tuple(_convert(args[0], d, strict) for d in data)
+        return tuple(_convert(a, d, strict) for a, d in zip(args, data, strict=True))
     if origin is list:
         (arg,) = get_args(tp)
-        return [_convert(arg, d) for d in data]
+        return [_convert(arg, d, strict) for d in data]
     if origin is dict:
         _k, v = get_args(tp)
-        return {k: _convert(v, d) for k, d in data.items()}
+        return {k: _convert(v, d, strict) for k, d in data.items()}
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return tp(data)
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
@@ -88,13 +100,33 @@ def _convert(tp: Any, data: Any) -> Any:
         kwargs = {}
         for f in dataclasses.fields(tp):
             if f.name in data:
-                kwargs[f.name] = _convert(hints[f.name], data[f.name])
+                kwargs[f.name] = _convert(hints[f.name], data[f.name], strict)
         return tp(**kwargs)
     if tp is float and isinstance(data, int | float | str):
         return float(data)
     if tp in (int, str, bool) and not isinstance(data, tp):
         raise TypeError(f"wanted {tp.__name__}, got {data!r}")
     return data
+
+
+def _check_strict(tp: Any, data: Any) -> None:
+    origin = get_origin(tp)
+    wanted = _STRICT_TYPES.get(tp)
+    if wanted is not None:
+        if isinstance(data, bool) and tp is not bool:
+            raise TypeError(f"wanted {tp.__name__}, got {data!r}")
+        if not isinstance(data, wanted):
+            raise TypeError(f"wanted {tp.__name__}, got {type(data).__name__}")
+    elif origin in (tuple, list) and not isinstance(data, list):
+        raise TypeError(f"wanted a list, got {type(data).__name__}")
+    elif origin is dict and not isinstance(data, dict):
+        raise TypeError(f"wanted an object, got {type(data).__name__}")
+    elif dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if not isinstance(data, dict):
+            raise TypeError(f"{tp.__name__} wants an object, got {type(data).__name__}")
+        unknown = set(data) - {f.name for f in dataclasses.fields(tp)}
+        if unknown:
+            raise TypeError(f"{tp.__name__} has no field {sorted(unknown)[0]!r}")
 
 
 def _discriminates(cls: type, data: dict[str, Any]) -> bool:

@@ -178,7 +178,9 @@ class CheckName(enum.StrEnum):
     PRECISION = "precision"  # error far above the reference's own error: computed in lower precision
     TAMPER = "tamper"  # timers, synchronisation or torch internals patched
     FALLBACK = "fallback"  # calls the reference (flag; rejected only where the job says so)
-    TIMING = "timing"  # host clock disagrees with device events (side streams / threads)
+    TIMING = "timing"  # a clock outside the candidate's process disagrees with the times it reported
+    TIMED_OUTPUT = "timed_output"  # the outputs of timed calls do not match (less work while timed)
+    REPLY = "reply"  # the candidate's process sent a reply the judge did not ask for (forged, malformed)
     ROOFLINE = "roofline"  # faster than the device's peaks allow
 
 
@@ -205,16 +207,39 @@ class Phase(enum.StrEnum):
     POISON = "poison"  # NaN-filling free memory before each candidate call
     PRECISION = "precision"  # the float64 reference and the comparison with it
     REFILL = "refill"  # the in-place refill (replay) check
-    TIMING_LOAD_REFERENCE = "timing_load_reference"  # time_verified loads both sides again
-    TIMING_LOAD_CANDIDATE = "timing_load_candidate"
     INPUTS = "inputs"  # drawing the rotated input sets
     FIRST_CALL = "first_call"
     TIMING = "timing"  # the measured code's timed calls (the candidate's, in a verify job)
     TIMING_REFERENCE = "timing_reference"  # the reference timed in the same run (eager baseline)
+    TIMING_CANDIDATE = "timing_candidate"  # a verify job: the candidate's blocks, seen from the judge
+    TIMED_OUTPUT_CHECK = "timed_output_check"  # one sampled output of each candidate block, compared
     TIMING_COMPILE = "timing_compile"  # the torch.compile baseline
     ROOFLINE = "roofline"  # bytes moved and the flop count
     PROFILE = "profile"  # per-line costs
     NCU = "ncu"
+
+
+@dataclass(frozen=True)
+class SpeedupEstimate:
+    """The reference's time over the candidate's, from interleaved blocks timed in one run.
+
+    `ratio` is the geometric mean of the per-block ratios of medians, [low, high] its 95% interval (a
+    t-interval over the blocks, widened to at least `floor` either side in log terms: what two processes
+    running the same code differ by on their own)."""
+
+    ratio: float
+    low: float
+    high: float
+    blocks: int
+    calls_per_block: int
+    floor: float = 0.0
+
+    def clears(self, threshold: float) -> bool:
+        """Whether the whole interval lies at or above `threshold`: only then is a speedup claimed."""
+        return self.low >= threshold
+
+    def contains(self, value: float) -> bool:
+        return self.low <= value <= self.high
 
 
 @dataclass(frozen=True)
@@ -228,6 +253,7 @@ class Verdict:
     trials: int = 0
     measurement: Measurement | None = None  # the candidate's, when timed
     reference_measurement: Measurement | None = None  # the reference's, timed in the same run
+    speedup: SpeedupEstimate | None = None  # from the interleaved run, when timed
     traceback_tail: str | None = None  # for LOAD / RUN / COMPILE
     line: int | None = None  # 0-based line of the error in the candidate's file, where known
     notes: tuple[str, ...] = ()

@@ -8,6 +8,15 @@ at a capture file instead, so nothing a candidate prints can reach, block or cor
     parent -> worker   {"kind": "request", "v", "id", "type", "payload"}
     worker -> parent   {"kind": "response", "v", "id", "ok", "result" | "error", "output"}
 
+A judge worker (a verify job) may, before its response, ask questions of the job's candidate worker:
+
+    judge -> parent    {"kind": "ask", "v", "id", "seq", "type", "payload"}
+    parent -> judge    {"kind": "answer", "v", "seq", "ok", "result" | "error", "output", "seconds"}
+
+The parent relays each ask to the candidate worker as a request and its response back as the answer
+(`seconds`: the candidate's request, sent to answered, on the parent's clock). Only a worker running a
+verify job may ask; an ask from any other worker is a protocol error.
+
 The version is checked at hello: a worker from another kernelwright install is refused with a message
 rather than misread.
 """
@@ -33,6 +42,8 @@ class MessageKind(enum.StrEnum):
     HELLO = "hello"
     REQUEST = "request"
     RESPONSE = "response"
+    ASK = "ask"
+    ANSWER = "answer"
 
 
 class ErrorCode(enum.StrEnum):
@@ -115,7 +126,33 @@ class Response:
     kind: MessageKind = MessageKind.RESPONSE
 
 
-Message = Hello | Request | Response
+@dataclass(frozen=True)
+class Ask:
+    """A judge's question for its candidate worker, during the job `id`."""
+
+    v: int
+    id: int
+    seq: int
+    type: str
+    payload: JsonValue
+    kind: MessageKind = MessageKind.ASK
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The candidate worker's response to ask `seq`, or why there is none (it died, timed out, lied)."""
+
+    v: int
+    seq: int
+    ok: bool
+    result: JsonValue = None
+    error: JobErrorInfo | None = None
+    output: CapturedOutput = CapturedOutput()
+    seconds: float = 0.0
+    kind: MessageKind = MessageKind.ANSWER
+
+
+Message = Hello | Request | Response | Ask | Answer
 
 
 class ProtocolError(Exception):
@@ -140,10 +177,12 @@ def decode(line: bytes) -> Message:
             f"protocol version {version!r}, expected {PROTOCOL_VERSION}: the worker's interpreter has "
             "another kernelwright installed; point the worker at the same installation as the server"
         )
-    kinds: dict[str, type[Hello] | type[Request] | type[Response]] = {
+    kinds: dict[str, type[Hello] | type[Request] | type[Response] | type[Ask] | type[Answer]] = {
         MessageKind.HELLO: Hello,
         MessageKind.REQUEST: Request,
         MessageKind.RESPONSE: Response,
+        MessageKind.ASK: Ask,
+        MessageKind.ANSWER: Answer,
     }
     cls = kinds.get(str(data.get("kind")))
     if cls is None:

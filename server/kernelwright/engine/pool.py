@@ -32,12 +32,14 @@ from types import TracebackType
 from typing import Any, ClassVar, TypeVar
 
 from kernelwright.core.errors import UsageError
+from kernelwright.core.jobs import JobType
 from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.protocol import ErrorCode, Hello, JobErrorInfo
 from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.devices import Device, resolve_devices
 from kernelwright.engine.environment import torch_bytecode_missing
 from kernelwright.engine.errors import JobError
+from kernelwright.engine.judging import CandidateRelay, exchange_dir
 from kernelwright.engine.process import KillReason, WorkerProcess
 from kernelwright.engine.slot_pool import JobHandle, JobOutcome, SlotPool
 
@@ -160,6 +162,8 @@ class WorkerPool(SlotPool[_Slot]):
     async def _run_locked(
         self, slot: _Slot, job_type: str, payload: JsonValue, limit: float, fresh: bool
     ) -> JobOutcome:
+        if job_type == JobType.VERIFY:
+            return await self._run_judged(slot, payload, limit)
         waited_from = time.monotonic()
         worker = await self._take(slot, fresh)
         quiet_from = time.monotonic()
@@ -186,6 +190,50 @@ class WorkerPool(SlotPool[_Slot]):
             slot.device,
             worker.pid,
             worker_start_s=worker.start_seconds,
+            worker_wait_s=quiet_from - waited_from,
+            quiet_wait_s=sent_at - quiet_from,
+            run_s=time.monotonic() - sent_at,
+        )
+        self.recent_outcomes.append(outcome)
+        return outcome
+
+    async def _run_judged(self, slot: _Slot, payload: JsonValue, limit: float) -> JobOutcome:
+        """A verify job in two processes: the slot's shared worker judges (it never runs candidate code)
+        and a fresh standby runs the candidate, answering the judge's questions through `CandidateRelay`.
+        The candidate's worker is retired afterwards, whatever happened."""
+        waited_from = time.monotonic()
+        judge = await self._take(slot, fresh=False)
+        candidate = await self._take(slot, fresh=True)
+        candidate.freeze()
+        quiet_from = time.monotonic()
+        await self._quiet(slot)
+        exchange = exchange_dir(candidate)
+        relay = CandidateRelay(candidate)
+        judged = {"verify": payload, "exchange_dir": str(exchange), "candidate_pid": candidate.pid}
+        sent_at = time.monotonic()
+        try:
+            response = await judge.call(JobType.VERIFY, judged, limit, on_ask=relay.answer)
+        except BaseException:
+            self._forget(slot, judge)
+            await asyncio.shield(judge.kill(KillReason.RETIRED))
+            raise
+        finally:
+            self._forget(slot, candidate)
+            await asyncio.shield(candidate.kill(KillReason.RETIRED))
+            shutil.rmtree(exchange, ignore_errors=True)
+            self._replenish(slot)
+        if response.retire or not judge.alive:
+            self._forget(slot, judge)
+            await judge.kill(KillReason.RETIRED)
+        if not response.ok:
+            info = response.error or JobErrorInfo(ErrorCode.PROTOCOL, "a failed response without an error")
+            raise JobError(info, response.output, device=slot.device.label)
+        outcome = JobOutcome(
+            response.result,
+            relay.output if relay.output.text else response.output,
+            slot.device,
+            candidate.pid,
+            worker_start_s=candidate.start_seconds,
             worker_wait_s=quiet_from - waited_from,
             quiet_wait_s=sent_at - quiet_from,
             run_s=time.monotonic() - sent_at,

@@ -16,12 +16,15 @@ import shutil
 import signal
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.protocol import (
     MAX_MESSAGE_BYTES,
     PROTOCOL_VERSION,
+    Answer,
+    Ask,
     CapturedOutput,
     ErrorCode,
     Hello,
@@ -38,6 +41,8 @@ from kernelwright.engine.environment import worker_env
 from kernelwright.engine.errors import JobError
 
 WORKER_MODULE = "kernelwright.harness.worker"
+# A judge's question and the job's deadline (monotonic) -> the answer to write back.
+AskHandler = Callable[[Ask, float], Awaitable[Answer]]
 CAPTURE_NAME = "output.log"  # in the worker's directory: its stdout and stderr
 
 
@@ -196,16 +201,45 @@ class WorkerProcess:
 
     # -- jobs --------------------------------------------------------------------------------------
 
-    async def call(self, job_type: str, payload: JsonValue, timeout: float) -> Response:
+    async def call(
+        self, job_type: str, payload: JsonValue, timeout: float, on_ask: AskHandler | None = None
+    ) -> Response:
         """Run one job. A response (ok or not) comes back; a worker death or time-out raises JobError.
+
+        With `on_ask` (a verify job's judge), the worker's questions for its candidate worker are
+        answered through it until the response comes; the time-out covers the whole job. An ask from a
+        worker given no `on_ask`, or for another job, is a protocol error.
 
         On cancellation the worker is killed at once (its state is unknown) and CancelledError re-raised.
         """
         request = Request(v=PROTOCOL_VERSION, id=self._next_id, type=job_type, payload=payload)
         self._next_id += 1
+        deadline = time.monotonic() + timeout
+        self._writer.write(encode(request))
+        while True:
+            line = await self._read_reply(job_type, max(0.0, deadline - time.monotonic()), timeout)
+            if not line:
+                return await self._died(job_type)
+            try:
+                message = decode(line)
+            except ProtocolError as exc:
+                await self.kill(KillReason.RETIRED)
+                raise self._death_error(ErrorCode.PROTOCOL, str(exc)) from None
+            if isinstance(message, Ask) and on_ask is not None and message.id == request.id:
+                answer = await on_ask(message, deadline)
+                self._writer.write(encode(answer))
+                continue
+            if not isinstance(message, Response) or message.id != request.id:
+                await self.kill(KillReason.RETIRED)
+                what = f"a {message.kind} message" if not isinstance(message, Response) else "another id"
+                raise self._death_error(
+                    ErrorCode.PROTOCOL, f"expected the response to job {request.id}, got {what}"
+                )
+            return message
+
+    async def _read_reply(self, job_type: str, remaining: float, timeout: float) -> bytes:
         try:
-            self._writer.write(encode(request))
-            line = await asyncio.wait_for(self._reader.readline(), timeout)
+            return await asyncio.wait_for(self._reader.readline(), remaining)
         except TimeoutError:
             await self.kill(KillReason.TIMEOUT)
             raise self._death_error(
@@ -220,17 +254,19 @@ class WorkerProcess:
             # A broken pipe, or a line over MAX_MESSAGE_BYTES: either way this worker is done.
             await self.kill(KillReason.RETIRED)
             raise self._death_error(ErrorCode.PROTOCOL, f"the worker's pipe failed: {exc}") from None
-        if not line:
-            return await self._died(job_type)
-        try:
-            response = decode(line)
-        except ProtocolError as exc:
-            await self.kill(KillReason.RETIRED)
-            raise self._death_error(ErrorCode.PROTOCOL, str(exc)) from None
-        if not isinstance(response, Response) or response.id != request.id:
-            await self.kill(KillReason.RETIRED)
-            raise self._death_error(ErrorCode.PROTOCOL, f"expected the response to job {request.id}")
-        return response
+
+    def freeze(self) -> None:
+        """Stop the worker's process group (SIGSTOP): between a judge's questions a candidate worker
+        runs nothing, so no thread of the candidate's can race the judge's reads or its timing."""
+        self._signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def _signal(self, sig: signal.Signals) -> None:
+        if self.alive:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, sig)
 
     async def _died(self, job_type: str) -> Response:
         if self.kill_reason is KillReason.CANCELLED or self.kill_reason is KillReason.CLOSED:
@@ -264,7 +300,7 @@ class WorkerProcess:
         if self.kill_reason is None:
             self.kill_reason = reason
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            os.killpg(self.proc.pid, signal.SIGKILL)  # a frozen (SIGSTOPped) group dies at once too
         with contextlib.suppress(ProcessLookupError):
             self.proc.kill()
         await self.proc.wait()

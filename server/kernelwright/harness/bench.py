@@ -1,7 +1,7 @@
 """Bench: load a site, run it once, time it honestly, add baselines, roofline, line costs and ncu metrics.
 
-Also `time_verified`: after a candidate passes verification, time it and the reference in the same
-process and reject timings the host clock or the roofline contradict.
+A candidate is never timed here: the judge times it against its reference, interleaved and across two
+processes (harness.interleave).
 """
 
 from __future__ import annotations
@@ -14,20 +14,17 @@ from typing import Any
 
 import torch
 
-from kernelwright.core.jobs import BenchJob, BenchOptions, VerifyJob, candidate_symbol
+from kernelwright.core.jobs import BenchJob, BenchOptions
 from kernelwright.core.measure import (
     Baseline,
     BaselineKind,
     BenchFailure,
     BenchReply,
     Calibration,
-    CheckName,
-    Flag,
     Measurement,
     Phase,
     Stage,
     TimingStats,
-    Verdict,
 )
 from kernelwright.core.site import CudaSpec, FunctionSpec
 from kernelwright.harness import clock
@@ -36,7 +33,7 @@ from kernelwright.harness.cuda_build import CompileError
 from kernelwright.harness.device import Target, triton_interpreted, versions
 from kernelwright.harness.problem import Problem, RefusedError
 from kernelwright.harness.profile import profile_call
-from kernelwright.harness.roofline import beyond_roof, compute_dtype, count_flops, moved_bytes, roofline
+from kernelwright.harness.roofline import compute_dtype, count_flops, moved_bytes, roofline
 from kernelwright.harness.source import LoadError, error_place, source_hash
 from kernelwright.harness.timing import Stages, TimingPlan, not_timed, suspicious, time_calls
 from kernelwright.harness.verify import load_side
@@ -297,83 +294,3 @@ def bench(job: BenchJob, target: Target) -> BenchReply:
     elif job.options.ncu:
         m = replace(m, notes=(*m.notes, "ncu needs a GPU: not run"))
     return BenchReply(measurement=replace(m, stage_seconds=stages.merged(m.stage_seconds)))
-
-
-def time_verified(job: VerifyJob, target: Target, verdict: Verdict) -> Verdict:
-    """Time a verified candidate and its reference in one run; reject what the clocks contradict."""
-    stages = Stages(verdict.stage_seconds)  # verification's phases, then the timing's
-    verdict = _timed_verdict(job, target, verdict, stages)
-    extra = verdict.measurement.stage_seconds if verdict.measurement is not None else {}
-    return replace(verdict, stage_seconds=stages.merged(extra))
-
-
-def _timed_verdict(job: VerifyJob, target: Target, verdict: Verdict, stages: Stages) -> Verdict:
-    ref = job.reference
-    symbol = candidate_symbol(ref, job.candidate)
-    try:
-        with stages(Phase.TIMING_LOAD_REFERENCE):
-            reference = load_side(ref, ref.path, ref.source, ref.symbol, target, "tref", job.options)
-        with stages(Phase.TIMING_LOAD_CANDIDATE):
-            candidate = load_side(
-                ref,
-                job.candidate.path,
-                job.candidate.source,
-                symbol,
-                target,
-                "tcand",
-                job.options,
-                spec_override=job.candidate.spec if isinstance(job.candidate.spec, CudaSpec) else None,
-                inputs_from=reference,
-            )
-        m = measure(
-            candidate, job.candidate.source, target, job.options, job.calibration, baseline_of=reference
-        )
-    except Stop as stop:
-        return replace(verdict, notes=(*verdict.notes, f"timing failed: {stop.failure.message}"))
-    except (LoadError, CompileError, RefusedError) as exc:
-        return replace(verdict, notes=(*verdict.notes, f"timing failed: {exc}"))
-    changed = clock.tampered()
-    if changed:
-        clock.restore()
-        return replace(
-            verdict,
-            passed=False,
-            check=CheckName.TAMPER,
-            message=f"tamper: while timed, the candidate replaced {', '.join(changed)}",
-            flags=(*verdict.flags, Flag.TAMPER),
-        )
-    odd = suspicious(m.timing)
-    if odd:
-        return replace(
-            verdict,
-            passed=False,
-            check=CheckName.TIMING,
-            message=f"timing: {odd}",
-            flags=(*verdict.flags, Flag.SUSPICIOUS_TIMING),
-            measurement=m,
-        )
-    too_fast = beyond_roof(m.roofline)
-    if too_fast:
-        return replace(
-            verdict,
-            passed=False,
-            check=CheckName.ROOFLINE,
-            message=too_fast,
-            flags=(*verdict.flags, Flag.SUSPICIOUS_TIMING),
-            measurement=m,
-        )
-    eager = next((b for b in m.baselines if b.kind is BaselineKind.EAGER), None)
-    ref_m = None
-    if eager is not None and eager.timing is not None:
-        ref_m = replace(
-            m,
-            symbol=ref.symbol,
-            source_hash=source_hash(ref.source),
-            timing=eager.timing,
-            baselines=(),
-            kernels=(),
-            line_costs=(),
-            roofline=None,
-            stage_seconds={},  # the run's phases are counted once, on the candidate's measurement
-        )
-    return replace(verdict, measurement=m, reference_measurement=ref_m)

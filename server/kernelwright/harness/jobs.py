@@ -12,8 +12,9 @@ from typing import Any
 import torch
 
 from kernelwright.core.errors import KernelwrightError
-from kernelwright.core.jobs import BenchJob, CalibrateJob, JobType, VerifyJob, check_device
+from kernelwright.core.jobs import BenchJob, CalibrateJob, JobType, check_device
 from kernelwright.core.jsonable import JsonValue, from_json, to_json
+from kernelwright.core.judging import JudgeJob
 from kernelwright.core.measure import (
     BenchFailure,
     BenchReply,
@@ -43,7 +44,7 @@ def _parse(cls: type[Any], payload: JsonValue) -> Any:
     except (TypeError, ValueError, KeyError) as exc:
         raise JobError(f"malformed {cls.__name__} payload: {exc}") from None
     try:
-        check_device(job.device)
+        check_device(job.verify.device if isinstance(job, JudgeJob) else job.device)
     except KernelwrightError as exc:
         raise JobError(str(exc)) from None
     return job
@@ -59,7 +60,14 @@ def handle(job_type: str, payload: JsonValue) -> JsonValue:
     if kind is JobType.PING:
         return to_json(ping())
     if kind is JobType.VERIFY:
-        return to_json(run_verify(_parse(VerifyJob, payload)))
+        return to_json(run_verify(_parse_judge(payload)))
+    if kind is JobType.CANDIDATE:
+        from kernelwright.harness import candidate_worker
+
+        try:
+            return candidate_worker.handle(payload)
+        except (candidate_worker.BadQuestion, TypeError, ValueError, KeyError) as exc:
+            raise JobError(f"malformed candidate question: {exc}") from None
     if kind is JobType.BENCH:
         return to_json(run_bench(_parse(BenchJob, payload)))
     return to_json(run_calibrate(_parse(CalibrateJob, payload)))
@@ -77,6 +85,8 @@ def _warm_up(target: devices.Target) -> None:
         return
     _warmed = True
     import kernelwright.harness.bench
+    import kernelwright.harness.candidate_worker
+    import kernelwright.harness.interleave
     import kernelwright.harness.verify  # noqa: F401
 
     if target.is_cuda:
@@ -100,15 +110,24 @@ def ping() -> PingReply:
     )
 
 
-def run_verify(job: VerifyJob) -> Verdict:
+def _parse_judge(payload: JsonValue) -> JudgeJob:
+    if not (isinstance(payload, dict) and "verify" in payload):
+        raise JobError("a verify job reaches its worker as a JudgeJob (the engine's pool builds it)")
+    job: JudgeJob = _parse(JudgeJob, payload)
+    return job
+
+
+def run_verify(judge_job: JudgeJob) -> Verdict:
+    """Judge a candidate: this process is the judge; the candidate runs in the job's candidate worker."""
     from kernelwright.harness.verify import verify
 
+    job = judge_job.verify
     try:
         target = devices.resolve(job.device)
     except devices.NoGpuError as exc:
         return Verdict(passed=False, check=CheckName.NO_GPU, message=f"no_gpu: {exc}")
     try:
-        verdict = verify(job, target)
+        return verify(judge_job, target)
     except Exception as exc:  # a harness bug must still answer, with enough to report it
         return Verdict(
             passed=False,
@@ -117,11 +136,6 @@ def run_verify(job: VerifyJob) -> Verdict:
             traceback_tail=_internal_error_tail(),
             device=target.info,
         )
-    if verdict.passed and job.time_candidate:
-        from kernelwright.harness.bench import time_verified
-
-        verdict = time_verified(job, target, verdict)
-    return verdict
 
 
 def run_bench(job: BenchJob) -> BenchReply:

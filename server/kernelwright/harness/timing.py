@@ -27,6 +27,7 @@ import torch
 from kernelwright.core.measure import Phase, TimingMethod, TimingStats
 from kernelwright.harness import clock
 from kernelwright.harness.device import Target
+from kernelwright.harness.exchange import checksums
 
 STABLE_WITHIN = 0.02  # the median of the last half within 2% of the whole run's median
 MIN_SAMPLES = 10
@@ -337,3 +338,110 @@ class Stages:
         for key, value in other.items():
             out[key] = out.get(key, 0.0) + value
         return {k: round(v, 6) for k, v in out.items()}
+
+
+# ---- timing blocks: the unit of an interleaved run (harness.interleave) ---------------------------------
+
+
+@dataclass
+class BlockResult:
+    """One side's timing block: a call per seed, each on inputs freshly drawn from it."""
+
+    samples_us: list[float]
+    dropped: int  # CUDA calls the host was late for: timed, but not in samples_us
+    checksums: list[tuple[str, ...]]  # per call (dropped ones included), per output leaf
+    outputs: list[Any]  # every call's output (the timer keeps them until its next block starts)
+    wall_s: float  # the block's wall time on this process's clock
+
+
+class BlockTimer:
+    """Times blocks of calls the same way in the judge (the reference) and in a candidate worker (the
+    candidate), so that what a block costs beyond its timed calls is the same on both sides: draw the
+    inputs, call once under the events (CUDA: cover, flush, events, full synchronise, as `time_cuda`),
+    checksum the output and keep it. Both sides free a block's outputs at the start of their next block,
+    so the allocator meets each timed call in the same state on both."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self._flusher: L2Flusher | None = None
+        self._cover: HostCover | None = None
+        self._calls = 0
+        self.kept: list[Any] = []  # the last block's outputs
+        if target.is_cuda:
+            self._flusher = L2Flusher(target)
+            self._cover = HostCover(target.device)
+
+    def warm(
+        self,
+        fn: Callable[[tuple[Any, ...]], Any],
+        draw: Callable[[int], tuple[Any, ...]],
+        seeds: Sequence[int],
+    ) -> None:
+        """Untimed calls (compiles, autotuning); on a GPU they size the host cover."""
+        enqueue_us: list[float] = []
+        with torch.inference_mode():
+            for seed in seeds:
+                args = draw(seed)
+                if self._flusher is not None:
+                    clock.cuda_synchronize(self.target.device)
+                    self._flusher.flush()
+                t0 = clock.perf_counter()
+                fn(args)
+                enqueue_us.append((clock.perf_counter() - t0) * 1e6)
+                if self.target.is_cuda:
+                    clock.cuda_synchronize(self.target.device)
+        if self._cover is not None and len(enqueue_us) > 1:
+            self._cover.fit(enqueue_us[1:])
+
+    def block(
+        self,
+        fn: Callable[[tuple[Any, ...]], Any],
+        draw: Callable[[int], tuple[Any, ...]],
+        seeds: Sequence[int],
+    ) -> BlockResult:
+        samples: list[float] = []
+        sums: list[tuple[str, ...]] = []
+        outputs: list[Any] = []
+        dropped = 0
+        started = clock.perf_counter()
+        self.kept = []
+        with torch.inference_mode():
+            for seed in seeds:
+                args = draw(seed)
+                if self._cover is not None and self._flusher is not None:
+                    sample, late, out = self._cuda_call(fn, args)
+                    dropped += late
+                    if not late:
+                        samples.append(sample)
+                else:
+                    t0 = clock.perf_counter()
+                    out = fn(args)
+                    samples.append((clock.perf_counter() - t0) * 1e6)
+                sums.append(checksums(out))
+                outputs.append(out)
+                del args
+        self.kept = outputs
+        return BlockResult(samples, dropped, sums, outputs, clock.perf_counter() - started)
+
+    def _cuda_call(
+        self, fn: Callable[[tuple[Any, ...]], Any], args: tuple[Any, ...]
+    ) -> tuple[float, int, Any]:
+        assert self._cover is not None and self._flusher is not None
+        device = self.target.device
+        before_flush = clock.CudaEvent(enable_timing=True)
+        start, end = clock.CudaEvent(enable_timing=True), clock.CudaEvent(enable_timing=True)
+        clock.cuda_synchronize(device)
+        h0 = clock.perf_counter()
+        before_flush.record()
+        self._cover.queue(extra_launches=self._calls % LAUNCH_ROTATION)
+        self._calls += 1
+        self._flusher.flush()
+        start.record()
+        out = fn(args)
+        enqueued_us = (clock.perf_counter() - h0) * 1e6
+        end.record()
+        clock.cuda_synchronize(device)
+        flush_us = float(before_flush.elapsed_time(start)) * 1000.0
+        if enqueued_us > flush_us and self._cover.grow(enqueued_us):
+            return 0.0, 1, out
+        return float(start.elapsed_time(end)) * 1000.0, 0, out

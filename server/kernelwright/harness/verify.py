@@ -1,28 +1,38 @@
-"""Verification: a candidate passes only if every check holds; a rejection names the check that failed.
+"""Verification, as the judge does it: a candidate passes only if every check holds; a rejection names
+the check that failed.
 
-Order per job: static tamper scan of the candidate's text; load both sides; the reference's own error
-(twice for determinism, in float64 for precision); null-candidate refusal; then trials with fresh
-inputs, candidate first on NaN-poisoned memory, checking tampering, input mutation, outputs; last, the
-same buffers refilled in place must give new correct results (replay).
+The judge (this module, in a worker that never runs candidate code) loads the reference, draws every
+input, computes the reference's outputs and decides. The candidate runs in its own worker, which the
+judge asks through `CandidateLine`: it draws the same inputs from the judge's seeds, calls the candidate
+on NaN-poisoned memory and writes the outputs to a file the judge parses as untrusted data.
+
+Order per job: static tamper and fallback scans of the candidate's text; load the reference here and the
+candidate there; the reference's own error (twice for determinism, in float64 for precision); null-
+candidate refusal; trials on inputs from seeds the candidate cannot know in advance (outputs, input
+checksums before and after); the same buffers refilled in place must give new correct results (replay);
+then, when asked, the interleaved timing (harness.interleave).
 """
 
 from __future__ import annotations
 
 import copy
 import os
+import secrets
+import types
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import torch
 
 from kernelwright.core.jobs import BenchOptions, ProblemRef, VerifyJob, candidate_symbol
+from kernelwright.core.judging import CandidateLoad, JudgeJob
 from kernelwright.core.measure import CheckName, Flag, Phase, Verdict
 from kernelwright.core.site import CudaSpec, FunctionSpec, ModuleSpec
 from kernelwright.harness import clock
+from kernelwright.harness.candidate_line import CandidateLine
 from kernelwright.harness.compare import (
     Mismatch,
-    clone_tree,
     compare,
     error_norms,
     flatten,
@@ -31,7 +41,8 @@ from kernelwright.harness.compare import (
 )
 from kernelwright.harness.cuda_build import CompileError, check_with_nvcc
 from kernelwright.harness.device import Target
-from kernelwright.harness.poison import nbytes_of, poison
+from kernelwright.harness.exchange import input_checksums
+from kernelwright.harness.poison import nbytes_of
 from kernelwright.harness.problem import (
     Problem,
     RefusedError,
@@ -40,30 +51,11 @@ from kernelwright.harness.problem import (
 )
 from kernelwright.harness.source import LoadError, error_place
 from kernelwright.harness.tamper import static_fallback, static_tamper
-from kernelwright.harness.timing import Stages
+from kernelwright.harness.verify_context import Context, Rejected
 
 BASE_SEED = 20_251
 PRECISION_FACTOR = 100.0  # candidate error may be this many times the reference's own error
 PRECISION_FLOOR = {torch.float32: 1e-5, torch.float64: 1e-12}  # below these, any error is fine
-
-
-class Rejected(Exception):
-    def __init__(self, check: CheckName, message: str, **kw: Any) -> None:
-        super().__init__(message)
-        self.check = check
-        self.kw = kw
-
-
-@dataclass
-class Context:
-    target: Target
-    flags: list[Flag] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    stages: Stages = field(default_factory=Stages)
-
-    def flag(self, f: Flag) -> None:
-        if f not in self.flags:
-            self.flags.append(f)
 
 
 def load_side(
@@ -75,7 +67,7 @@ def load_side(
     role: str,
     options: BenchOptions,
     spec_override: CudaSpec | None = None,
-    inputs_from: Problem | None = None,
+    inputs_module: types.ModuleType | None = None,
 ) -> Problem:
     spec = ref.spec
     if isinstance(spec, CudaSpec):
@@ -95,7 +87,7 @@ def load_side(
         device=target.device,
         role=role,
         policy=options.cpu_inputs,
-        inputs_module=inputs_from.module if inputs_from is not None else None,
+        inputs_module=inputs_module,
     )
 
 
@@ -120,45 +112,6 @@ def run_guarded(problem: Problem, args: tuple[Any, ...], target: Target, who: st
             line=place.line,
         ) from None
     return out
-
-
-def _check_tamper(ctx: Context) -> None:
-    changed = clock.tampered()
-    if changed:
-        clock.restore()
-        ctx.flag(Flag.TAMPER)
-        raise Rejected(
-            CheckName.TAMPER,
-            f"tamper: the candidate replaced {', '.join(changed)}; the harness measures with references "
-            f"taken before any candidate loaded, and patching them is rejected (restored now)",
-        )
-
-
-def _inputs_only(problem: Problem, args: tuple[Any, ...]) -> list[Any]:
-    return [a for i, a in enumerate(args) if i not in problem.output_args]
-
-
-def _changed_inputs(problem: Problem, args: tuple[Any, ...], snapshot: tuple[Any, ...]) -> str | None:
-    for i, (now, before) in enumerate(zip(args, snapshot, strict=True)):
-        if i in problem.output_args:
-            continue
-        for (label, a), (_, b) in zip(flatten(now, f"input {i}"), flatten(before, f"input {i}"), strict=True):
-            if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
-                same = a.shape == b.shape and bool(torch.equal(torch.nan_to_num(a), torch.nan_to_num(b)))
-                if not same:
-                    return label
-    return None
-
-
-def _refill(problem: Problem, args: tuple[Any, ...], fresh: tuple[Any, ...]) -> None:
-    """Copy fresh values into the same tensors (same data_ptr and id), in place."""
-    for i, (old, new) in enumerate(zip(args, fresh, strict=True)):
-        if i in problem.output_args:
-            if isinstance(old, torch.Tensor) and isinstance(new, torch.Tensor):
-                old.copy_(new)  # outputs get their initial state (NaN for empty(), zeros for zeros())
-            continue
-        for a, b in zip(tensors_in(old), tensors_in(new), strict=True):
-            a.copy_(b)
 
 
 def _double(value: Any) -> Any:
@@ -231,11 +184,14 @@ def _tolerances(ref: ProblemRef) -> tuple[float | None, float | None]:
     return None, None
 
 
-def verify(job: VerifyJob, target: Target) -> Verdict:
+def verify(job: JudgeJob, target: Target) -> Verdict:
+    """Judge a candidate that runs in another process (the job's candidate worker, asked through
+    harness.channel): this process loads only the reference and decides the verdict from data."""
     ctx = Context(target)
     try:
         return _verify(job, ctx)
     except Rejected as rej:
+        worker_error = rej.kw.get("worker_error")
         return Verdict(
             passed=False,
             check=rej.check,
@@ -246,11 +202,9 @@ def verify(job: VerifyJob, target: Target) -> Verdict:
             trials=int(rej.kw.get("trial", 0)),
             traceback_tail=rej.kw.get("traceback_tail"),
             line=rej.kw.get("line"),
-            notes=tuple(ctx.notes),
+            notes=(*ctx.notes, *((f"worker_error={worker_error}",) if worker_error else ())),
             stage_seconds=ctx.stages.merged({}),
         )
-    finally:
-        clock.restore()
 
 
 def _reject_mismatch(m: Mismatch, trial: int, prefix: str = "") -> Rejected:
@@ -278,7 +232,8 @@ def _did_not_compile(exc: CompileError) -> Rejected:
     )
 
 
-def _verify(job: VerifyJob, ctx: Context) -> Verdict:
+def _verify(judge_job: JudgeJob, ctx: Context) -> Verdict:
+    job = judge_job.verify
     ref, cand = job.reference, job.candidate
     target = ctx.target
     symbol = candidate_symbol(ref, cand)
@@ -287,12 +242,12 @@ def _verify(job: VerifyJob, ctx: Context) -> Verdict:
         _static_checks(ref, cand.source, symbol, ctx)
     with ctx.stages(Phase.LOAD_REFERENCE):
         reference = _load_reference(job, ctx)
-    with ctx.stages(Phase.LOAD_CANDIDATE):
-        candidate = _load_candidate(job, ctx, symbol, reference)
-    _check_tamper(ctx)
     if target.device.type == "cpu":
         ctx.flag(Flag.CPU_ONLY)
-    if candidate.uses_triton and os.environ.get("TRITON_INTERPRET") == "1":
+    line = CandidateLine(ctx, judge_job.exchange_dir)
+    with ctx.stages(Phase.LOAD_CANDIDATE):
+        loaded = line.load(CandidateLoad(job, judge_job.exchange_dir))
+    if loaded.uses_triton and os.environ.get("TRITON_INTERPRET") == "1":
         ctx.flag(Flag.INTERPRETER)
 
     atol, rtol = _tolerances(ref)
@@ -321,13 +276,16 @@ def _verify(job: VerifyJob, ctx: Context) -> Verdict:
         _refuse_null_problem(ref_out, reference.draw(BASE_SEED), atol, rtol)
     del ref_again, args0
 
+    # Seeds the candidate cannot know before it is asked: no table of answers for them can be ready.
+    seeds = _secret_seeds(max(1, job.trials) + 1)
+    check = _Trials(job, ctx, reference, line, ref_out, slack)
     with ctx.stages(Phase.TRIALS):
-        ref_err, last_args = _trials(job, ctx, reference, candidate, ref_out, slack)
+        ref_err = check.trials(seeds[:-1])
     with ctx.stages(Phase.REFILL):
-        _refill_check(job, ctx, reference, candidate, ref_out, slack, last_args)
+        check.refill(seeds[-1])
     trials = max(1, job.trials)
     where = target.info.label
-    return Verdict(
+    verdict = Verdict(
         passed=True,
         check=None,
         message=f"passed {trials} trials and the in-place refill on {where}",
@@ -338,6 +296,16 @@ def _verify(job: VerifyJob, ctx: Context) -> Verdict:
         details={"reference_error_fp64": ref_err} if ref_err is not None else {},
         stage_seconds=ctx.stages.merged({}),
     )
+    if not job.time_candidate:
+        return verdict
+    from kernelwright.harness.interleave import timed_verdict
+
+    return timed_verdict(job, ctx, reference, line, ref_out, slack, verdict)
+
+
+def _secret_seeds(n: int) -> list[int]:
+    rng = secrets.SystemRandom()
+    return [rng.randrange(1, 2**31 - 1) for _ in range(n)]
 
 
 def _static_checks(ref: ProblemRef, source: str, symbol: str, ctx: Context) -> None:
@@ -383,115 +351,92 @@ def _load_reference(job: VerifyJob, ctx: Context) -> Problem:
     return reference
 
 
-def _load_candidate(job: VerifyJob, ctx: Context, symbol: str, reference: Problem) -> Problem:
-    ref, cand = job.reference, job.candidate
-    try:
-        return load_side(
-            ref,
-            cand.path,
-            cand.source,
-            symbol,
-            ctx.target,
-            "cand",
-            job.options,
-            spec_override=cand.spec if isinstance(cand.spec, CudaSpec) else None,
-            inputs_from=reference,
-        )
-    except LoadError as exc:
-        raise Rejected(
-            CheckName.LOAD, f"the candidate did not load: {exc}", line=exc.line, traceback_tail=exc.tail
-        ) from None
-    except CompileError as exc:
-        raise _did_not_compile(exc) from None
-    except RefusedError as exc:
-        raise Rejected(CheckName.NO_GPU, str(exc)) from None
+class _Trials:
+    """The candidate's outputs on fresh inputs, fetched from its worker and compared here."""
 
+    def __init__(
+        self,
+        job: VerifyJob,
+        ctx: Context,
+        reference: Problem,
+        line: CandidateLine,
+        ref_out: Any,
+        slack: float,
+    ) -> None:
+        self.job, self.ctx, self.reference, self.line, self.slack = job, ctx, reference, line, slack
+        self.atol, self.rtol = _tolerances(job.reference)
+        self.nbytes = nbytes_of(ref_out)
+        # What the judge will read back: the reference's output size with room for wrong shapes.
+        self.limit = 4 * sum(self.nbytes) + (1 << 20)
 
-def _trials(
-    job: VerifyJob, ctx: Context, reference: Problem, candidate: Problem, ref_out: Any, slack: float
-) -> tuple[float | None, tuple[Any, ...]]:
-    """Fresh inputs per trial, candidate first on poisoned memory. Returns (the reference's float64 error
-    or None, the last trial's candidate arguments)."""
-    target = ctx.target
-    atol, rtol = _tolerances(job.reference)
-    ref_err: float | None = None
-    previous: list[Any] = []
-    expected_nbytes = nbytes_of(ref_out)
-    last_args: tuple[Any, ...] = ()
-    for trial in range(max(1, job.trials)):
-        seed = BASE_SEED + 7919 * (trial + 1)
-        cand_args = candidate.draw(seed)
-        snapshot = clone_tree(cand_args)
-        with ctx.stages(Phase.POISON):
-            poison(target.device, expected_nbytes)
-        out_c = run_guarded(candidate, cand_args, target, "candidate")
-        _check_tamper(ctx)
-        changed = _changed_inputs(candidate, cand_args, snapshot)
-        if changed is not None:
+    def _outputs(self, seed: int, name: str, what: str, refill: bool) -> Any:
+        out_c, reply = self.line.call(seed, name, self.nbytes, self.limit, refill, what)
+        drawn = input_checksums(self.reference.draw(seed), self.reference.output_args)
+        if tuple(reply.inputs_before) != drawn and not refill:
+            raise Rejected(
+                CheckName.PROBLEM,
+                f"{what}: the candidate's worker drew other inputs from seed {seed} than the judge did: the "
+                f"input factory is not deterministic under torch.manual_seed (does it use another random "
+                f"source, or the clock?)",
+            )
+        if tuple(reply.inputs_after) != tuple(reply.inputs_before):
             raise Rejected(
                 CheckName.INPUT_MUTATION,
-                f"trial {trial + 1}: the candidate changed {changed}; inputs must be unchanged after the "
-                f"call (a mutated input would corrupt a reference run that follows)",
-                trial=trial + 1,
+                f"{what}: the candidate changed its inputs; inputs must be unchanged after the call (a "
+                f"mutated input corrupts whatever runs on it next)",
             )
-        out_c = clone_tree(out_c)  # owned by us from here: a later call cannot rewrite it
-        out_r = run_guarded(reference, reference.draw(seed), target, "reference")
-        with ctx.stages(Phase.PRECISION):
-            ref64 = reference_in_float64(reference, reference.draw(seed)) if trial == 0 else None
-        mismatch = compare(out_c, out_r, atol, rtol, slack)
-        if mismatch is not None and ref64 is not None:
-            # Close to the exact answer but outside tolerance: name it a precision problem, not a wrong one.
-            _check_precision(ctx, out_c, ref64, max(error_norms(out_r, ref64), default=0.0), near_only=True)
-        if mismatch is not None:
-            if any(compare(out_c, p, 0.0, 0.0) is None for p in previous):
-                raise Rejected(
-                    CheckName.REPLAY,
-                    f"trial {trial + 1}: fresh inputs gave the same outputs as an earlier trial (a replayed "
-                    f"result), while the reference's changed: {mismatch.message}",
-                    trial=trial + 1,
-                    details=mismatch.details,
+        return out_c
+
+    def trials(self, seeds: list[int]) -> float | None:
+        """Returns the reference's float64 error, or None where it cannot run in float64."""
+        ctx, reference, target = self.ctx, self.reference, self.ctx.target
+        ref_err: float | None = None
+        previous: list[Any] = []
+        for trial, seed in enumerate(seeds):
+            what = f"trial {trial + 1}"
+            out_c = self._outputs(seed, f"trial-{trial + 1}.out", what, refill=False)
+            out_r = run_guarded(reference, reference.draw(seed), target, "reference")
+            with ctx.stages(Phase.PRECISION):
+                ref64 = reference_in_float64(reference, reference.draw(seed)) if trial == 0 else None
+            mismatch = compare(out_c, out_r, self.atol, self.rtol, self.slack)
+            if mismatch is not None and ref64 is not None:
+                # Close to the exact answer but outside tolerance: a precision problem, not a wrong one.
+                _check_precision(
+                    ctx, out_c, ref64, max(error_norms(out_r, ref64), default=0.0), near_only=True
                 )
-            raise _reject_mismatch(mismatch, trial)
-        if trial == 0:
-            if ref64 is None:
-                ctx.notes.append("precision check skipped: the reference cannot run in float64 here")
-            else:
-                with ctx.stages(Phase.PRECISION):
-                    ref_err = max(error_norms(out_r, ref64), default=0.0)
-                    _check_precision(ctx, out_c, ref64, ref_err)
-        previous.append(out_c)
-        last_args = cand_args
-    return ref_err, last_args
+            if mismatch is not None:
+                if any(compare(out_c, p, 0.0, 0.0) is None for p in previous):
+                    raise Rejected(
+                        CheckName.REPLAY,
+                        f"trial {trial + 1}: fresh inputs gave the same outputs as an earlier trial (a "
+                        f"replayed result), while the reference's changed: {mismatch.message}",
+                        trial=trial + 1,
+                        details=mismatch.details,
+                    )
+                raise _reject_mismatch(mismatch, trial)
+            if trial == 0:
+                if ref64 is None:
+                    ctx.notes.append("precision check skipped: the reference cannot run in float64 here")
+                else:
+                    with ctx.stages(Phase.PRECISION):
+                        ref_err = max(error_norms(out_r, ref64), default=0.0)
+                        _check_precision(ctx, out_c, ref64, ref_err)
+            previous.append(out_c)
+        return ref_err
 
-
-def _refill_check(
-    job: VerifyJob,
-    ctx: Context,
-    reference: Problem,
-    candidate: Problem,
-    ref_out: Any,
-    slack: float,
-    last_args: tuple[Any, ...],
-) -> None:
-    """Replay keyed on addresses, ids or first call: same tensors, refilled in place with new values."""
-    target = ctx.target
-    atol, rtol = _tolerances(job.reference)
-    seed = BASE_SEED + 104_729
-    _refill(candidate, last_args, candidate.draw(seed))
-    with ctx.stages(Phase.POISON):
-        poison(target.device, nbytes_of(ref_out))
-    out_c = clone_tree(run_guarded(candidate, last_args, target, "candidate"))
-    _check_tamper(ctx)
-    out_r = run_guarded(reference, reference.draw(seed), target, "reference")
-    mismatch = compare(out_c, out_r, atol, rtol, slack)
-    if mismatch is not None:
-        raise Rejected(
-            CheckName.REPLAY,
-            f"the same input buffers refilled in place with new values gave a wrong result (a replay keyed "
-            f"on the buffers' address, id or first call): {mismatch.message}",
-            details=mismatch.details,
-            trial=job.trials,
-        )
+    def refill(self, seed: int) -> None:
+        """Replay keyed on addresses, ids or first call: the last trial's buffers, refilled in place."""
+        out_c = self._outputs(seed, "refill.out", "the in-place refill", refill=True)
+        out_r = run_guarded(self.reference, self.reference.draw(seed), self.ctx.target, "reference")
+        mismatch = compare(out_c, out_r, self.atol, self.rtol, self.slack)
+        if mismatch is not None:
+            raise Rejected(
+                CheckName.REPLAY,
+                f"the same input buffers refilled in place with new values gave a wrong result (a replay "
+                f"keyed on the buffers' address, id or first call): {mismatch.message}",
+                details=mismatch.details,
+                trial=self.job.trials,
+            )
 
 
 NEAR_EXACT = 2e-2  # a relative error norm below this is "close to the exact answer"

@@ -4,7 +4,8 @@ Started by `kernelwright.engine`. It sets its resource limits, imports the harne
 triton and the clock references) BEFORE it reads any job, says hello with the harness's "ping" answer,
 then serves one request at a time until its input pipe closes.
 
-The protocol runs over the private fds R and W; fd 1 and 2 point at a capture file (opened by the
+The protocol runs over the private fds R and W (a judge's questions for its candidate worker too:
+harness.channel); fd 1 and 2 point at a capture file (opened by the
 parent) so that whatever a candidate prints, at any volume, never touches the protocol. The capture is
 cut at the start of each job and its tail returned with the job's response.
 """
@@ -38,6 +39,7 @@ from kernelwright.core.protocol import (
     decode,
     encode,
 )
+from kernelwright.harness import channel
 
 Handler = Callable[[str, JsonValue], JsonValue]
 
@@ -94,16 +96,20 @@ def main(argv: list[str] | None = None) -> int:
             err = f"expected a request, got a {message.kind} message"
             writer.write(encode(_error_response(-1, ErrorCode.PROTOCOL, err)))
             continue
-        writer.write(encode(_serve(message, handler, capture, args.device)))
+        line_channel = channel.Channel(message.id, lambda: _read_line(reader), writer.write)
+        writer.write(encode(_serve(message, handler, capture, args.device, line_channel)))
 
 
-def _serve(request: Request, handler: Handler, capture: _Capture, device: str) -> Response:
+def _serve(
+    request: Request, handler: Handler, capture: _Capture, device: str, line: channel.Channel
+) -> Response:
     capture.begin()
     result: JsonValue = None
     error: JobErrorInfo | None = None
     retire = False
     try:
-        result = handler(request.type, request.payload)
+        with channel.installed(line):
+            result = handler(request.type, request.payload)
     except MemoryError:
         error, retire = _info(ErrorCode.OOM, "the job ran out of memory (MemoryError)"), True
     except SystemExit as exc:

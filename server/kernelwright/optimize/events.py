@@ -39,9 +39,13 @@ class VerdictReady:
     verdict: Verdict | None  # None when the reply had no code (see message)
     message: str
     median_us: float | None = None
-    speedup: float | None = None  # the reference's median / this median, timed in the same worker run
+    # The reference's time over this one's, interleaved in one run (geometric mean of the blocks' ratios),
+    # and its 95% interval.
+    speedup: float | None = None
     roofline_fraction: float | None = None
     is_baseline: bool = False
+    speedup_low: float | None = None
+    speedup_high: float | None = None
     kind: str = "verdict"
 
 
@@ -52,6 +56,8 @@ class NewBest:
     speedup: float
     median_us: float
     roofline_fraction: float | None = None
+    speedup_low: float | None = None  # the interval's lower end: it clears the loop's threshold
+    speedup_high: float | None = None
     kind: str = "new_best"
 
 

@@ -3,7 +3,9 @@
 `optimize(...)` is an async generator of typed events. Candidates of a round are verified and timed in
 parallel on the worker pool (each in a fresh worker; the pool spreads them over devices). The original
 code is always evaluated as a baseline candidate in round 1 (PITFALLS 18), and a candidate's speedup is
-the reference's median over its own, both timed in the same worker run. Closing the generator or
+the judge's estimate: the reference and the candidate timed interleaved in one run, with a 95% interval
+(harness.interleave); a candidate becomes the best only when its whole interval clears `min_speedup`
+(PITFALLS 26). Closing the generator or
 cancelling the task that drives it cancels the jobs in flight, which kills their workers at once.
 """
 
@@ -155,16 +157,6 @@ def _timings(verdict: Verdict) -> tuple[float | None, float | None, float | None
     return m.timing.median_us, ref.timing.median_us, fraction
 
 
-def conservative_speedup(
-    median_us: float, same_run_ref_us: float | None, baseline_us: float | None
-) -> float | None:
-    """The smaller of two estimates: against the reference timed in the same worker run, and against the
-    median of every reference timing this run has seen. One worker's conditions (a compiler still busy
-    in the background, a noisy neighbour) can flatter the first; a drifting machine the second."""
-    estimates = [ref / median_us for ref in (same_run_ref_us, baseline_us) if ref is not None]
-    return min(estimates) if estimates else None
-
-
 def _feedback_message(verdict: Verdict) -> str:
     message = verdict.message
     if verdict.traceback_tail and not verdict.passed:
@@ -241,15 +233,24 @@ class _Progress:
         median, ref_us, fraction = _timings(verdict)
         if ref_us is not None:
             self.reference_times.append(ref_us)
-        speedup = None
-        if median is not None:
-            speedup = conservative_speedup(median, ref_us, self.baseline_us)
+        estimate = verdict.speedup if median is not None else None
+        speedup = estimate.ratio if estimate is not None else None
+        low, high = (estimate.low, estimate.high) if estimate is not None else (None, None)
         self.timed_any = self.timed_any or median is not None
         self.passed_any = self.passed_any or (verdict.passed and not cand.is_baseline)
         check = verdict.check.value if verdict.check else None
         events: list[Event] = [
             VerdictReady(
-                cand.id, cand.round, verdict, verdict.message, median, speedup, fraction, cand.is_baseline
+                cand.id,
+                cand.round,
+                verdict,
+                verdict.message,
+                median,
+                speedup,
+                fraction,
+                cand.is_baseline,
+                low,
+                high,
             )
         ]
         self.history.append(
@@ -280,14 +281,15 @@ class _Progress:
         if (
             verdict.passed
             and not cand.is_baseline
+            and estimate is not None
             and speedup is not None
             and median is not None
             and not DISQUALIFYING.intersection(verdict.flags)
-            and speedup >= self.min_speedup
+            and estimate.clears(self.min_speedup)
             and (self.best is None or speedup > self.best.speedup)
         ):
             self.best = _Best(cand, speedup, median, fraction)
-            events.append(NewBest(cand.id, cand.round, speedup, median, fraction))
+            events.append(NewBest(cand.id, cand.round, speedup, median, fraction, low, high))
         return events
 
 
@@ -577,7 +579,8 @@ def _finish(
         )
     return _Finish(
         Status.NO_IMPROVEMENT,
-        f"no verified candidate beat the original by {min_speedup - 1:.0%} or more; the original stays",
+        f"no verified candidate beat the original by {min_speedup - 1:.0%} or more (the whole 95% interval "
+        f"of its speedup at or above {min_speedup:.2f}x); the original stays",
         {},
     )
 

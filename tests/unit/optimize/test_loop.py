@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from kernelwright.analysis import analyze
 from kernelwright.core.candidate import Candidate, Usage
-from kernelwright.core.measure import CheckName, Flag, TimingMethod, Verdict
+from kernelwright.core.measure import CheckName, Flag, SpeedupEstimate, TimingMethod, Verdict
 from kernelwright.core.settings import Provider as ProviderName
 from kernelwright.optimize.budget import Budget, BudgetAxis
 from kernelwright.optimize.edit import apply_edits
@@ -94,6 +94,11 @@ def verdict_for(
         if method is TimingMethod.NOT_TIMED:
             cand = dataclasses.replace(cand, timing=dataclasses.replace(cand.timing, method=method))
             ref_m = dataclasses.replace(ref_m, timing=dataclasses.replace(ref_m.timing, method=method))
+    # As the judge's interleaved run reports it: the ratio of the medians, a ±2% interval around it.
+    ratio = ref / median if median else None
+    estimate = (
+        SpeedupEstimate(ratio, ratio / 1.02, ratio * 1.02, blocks=8, calls_per_block=4) if ratio else None
+    )
     return Verdict(
         True,
         None,
@@ -103,6 +108,7 @@ def verdict_for(
         trials=3,
         measurement=cand,
         reference_measurement=ref_m,
+        speedup=estimate if method is not TimingMethod.NOT_TIMED else None,
     )
 
 
@@ -202,37 +208,28 @@ async def test_only_verified_clean_and_clearly_faster_candidates_win() -> None:
     assert isinstance(done, Done) and done.result.status is Status.NO_IMPROVEMENT and done.result.edits == ()
 
 
-async def test_speedups_are_the_smaller_of_same_run_and_run_wide_estimates() -> None:
-    # The candidate's worker timed the reference at 400 µs (a busy moment); the baseline's run saw ~100.
-    baseline_done = asyncio.Event()
-
-    class Ordered:
-        async def evaluate(self, candidate: Candidate) -> Verdict:
-            if candidate.is_baseline:
-                baseline_done.set()
-                return verdict_for(101.0)
-            await baseline_done.wait()
-            await asyncio.sleep(0)
-            return verdict_for(90.0, ref=400.0)
-
-    events = [
-        e
-        async for e in optimize(
-            SITE,
-            MODULE_FILE,
-            PATH,
-            ScriptedProvider([[model_new("lucky")]]),
-            Budget(rounds=1, candidates=1),
-            None,
-            None,
-            evaluator=Ordered(),
-            device_facts=H100,
-        )
-    ]
-    verdict = next(e for e in events if isinstance(e, VerdictReady) and e.candidate_id == "r1-c1")
+def _with_interval(verdict: Verdict, low: float, high: float) -> Verdict:
     assert verdict.speedup is not None
-    # Against the median of the references seen (100 and 400): 250 / 90, not 400 / 90.
-    assert verdict.speedup == pytest.approx(250.0 / 90.0)
+    return dataclasses.replace(verdict, speedup=dataclasses.replace(verdict.speedup, low=low, high=high))
+
+
+@pytest.mark.parametrize(("low", "claimed"), [(0.98, False), (1.029, False), (1.031, True)])
+async def test_a_speedup_is_claimed_only_when_its_whole_interval_clears_the_threshold(
+    low: float, claimed: bool
+) -> None:
+    # 1.10x by its medians; whether it is the result depends on the interval's lower end (PITFALLS 26).
+    lucky = _with_interval(verdict_for(100.0 / 1.10), low, 1.2)
+    evaluator = ScriptedEvaluator(by_tag({"lucky": lucky}))
+    events = await run(ScriptedProvider([[model_new("lucky")]]), evaluator, Budget(rounds=1, candidates=1))
+    verdict = next(e for e in events if isinstance(e, VerdictReady) and e.candidate_id == "r1-c1")
+    assert (
+        verdict.speedup == pytest.approx(1.10) and verdict.speedup_low == low and verdict.speedup_high == 1.2
+    )
+    done = events[-1]
+    assert isinstance(done, Done)
+    assert (done.result.status is Status.IMPROVED) is claimed
+    if not claimed:
+        assert "95% interval" in done.result.message
 
 
 async def test_interpreter_runs_are_not_timed_and_say_so() -> None:

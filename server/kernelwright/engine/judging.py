@@ -1,0 +1,89 @@
+"""The engine's part in a verify job: relay the judge's questions to the candidate worker, and keep the
+candidate's process frozen between them.
+
+The judge worker asks (core.protocol `Ask`); the relay thaws the candidate's process group, sends the
+question as a `candidate` request, freezes the group again once the response is in (or the worker is
+gone), and writes the judge an `Answer`. A candidate worker that dies, hangs or answers out of turn is
+an answer with `ok=False` naming it: the judge turns that into a rejection, never the engine into a
+crash. The candidate's outputs travel as files in its exchange folder, which the judge parses as data.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from kernelwright.core.jobs import JobType
+from kernelwright.core.protocol import (
+    PROTOCOL_VERSION,
+    Answer,
+    Ask,
+    CapturedOutput,
+    ErrorCode,
+    JobErrorInfo,
+)
+from kernelwright.engine.errors import JobError
+from kernelwright.engine.process import WorkerProcess
+
+# The judge needs time after its last answer to decide and reply: candidate questions end this long
+# before the job's own deadline.
+JUDGE_MARGIN_S = 15.0
+SHARED_MEMORY = Path("/dev/shm")
+
+
+def exchange_dir(candidate: WorkerProcess) -> Path:
+    """Where the candidate writes outputs for the judge: in shared memory where there is some (no disk
+    in the way of a GPU-sized output), else in the candidate worker's own directory."""
+    base = SHARED_MEMORY if SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK) else candidate.tmpdir
+    path = base / f"kernelwright-exchange-{os.getpid()}-{candidate.pid}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+class CandidateRelay:
+    def __init__(self, candidate: WorkerProcess) -> None:
+        self.candidate = candidate
+        self.output = CapturedOutput()  # the candidate's last captured output (what it printed)
+
+    async def answer(self, ask: Ask, deadline: float) -> Answer:
+        if ask.type != JobType.CANDIDATE:
+            return self._refused(ask, f"a judge asks only `candidate` questions, not {ask.type!r}")
+        if not self.candidate.alive:
+            return self._refused(ask, "the candidate's worker is gone (it died at an earlier question)")
+        remaining = max(1.0, deadline - time.monotonic() - JUDGE_MARGIN_S)
+        started = time.monotonic()
+        self.candidate.thaw()
+        try:
+            response = await self.candidate.call(JobType.CANDIDATE, ask.payload, remaining)
+        except JobError as err:
+            self.output = err.output
+            return Answer(
+                v=PROTOCOL_VERSION,
+                seq=ask.seq,
+                ok=False,
+                error=err.info,
+                output=err.output,
+                seconds=time.monotonic() - started,
+            )
+        finally:
+            self.candidate.freeze()
+        seconds = time.monotonic() - started
+        self.output = response.output
+        if not response.ok:
+            error = response.error or JobErrorInfo(ErrorCode.PROTOCOL, "a failed response without an error")
+            return Answer(v=PROTOCOL_VERSION, seq=ask.seq, ok=False, error=error, output=response.output)
+        return Answer(
+            v=PROTOCOL_VERSION,
+            seq=ask.seq,
+            ok=True,
+            result=response.result,
+            output=response.output,
+            seconds=seconds,
+        )
+
+    @staticmethod
+    def _refused(ask: Ask, why: str) -> Answer:
+        return Answer(
+            v=PROTOCOL_VERSION, seq=ask.seq, ok=False, error=JobErrorInfo(ErrorCode.BAD_REQUEST, why)
+        )

@@ -1,0 +1,166 @@
+"""The judge's side of its conversation with the candidate worker: ask, then believe nothing unchecked.
+
+Every answer is parsed strictly into the reply type the judge asked for; a reply that does not parse, or
+whose numbers are impossible (negative or non-finite times, the wrong number of calls), is a rejection
+with check `reply`, "the candidate's process sent a reply the judge did not ask for". A worker that died,
+hung or ran out of memory is a rejection naming that. A failure the candidate reports about itself is
+believed, since it can only reject.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from typing import Any, TypeVar
+
+from kernelwright.core.jsonable import JsonValue, from_untrusted_json, to_json
+from kernelwright.core.judging import (
+    FAILURE_CHECKS,
+    CallReply,
+    CandidateCall,
+    CandidateFailure,
+    CandidateLoad,
+    CandidateOp,
+    CandidateSend,
+    CandidateTiming,
+    LoadReply,
+    TimingReply,
+)
+from kernelwright.core.measure import CheckName, Flag
+from kernelwright.core.protocol import Answer, ErrorCode, ProtocolError
+from kernelwright.harness import channel, clock
+from kernelwright.harness.exchange import ForgedReply, read_outputs
+from kernelwright.harness.verify_context import Context, Rejected
+
+R = TypeVar("R")
+
+FORGED = "the candidate's process sent a reply the judge did not ask for"
+
+# Worker-level failures of the candidate's process, as the engine's answer names them.
+_DEATHS = {
+    ErrorCode.OOM: CheckName.MEMORY,
+    ErrorCode.PROTOCOL: CheckName.REPLY,
+}
+
+
+class CandidateLine:
+    def __init__(self, ctx: Context, exchange_dir: str) -> None:
+        self.ctx = ctx
+        self.exchange_dir = exchange_dir
+        self._line = channel.current()
+
+    def ask(self, op: CandidateOp, args: Any, reply_type: type[R], what: str) -> tuple[R, float]:
+        """The parsed reply to one question and the seconds it took on the judge's clock."""
+        payload: JsonValue = {"op": op.value, "args": to_json(args)}
+        started = clock.perf_counter()
+        try:
+            answer = self._line.ask("candidate", payload)
+        except ProtocolError as exc:
+            raise Rejected(CheckName.REPLY, f"{FORGED} during {what}: {exc}") from None
+        seconds = clock.perf_counter() - started
+        if not answer.ok:
+            raise self._death(answer, what)
+        try:
+            reply = from_untrusted_json(reply_type, answer.result)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise Rejected(
+                CheckName.REPLY, f"{FORGED} during {what}: not a {reply_type.__name__} ({exc})"
+            ) from None
+        if not isinstance(reply, reply_type):
+            raise Rejected(CheckName.REPLY, f"{FORGED} during {what}: not a {reply_type.__name__}")
+        return reply, seconds
+
+    def _death(self, answer: Answer, what: str) -> Rejected:
+        error = answer.error
+        code = error.code if error is not None else ErrorCode.PROTOCOL
+        message = error.message if error is not None else "no answer"
+        check = _DEATHS.get(code, CheckName.RUN)
+        if code is ErrorCode.PROTOCOL:
+            text = f"{FORGED} during {what}: {message}"
+        else:
+            text = f"the candidate took down its worker during {what} ({code}: {message})"
+        tail = answer.output.last_lines(40) or (error.traceback if error is not None else "") or None
+        return Rejected(check, text, traceback_tail=tail, worker_error=code.value)
+
+    def failed(self, failure: CandidateFailure | None, tampered: tuple[str, ...]) -> None:
+        """Raise the rejection a reply's own report of failure (or of tampering) means."""
+        if tampered:
+            self.ctx.flag(Flag.TAMPER)
+            raise Rejected(
+                CheckName.TAMPER,
+                f"tamper: the candidate replaced {', '.join(tampered)} in its process (its worker's live "
+                f"check saw it); the verdict and the times are the judge's, and patching is rejected",
+            )
+        if failure is None:
+            return
+        if failure.check not in FAILURE_CHECKS:
+            raise Rejected(CheckName.REPLY, f"{FORGED}: a failure of unknown kind {failure.check!r}")
+        line = failure.line if failure.line >= 0 else None
+        raise Rejected(
+            CheckName(failure.check), failure.message, traceback_tail=failure.tail or None, line=line
+        )
+
+    # -- the questions ------------------------------------------------------------------------------
+
+    def load(self, request: CandidateLoad) -> LoadReply:
+        reply, _ = self.ask(CandidateOp.LOAD, request, LoadReply, "its load")
+        self.failed(reply.failure, reply.tampered)
+        return reply
+
+    def call(
+        self, seed: int, name: str, poison_nbytes: list[int], limit_bytes: int, refill: bool, what: str
+    ) -> tuple[Any, CallReply]:
+        """The candidate's outputs for one call, as the judge's own tensors, and its reply."""
+        op = CandidateOp.REFILL if refill else CandidateOp.RUN
+        request = CandidateCall(seed=seed, output_file=name, poison_nbytes=tuple(poison_nbytes))
+        reply, _ = self.ask(op, request, CallReply, what)
+        return self._outputs(reply, name, limit_bytes, what), reply
+
+    def send(self, call: int, name: str, limit_bytes: int, what: str) -> Any:
+        """One output the candidate kept from its last timing block."""
+        reply, _ = self.ask(CandidateOp.SEND, CandidateSend(call, name), CallReply, what)
+        return self._outputs(reply, name, limit_bytes, what)
+
+    def _outputs(self, reply: CallReply, name: str, limit_bytes: int, what: str) -> Any:
+        self.failed(reply.failure, reply.tampered)
+        if reply.output_file != name:
+            raise Rejected(CheckName.REPLY, f"{FORGED} during {what}: outputs in {reply.output_file!r}")
+        path = os.path.join(self.exchange_dir, name)
+        try:
+            outputs, lazy = read_outputs(path, self.ctx.target.device, limit_bytes)
+        except ForgedReply as exc:
+            raise Rejected(CheckName.REPLY, f"{FORGED} during {what}: {exc}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+        if lazy:
+            raise Rejected(
+                CheckName.LAZY_OUTPUT,
+                f"{what}: outputs must be plain torch.Tensor (a subclass can compute on read): {lazy[0]}",
+            )
+        return outputs
+
+    def warm(self, seeds: list[int]) -> float:
+        reply, seconds = self.ask(CandidateOp.WARM, CandidateTiming(tuple(seeds)), TimingReply, "warm-up")
+        self.failed(reply.failure, reply.tampered)
+        return seconds
+
+    def time_block(self, seeds: list[int], what: str) -> tuple[TimingReply, float]:
+        reply, seconds = self.ask(CandidateOp.TIME, CandidateTiming(tuple(seeds)), TimingReply, what)
+        self.failed(reply.failure, reply.tampered)
+        calls = len(seeds)
+        plausible = (
+            len(reply.checksums) == calls
+            and 0 <= reply.dropped <= calls
+            and len(reply.samples_us) + reply.dropped == calls
+            and len(reply.samples_us) > 0
+            and all(math.isfinite(s) and s >= 0.0 for s in reply.samples_us)
+        )
+        if not plausible:
+            raise Rejected(
+                CheckName.REPLY,
+                f"{FORGED} during {what}: {len(reply.samples_us)} times and {len(reply.checksums)} "
+                f"checksums ({reply.dropped} dropped) for {calls} calls",
+            )
+        return reply, seconds

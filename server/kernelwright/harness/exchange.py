@@ -1,0 +1,244 @@
+"""Outputs as data between two processes: the candidate worker writes them, the judge reads them.
+
+A file holds an 8-byte header length, a JSON header (the output's nesting and each leaf: a tensor's dtype,
+shape, device and byte range, or a number) and the tensors' raw bytes. The judge parses it as untrusted
+input: every dtype, shape, size and offset is checked against the file and against a size limit derived
+from the reference's own outputs, and anything off raises ForgedReply, which the judge turns into a
+rejection that names it. Tensors come back as plain torch.Tensor built from the bytes, so nothing the
+candidate's process made (a subclass, a lazy view, a pointer into its memory) reaches the judge.
+
+Also here: exact checksums (integer arithmetic), of inputs before and after a call, and of every timed
+output (the candidate's commitment to the outputs the judge may later ask for).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from kernelwright.harness.compare import flatten
+
+DTYPES: dict[str, torch.dtype] = {
+    "float64": torch.float64,
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "int64": torch.int64,
+    "int32": torch.int32,
+    "int16": torch.int16,
+    "int8": torch.int8,
+    "uint8": torch.uint8,
+    "bool": torch.bool,
+    "complex64": torch.complex64,
+}
+for _name in ("float8_e4m3fn", "float8_e5m2"):
+    if hasattr(torch, _name):
+        DTYPES[_name] = getattr(torch, _name)
+_NAMES = {v: k for k, v in DTYPES.items()}
+HEADER_LIMIT = 1 << 20
+MAX_DEPTH = 8
+
+
+class ForgedReply(Exception):
+    """What the candidate's process sent is not what the judge asked for."""
+
+
+# ---- writing (the candidate worker) --------------------------------------------------------------------
+
+
+def _leaf_header(value: Any, tensors: list[torch.Tensor], offset: list[int]) -> Any:
+    if isinstance(value, torch.Tensor):
+        t = value.detach()
+        name = _NAMES.get(t.dtype)
+        if name is None:
+            raise TypeError(f"outputs of dtype {t.dtype} cannot be compared")
+        nbytes = t.numel() * t.element_size()
+        leaf = {
+            "t": "tensor",
+            "dtype": name,
+            "shape": list(t.shape),
+            "device": t.device.type,
+            "class": f"{type(value).__module__}.{type(value).__qualname__}",
+            "offset": offset[0],
+            "nbytes": nbytes,
+        }
+        tensors.append(t)
+        offset[0] += nbytes
+        return leaf
+    if isinstance(value, tuple | list):
+        return {
+            "t": "tuple" if isinstance(value, tuple) else "list",
+            "items": [_leaf_header(v, tensors, offset) for v in value],
+        }
+    if isinstance(value, dict):
+        keys = sorted(value, key=str)
+        return {
+            "t": "dict",
+            "keys": [str(k) for k in keys],
+            "items": [_leaf_header(value[k], tensors, offset) for k in keys],
+        }
+    if value is None:
+        return {"t": "none"}
+    if isinstance(value, bool):
+        return {"t": "bool", "value": value}
+    if isinstance(value, int):
+        return {"t": "int", "value": value}
+    if isinstance(value, float):
+        return {"t": "float", "value": repr(value)}
+    raise TypeError(f"an output of type {type(value).__name__} cannot be sent to the judge")
+
+
+def write_outputs(path: str, value: Any) -> None:
+    tensors: list[torch.Tensor] = []
+    header = json.dumps({"root": _leaf_header(value, tensors, [0])}).encode()
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(header)))
+        f.write(header)
+        for t in tensors:
+            data = t.contiguous().reshape(-1).view(torch.uint8) if t.numel() else None
+            if data is not None:
+                f.write(data.cpu().numpy().tobytes())
+
+
+# ---- reading (the judge) ------------------------------------------------------------------------------
+
+
+def read_outputs(path: str, device: torch.device, limit_bytes: int) -> tuple[Any, list[str]]:
+    """The outputs in `path` as the judge's own tensors (on `device` where the candidate said they were on
+    that kind of device, else on the CPU, so the device check sees it), and the classes other than
+    torch.Tensor the candidate's process said its tensors had. ForgedReply if anything is off."""
+    try:
+        size = os.path.getsize(path)
+        if size > limit_bytes + HEADER_LIMIT + 8:
+            raise ForgedReply(f"its output file holds {size} bytes, more than the outputs can take")
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as exc:
+        raise ForgedReply(f"its output file cannot be read: {exc}") from None
+    if len(raw) < 8:
+        raise ForgedReply("its output file is shorter than a header")
+    (hlen,) = struct.unpack("<Q", raw[:8])
+    if hlen > HEADER_LIMIT or 8 + hlen > len(raw):
+        raise ForgedReply(f"its output file's header claims {hlen} bytes")
+    try:
+        header = json.loads(raw[8 : 8 + hlen])
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ForgedReply(f"its output file's header is not JSON: {exc}") from None
+    if not isinstance(header, dict) or "root" not in header:
+        raise ForgedReply("its output file's header has no outputs")
+    data = memoryview(raw)[8 + hlen :]
+    lazy: list[str] = []
+    return _rebuild(header["root"], data, device, 0, lazy), lazy
+
+
+def _rebuild(node: Any, data: memoryview, device: torch.device, depth: int, lazy: list[str]) -> Any:
+    if depth > MAX_DEPTH or not isinstance(node, dict):
+        raise ForgedReply("its output file's header is malformed")
+    kind = node.get("t")
+    if kind in ("tuple", "list"):
+        items = node.get("items")
+        if not isinstance(items, list):
+            raise ForgedReply("its output file's header is malformed")
+        values = [_rebuild(i, data, device, depth + 1, lazy) for i in items]
+        return tuple(values) if kind == "tuple" else values
+    if kind == "dict":
+        keys, items = node.get("keys"), node.get("items")
+        if not (isinstance(keys, list) and isinstance(items, list) and len(keys) == len(items)):
+            raise ForgedReply("its output file's header is malformed")
+        if not all(isinstance(k, str) for k in keys):
+            raise ForgedReply("its output file's header is malformed")
+        return {k: _rebuild(i, data, device, depth + 1, lazy) for k, i in zip(keys, items, strict=True)}
+    if kind == "none":
+        return None
+    if kind == "bool" and isinstance(node.get("value"), bool):
+        return node["value"]
+    if kind == "int" and type(node.get("value")) is int:
+        return node["value"]
+    if kind == "float" and isinstance(node.get("value"), str):
+        try:
+            return float(node["value"])
+        except ValueError:
+            raise ForgedReply("its output file holds a float that does not parse") from None
+    if kind == "tensor":
+        return _tensor(node, data, device, lazy)
+    raise ForgedReply(f"its output file's header has a leaf of kind {kind!r}")
+
+
+def _tensor(node: dict[str, Any], data: memoryview, device: torch.device, lazy: list[str]) -> torch.Tensor:
+    dtype = DTYPES.get(str(node.get("dtype")))
+    shape, offset, nbytes = node.get("shape"), node.get("offset"), node.get("nbytes")
+    if dtype is None:
+        raise ForgedReply(f"its output file names dtype {node.get('dtype')!r}")
+    if not (isinstance(shape, list) and all(type(d) is int and d >= 0 for d in shape) and len(shape) <= 16):
+        raise ForgedReply("its output file's tensor shape is malformed")
+    if type(offset) is not int or type(nbytes) is not int or offset < 0:
+        raise ForgedReply("its output file's byte range is malformed")
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    if math.prod(shape) * itemsize != nbytes or offset + nbytes > len(data):
+        raise ForgedReply(f"its output file's tensor {shape} ({node.get('dtype')}) does not fit its bytes")
+    flat = torch.frombuffer(bytearray(data[offset : offset + nbytes]), dtype=torch.uint8) if nbytes else None
+    t = flat.view(dtype).reshape(shape) if flat is not None else torch.empty(shape, dtype=dtype)
+    if node.get("class") != "torch.Tensor":
+        # As the candidate's serialiser reports it: the bytes are what is judged; this names a cause.
+        lazy.append(str(node.get("class")))
+    where = device if node.get("device") == device.type else torch.device("cpu")
+    return t.to(where)
+
+
+# ---- checksums ------------------------------------------------------------------------------------------
+
+_INT_VIEWS = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
+_weight_cache: dict[tuple[int, str], torch.Tensor] = {}
+_MASK = (1 << 64) - 1
+
+
+def _weights(n: int, device: torch.device) -> torch.Tensor:
+    """Fixed pseudo-random odd int64 weights, one per element (cached: the same n comes every call)."""
+    key = (n, str(device))
+    w = _weight_cache.get(key)
+    if w is None:
+        if len(_weight_cache) > 16:
+            _weight_cache.clear()
+        i = torch.arange(n, device=device, dtype=torch.int64)
+        w = _weight_cache[key] = ((i * 6364136223846793005 + 1442695040888963407) >> 17) | 1
+    return w
+
+
+def checksum(t: torch.Tensor) -> str:
+    """An exact checksum of a tensor's bits: its shape, dtype, the plain and a position-weighted sum of
+    its elements read as integers, modulo 2^64 (so the same on any device, summed in any order)."""
+    flat = t.detach().contiguous().reshape(-1)
+    if flat.dtype == torch.bool:
+        flat = flat.view(torch.uint8)
+    elif flat.is_floating_point() or flat.is_complex():
+        flat = flat.view(_INT_VIEWS.get(flat.element_size(), torch.uint8))
+    head = f"{tuple(t.shape)}{str(t.dtype).replace('torch.', '')}"
+    if flat.numel() == 0:
+        return head
+    plain = int(flat.sum(dtype=torch.int64)) & _MASK
+    mixed = int((flat.to(torch.int64) * _weights(flat.numel(), flat.device)).sum()) & _MASK
+    return f"{head}:{plain:x}:{mixed:x}"
+
+
+def checksums(value: Any) -> tuple[str, ...]:
+    """One per output leaf: tensors by their bits, other leaves by their repr."""
+    return tuple(
+        checksum(leaf) if isinstance(leaf, torch.Tensor) else repr(leaf) for _, leaf in flatten(value)
+    )
+
+
+def input_checksums(args: Sequence[Any], skip: Sequence[int] = ()) -> tuple[str, ...]:
+    out: list[str] = []
+    for i, a in enumerate(args):
+        if i in skip:
+            continue
+        for _, leaf in flatten(a, f"input {i}"):
+            if isinstance(leaf, torch.Tensor):
+                out.append(checksum(leaf))
+    return tuple(out)

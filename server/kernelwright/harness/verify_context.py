@@ -1,0 +1,30 @@
+"""What a verification carries while it runs: its target, flags and notes, stage times, and the
+exception that ends it with a named check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kernelwright.core.measure import CheckName, Flag
+from kernelwright.harness.device import Target
+from kernelwright.harness.timing import Stages
+
+
+class Rejected(Exception):
+    def __init__(self, check: CheckName, message: str, **kw: Any) -> None:
+        super().__init__(message)
+        self.check = check
+        self.kw = kw
+
+
+@dataclass
+class Context:
+    target: Target
+    flags: list[Flag] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    stages: Stages = field(default_factory=Stages)
+
+    def flag(self, f: Flag) -> None:
+        if f not in self.flags:
+            self.flags.append(f)
