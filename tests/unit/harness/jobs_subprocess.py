@@ -1,6 +1,8 @@
 """Run harness jobs in a fresh Python process (candidates patch things; pytest's process stays clean).
 
 As a script: reads `[[job_type, payload], ...]` as JSON on stdin, prints the replies as a JSON list.
+Verify jobs go through a real CPU worker pool, as they must: a judge worker and a candidate worker
+each (the helper process is the engine); other jobs run in the helper process itself.
 """
 
 from __future__ import annotations
@@ -35,10 +37,23 @@ def run_jobs(
 
 
 def main() -> None:
-    from kernelwright.harness.jobs import handle
-
     jobs = json.load(sys.stdin)
-    replies = [handle(kind, payload) for kind, payload in jobs]
+    if any(kind == "verify" for kind, _ in jobs):
+        from kernelwright.engine.errors import JobError
+        from kernelwright.engine.pool import SyncWorkerPool
+
+        replies: list[Any] = []
+        cuda = any(str(p.get("device", "auto")).startswith("cuda") for _, p in jobs if isinstance(p, dict))
+        with SyncWorkerPool("cuda:0" if cuda else "cpu", standby=True) as pool:
+            for kind, payload in jobs:
+                try:
+                    replies.append(pool.submit(kind, payload))
+                except JobError as err:
+                    replies.append({"job_error": err.code.value, "message": err.message})
+    else:
+        from kernelwright.harness.jobs import handle
+
+        replies = [handle(kind, payload) for kind, payload in jobs]
     sys.stdout.write("\n" + json.dumps(replies) + "\n")
 
 

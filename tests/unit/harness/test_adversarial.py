@@ -1,15 +1,21 @@
-"""Every cheat in samples/adversarial is rejected (or flagged) by the check its docstring names, and every
-honest rewrite passes. On the CPU, in one fresh process per suite."""
+"""Every candidate of samples/adversarial (its catalogue, cases.toml) is judged as the catalogue says,
+through the real CPU pool: a judge worker that never runs candidate code and a candidate worker that
+returns data only (issue 11, PITFALLS 23-26). The honest rewrites pass, timed ones with an interval."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from kernelwright.core.jobs import CandidateRef, ProblemRef, VerifyJob
-from kernelwright.core.jsonable import to_json
+from kernelwright.core.jsonable import from_json, to_json
+from kernelwright.core.measure import Verdict
 from kernelwright.core.site import FunctionSpec, ModuleSpec, SiteKind
+from support.adversarial import load_cases
 from unit.harness.jobs_subprocess import ADVERSARIAL, run_jobs
+
+CASES = load_cases()
 
 
 def _ref(name: str, symbol: str, spec: Any, kind: SiteKind) -> ProblemRef:
@@ -25,38 +31,15 @@ SOFTMAX = _ref(
 )
 GELU = _ref("gelu_reference.py", "Model", ModuleSpec(), SiteKind.TORCH_MODULE)
 
-# candidate file -> (reference, expected failed check or None for a pass, expected flag or None)
-CASES: dict[str, tuple[ProblemRef, str | None, str | None]] = {
-    "honest_softmax.py": (SOFTMAX, None, None),
-    "honest_gelu.py": (GELU, None, None),
-    "cheat_zeros.py": (SOFTMAX, "error_norm", None),
-    "cheat_replay_address.py": (SOFTMAX, "replay", None),
-    "cheat_replay_first.py": (SOFTMAX, "replay", None),
-    "cheat_input_mutation.py": (SOFTMAX, "input_mutation", None),
-    "cheat_fp16_downgrade.py": (GELU, "precision", "precision_downgrade"),
-    "cheat_clock_patch.py": (GELU, "tamper", "tamper"),
-    "cheat_clock_patch_hidden.py": (GELU, "tamper", "tamper"),
-    # glibc may hand back fresh (zeroed) pages or other stale chunks instead of the poisoned one: then the
-    # row fails the norm or the values. On CUDA's caching allocator the poison is reliable (tests/gpu asserts "unwritten" there).
-    "cheat_dropped_rows.py": (SOFTMAX, "unwritten|error_norm|value", None),
-    "cheat_lazy_tensor.py": (SOFTMAX, "lazy_output", None),
-    "cheat_reference_fallback.py": (SOFTMAX, None, "fallback"),
-    # GPU-only cheat: on the CPU there is no side stream, so it is simply correct (tests/gpu covers it).
-    "cheat_side_stream.py": (SOFTMAX, None, None),
-}
-
 
 @pytest.fixture(scope="module")
 def verdicts() -> dict[str, Any]:
-    jobs = []
-    for name, (ref, _, _) in CASES.items():
-        path = ADVERSARIAL / name
-        jobs.append(("verify", to_json(VerifyJob(ref, CandidateRef(str(path), path.read_text())))))
-    replies = run_jobs(jobs, env={"TRITON_INTERPRET": "1"})
+    jobs = [("verify", to_json(case.job())) for case in CASES.values()]
+    replies = run_jobs(jobs, env={"TRITON_INTERPRET": "1"}, timeout=1200)
     return dict(zip(CASES, replies, strict=True))
 
 
-def test_every_cheat_file_is_covered() -> None:
+def test_every_candidate_file_is_in_the_catalogue() -> None:
     files = {p.name for p in ADVERSARIAL.glob("cheat_*.py")} | {
         p.name for p in ADVERSARIAL.glob("honest_*.py")
     }
@@ -66,18 +49,38 @@ def test_every_cheat_file_is_covered() -> None:
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_verdict(verdicts: dict[str, Any], name: str) -> None:
-    _, check, flag = CASES[name]
+    case = CASES[name]
+    expected = case.expected["cpu"]
     v = verdicts[name]
-    if check is None:
+    if not expected:
         assert v["passed"], v["message"]
         assert v["check"] is None
+        if case.timed:
+            verdict = from_json(Verdict, v)
+            assert verdict.speedup is not None and verdict.measurement is not None
+            assert verdict.speedup.low <= verdict.speedup.ratio <= verdict.speedup.high
     else:
-        assert not v["passed"]
-        assert v["check"] in check.split("|"), v["message"]
+        assert not v["passed"], f"{name} passed: {v['message']}"
+        assert re.fullmatch(expected, v["check"]), v["message"]
         assert v["message"].startswith(v["check"]), "the message names the check"
-    if flag is not None:
-        assert flag in v["flags"]
+        assert v["measurement"] is None and v["speedup"] is None, "a rejected candidate claims no time"
+    if case.flag is not None:
+        assert case.flag in v["flags"]
     assert "cpu_only" in v["flags"] or v["check"] == "tamper"
+
+
+def test_the_docstrings_name_what_catches_them() -> None:
+    for name, case in CASES.items():
+        doc = (ADVERSARIAL / name).read_text().split('"""')[1]
+        if not case.expected["cpu"] or "Caught by:" not in doc:
+            continue
+        caught = doc.split("Caught by:")[1]
+        assert any(check in caught for check in case.expected["cpu"].split("|")), name
+
+
+def test_a_forged_reply_is_named_as_one(verdicts: dict[str, Any]) -> None:
+    for name in ("cheat_forged_reply.py", "cheat_forged_reply_malformed.py"):
+        assert "the candidate's process sent a reply the judge did not ask for" in verdicts[name]["message"]
 
 
 def test_fallback_note_names_the_line(verdicts: dict[str, Any]) -> None:
