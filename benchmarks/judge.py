@@ -8,13 +8,15 @@
 3. On a GPU: what moving outputs between the two processes costs (the candidate writes them to the
    exchange folder, the judge reads them back onto the device), per candidate evaluation.
 
-    python benchmarks/judge.py [--device cpu|cuda] [--before 07db1fc] [--rounds 3] [--json out.json]
+    python benchmarks/judge.py [--device cpu|cuda] [--before 07db1fc | --before-tree DIR] [--rounds 3]
+        [--json out.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -100,14 +102,20 @@ def _worktree(rev: str) -> Path:
     return path
 
 
-def cost(device: str, before: str | None, rounds: int, per_round: int) -> list[dict[str, Any]]:
+def cost(
+    device: str, before: str | None, before_tree: str | None, rounds: int, per_round: int
+) -> list[dict[str, Any]]:
     cases = load_cases()
     trees: list[tuple[str, Path]] = [("after", ROOT)]
     worktree = None
     if before:
         worktree = _worktree(before)
         trees.insert(0, (f"before ({before})", worktree))
+    elif before_tree:
+        trees.insert(0, (f"before ({Path(before_tree).name})", Path(before_tree).resolve()))
     rows: list[dict[str, Any]] = []
+    # Other entries of PYTHONPATH (carried wheels on a device machine) stay, after the tree's server/.
+    extra_path = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and "server" not in p]
     try:
         for name in HONEST:
             job = cases[name].job(device)
@@ -116,6 +124,8 @@ def cost(device: str, before: str | None, rounds: int, per_round: int) -> list[d
             seconds: dict[str, list[float]] = {label: [] for label, _ in trees}
             for _ in range(rounds):
                 for label, tree in trees:  # before, after, before, after, ...
+                    # The workers the child starts must import the same tree as the child.
+                    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree / "server"), *extra_path])}
                     out = subprocess.run(
                         [sys.executable, "-c", COST_CHILD, str(tree), payload, str(per_round)],
                         capture_output=True,
@@ -123,6 +133,7 @@ def cost(device: str, before: str | None, rounds: int, per_round: int) -> list[d
                         check=False,
                         cwd=str(tree),
                         timeout=900,
+                        env=env,
                     )
                     if out.returncode != 0:
                         raise SystemExit(f"{label} failed on {name}:\n{out.stderr[-3000:]}")
@@ -185,6 +196,9 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--device", default="cpu")
     p.add_argument("--before", default=None, help="a commit with the shared-process harness, for the cost")
+    p.add_argument(
+        "--before-tree", default=None, help="or a folder holding that commit's server/ (no git needed)"
+    )
     p.add_argument("--rounds", type=int, default=3, help="before/after alternations for the cost")
     p.add_argument("--per-round", type=int, default=2, help="candidates per pool in each alternation")
     p.add_argument("--skip", default="", help="comma list of parts to skip: cheats, cost, transfer")
@@ -197,7 +211,7 @@ def main() -> None:
         report["cheats"] = cheats(args.device)
     if "cost" not in skip:
         print("cost per candidate (verify + time):", flush=True)
-        report["cost"] = cost(args.device, args.before, args.rounds, args.per_round)
+        report["cost"] = cost(args.device, args.before, args.before_tree, args.rounds, args.per_round)
     if "transfer" not in skip and args.device.startswith("cuda"):
         print("transfer:", flush=True)
         report["transfer"] = transfer(args.device)

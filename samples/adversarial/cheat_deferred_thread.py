@@ -7,6 +7,7 @@ thread cannot catch up while the judge reads.
 """
 
 import threading
+import time
 
 import torch
 import torch.nn as nn
@@ -18,10 +19,12 @@ class ModelNew(nn.Module):
         self.weight = nn.Parameter(torch.randn(features, features) / features**0.5)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.full((x.shape[0], self.weight.shape[1]), float("nan"))
+        out = torch.full((x.shape[0], self.weight.shape[1]), float("nan"), device=x.device)
 
         def fill() -> None:
-            out.copy_(torch.relu(x @ self.weight))
+            time.sleep(0.05)  # comes back for it later
+            with torch.no_grad():
+                out.copy_(torch.relu(x @ self.weight))
 
         threading.Thread(target=fill, daemon=True).start()
         return out

@@ -27,7 +27,7 @@ import torch
 from kernelwright.core.measure import Phase, TimingMethod, TimingStats
 from kernelwright.harness import clock
 from kernelwright.harness.device import Target
-from kernelwright.harness.exchange import checksums
+from kernelwright.harness.exchange import PendingChecksums
 
 STABLE_WITHIN = 0.02  # the median of the last half within 2% of the whole run's median
 MIN_SAMPLES = 10
@@ -347,8 +347,8 @@ class Stages:
 class BlockResult:
     """One side's timing block: a call per seed, each on inputs freshly drawn from it."""
 
-    samples_us: list[float]
-    dropped: int  # CUDA calls the host was late for: timed, but not in samples_us
+    samples_us: list[float]  # one per call
+    dropped: int  # CUDA calls the host was still enqueueing when the GPU reached them (kept)
     checksums: list[tuple[str, ...]]  # per call (dropped ones included), per output leaf
     outputs: list[Any]  # every call's output (the timer keeps them until its next block starts)
     wall_s: float  # the block's wall time on this process's clock
@@ -400,7 +400,7 @@ class BlockTimer:
         seeds: Sequence[int],
     ) -> BlockResult:
         samples: list[float] = []
-        sums: list[tuple[str, ...]] = []
+        sums: list[PendingChecksums] = []
         outputs: list[Any] = []
         dropped = 0
         started = clock.perf_counter()
@@ -409,19 +409,22 @@ class BlockTimer:
             for seed in seeds:
                 args = draw(seed)
                 if self._cover is not None and self._flusher is not None:
+                    # The cover keeps the length warm-up gave it: a cover that grew in one process and
+                    # not in the other would cost one side more per call than the other. A call the
+                    # host was late for is kept (it holds some host time: it can only read slower).
                     sample, late, out = self._cuda_call(fn, args)
                     dropped += late
-                    if not late:
-                        samples.append(sample)
+                    samples.append(sample)
                 else:
                     t0 = clock.perf_counter()
                     out = fn(args)
                     samples.append((clock.perf_counter() - t0) * 1e6)
-                sums.append(checksums(out))
+                sums.append(PendingChecksums(out))
                 outputs.append(out)
                 del args
+            read = [p.read() for p in sums]  # the block's one synchronise for its checksums
         self.kept = outputs
-        return BlockResult(samples, dropped, sums, outputs, clock.perf_counter() - started)
+        return BlockResult(samples, dropped, read, outputs, clock.perf_counter() - started)
 
     def _cuda_call(
         self, fn: Callable[[tuple[Any, ...]], Any], args: tuple[Any, ...]
@@ -442,6 +445,4 @@ class BlockTimer:
         end.record()
         clock.cuda_synchronize(device)
         flush_us = float(before_flush.elapsed_time(start)) * 1000.0
-        if enqueued_us > flush_us and self._cover.grow(enqueued_us):
-            return 0.0, 1, out
-        return float(start.elapsed_time(end)) * 1000.0, 0, out
+        return float(start.elapsed_time(end)) * 1000.0, enqueued_us > flush_us, out
