@@ -84,6 +84,7 @@ def cheats(device: str) -> list[dict[str, Any]]:
                     "expected": expected or "pass",
                     "verdict": "passed" if v.passed else f"rejected ({got})",
                     "as_expected": bool(ok),
+                    "known_gap": case.gaps.get(kind, ""),
                     "seconds": round(time.perf_counter() - t, 2),
                     "message": v.message[:160],
                 }
@@ -217,7 +218,7 @@ def main() -> None:
         report["transfer"] = transfer(args.device)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
-    bad = [r for r in report.get("cheats", []) if not r["as_expected"]]
+    bad = [r for r in report.get("cheats", []) if not r["as_expected"] and not r["known_gap"]]
     if bad:
         raise SystemExit(f"{len(bad)} candidates judged otherwise than the catalogue says")
 

@@ -1,6 +1,6 @@
 """Cheat: silences the worker's live tamper check, then makes the harness's clocks in its process run at a
-quarter speed (through sys.modules and computed names): the host clock, and on a GPU the events' elapsed
-time, so every time it reports is 4x too short.
+tenth of their speed (through sys.modules and computed names): the host clock, and on a GPU the events' elapsed
+time, so every time it reports is 10x too short.
 
 Caught by: timing (the judge's clock around the candidate's timing blocks disagrees with the reported
 times). Its outputs are right, so without timing nothing is forged.
@@ -16,12 +16,12 @@ _real = time.perf_counter
 _clock = sys.modules["kernelwright.harness." + "clock"]
 setattr(_clock, "tam" + "pered", lambda: [])
 _start = _real()
-setattr(_clock, "perf_" + "counter", lambda: _start + (_real() - _start) / 4.0)
+setattr(_clock, "perf_" + "counter", lambda: _start + (_real() - _start) / 10.0)
 if torch.cuda.is_available():
 
     class _SlowEvent(torch.cuda.Event):
         def elapsed_time(self, end_event):
-            return super().elapsed_time(end_event) / 4.0
+            return super().elapsed_time(end_event) / 10.0
 
     setattr(_clock, "Cuda" + "Event", _SlowEvent)
 

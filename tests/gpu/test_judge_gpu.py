@@ -25,6 +25,8 @@ def verdicts() -> dict[str, Verdict]:
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_each_candidate_is_judged_as_the_catalogue_says(name: str, verdicts: dict[str, Verdict]) -> None:
+    if "gpu" in CASES[name].gaps:
+        pytest.xfail(CASES[name].gaps["gpu"])
     expected = CASES[name].expected["gpu"]
     v = verdicts[name]
     if not expected:

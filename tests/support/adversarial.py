@@ -21,6 +21,7 @@ class Case:
     expected: dict[str, str]  # device kind ("cpu", "gpu") -> regex of check names, "" for a pass
     flag: str | None
     attack: str
+    gaps: dict[str, str]  # device kind -> why that device's judge does not catch it yet
 
     def job(self, device: str = "auto") -> VerifyJob:
         path = ADVERSARIAL / self.name
@@ -52,6 +53,7 @@ def load_cases() -> dict[str, Case]:
             {"cpu": entry["cpu"], "gpu": entry["gpu"]},
             entry.get("flag"),
             entry["class"],
+            {"gpu": entry["gpu_gap"]} if "gpu_gap" in entry else {},
         )
         for name, entry in data["candidates"].items()
     }

@@ -84,6 +84,12 @@ def worker_env(
         # identity rewrite read 0.85x. Fixed thresholds keep freed memory in the heap in both.
         env.setdefault("MALLOC_MMAP_THRESHOLD_", str(32 * 2**20))
         env.setdefault("MALLOC_TRIM_THRESHOLD_", str(2**30))
+        # One intra-op thread: a 2-thread op on a machine with a busy core runs as fast as the scheduler
+        # lets its second thread, which differed between the two processes by up to 25% a run (identity
+        # rewrites read 0.80x-1.08x); with one thread each they agree. And TorchInductor compiles in the
+        # worker itself: its pool of compile processes kept working in the candidate's turns only.
+        env.setdefault("OMP_NUM_THREADS", "1")
+        env.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
     else:
         env["CUDA_VISIBLE_DEVICES"] = device.physical or str(device.index)
         env.pop("TRITON_INTERPRET", None)

@@ -77,7 +77,10 @@ BLOCK_SECONDS = {"cpu": 0.08, "cuda": 0.02}
 # reported time, plus NOISE_FACTOR standard errors of that median (from the blocks' own spread), plus a
 # floor. A consistent shift (a patched clock, hidden work) grows with the block; noise shrinks as blocks
 # accumulate.
-EXCESS_SHARE = 0.1
+# On a CPU the share is wide: a torch.compile'd candidate's worker spends about 3x its reported call time
+# outside its calls (cause not found yet: benchmarks/BENCHMARKS.md, Judge), so the check there catches a
+# candidate hiding more than 4x its reported time (a 10x clock, deferred work), not a subtle one.
+EXCESS_SHARE = {"cpu": 4.0, "cuda": 0.1}
 EXCESS_FLOOR_S = {"cpu": 0.002, "cuda": 0.0002}
 NOISE_FACTOR = 3.0
 T_975 = {
@@ -396,7 +399,7 @@ def _cross_check(ctx: Context, blocks: _Blocks, kind: str) -> None:
     reported = statistics.median(blocks.cand_reported_s)
     # The standard error of a median: 1.253 sigma / sqrt(n), sigma from the MAD (1.4826 MAD).
     noise = NOISE_FACTOR * 1.253 * 1.4826 * _spread(each) / math.sqrt(len(each))
-    allowed = EXCESS_SHARE * reported + noise + EXCESS_FLOOR_S[kind]
+    allowed = EXCESS_SHARE[kind] * reported + noise + EXCESS_FLOOR_S[kind]
     if excess > allowed:
         ctx.flag(Flag.SUSPICIOUS_TIMING)
         claimed = statistics.median(blocks.cand_samples)
