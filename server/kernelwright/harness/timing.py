@@ -16,6 +16,7 @@ Every clock, event and statistic comes from `clock`, captured before any candida
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -394,6 +395,23 @@ class BlockTimer:
             self._cover.fit(enqueue_us[1:])
 
     def block(
+        self,
+        fn: Callable[[tuple[Any, ...]], Any],
+        draw: Callable[[int], tuple[Any, ...]],
+        seeds: Sequence[int],
+    ) -> BlockResult:
+        # No cyclic garbage collection inside a block: its pauses grow with the heap, and a process that
+        # has run torch.compile holds a far larger heap than one that has not, so they would land on one
+        # side only.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._block(fn, draw, seeds)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _block(
         self,
         fn: Callable[[tuple[Any, ...]], Any],
         draw: Callable[[int], tuple[Any, ...]],
