@@ -34,7 +34,7 @@ from typing import Any, ClassVar, TypeVar
 from kernelwright.core.errors import UsageError
 from kernelwright.core.jobs import JobType
 from kernelwright.core.jsonable import JsonValue
-from kernelwright.core.protocol import ErrorCode, Hello, JobErrorInfo
+from kernelwright.core.protocol import CapturedOutput, ErrorCode, Hello, JobErrorInfo, Response
 from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.devices import Device, resolve_devices
 from kernelwright.engine.environment import torch_bytecode_missing
@@ -181,21 +181,7 @@ class WorkerPool(SlotPool[_Slot]):
             self._forget(slot, worker)
             await worker.kill(KillReason.RETIRED)
             self._replenish(slot)
-        if not response.ok:
-            info = response.error or JobErrorInfo(ErrorCode.PROTOCOL, "a failed response without an error")
-            raise JobError(info, response.output, device=slot.device.label)
-        outcome = JobOutcome(
-            response.result,
-            response.output,
-            slot.device,
-            worker.pid,
-            worker_start_s=worker.start_seconds,
-            worker_wait_s=quiet_from - waited_from,
-            quiet_wait_s=sent_at - quiet_from,
-            run_s=time.monotonic() - sent_at,
-        )
-        self.recent_outcomes.append(outcome)
-        return outcome
+        return self._outcome(slot, response, worker, response.output, (waited_from, quiet_from, sent_at))
 
     async def _run_judged(self, slot: _Slot, payload: JsonValue, limit: float) -> JobOutcome:
         """A verify job in two processes: the slot's shared worker judges (it never runs candidate code)
@@ -225,15 +211,29 @@ class WorkerPool(SlotPool[_Slot]):
         if response.retire or not judge.alive:
             self._forget(slot, judge)
             await judge.kill(KillReason.RETIRED)
+        output = relay.output if relay.output.text else response.output  # what the candidate printed
+        return self._outcome(slot, response, candidate, output, (waited_from, quiet_from, sent_at))
+
+    def _outcome(
+        self,
+        slot: _Slot,
+        response: Response,
+        worker: WorkerProcess,
+        output: CapturedOutput,
+        times: tuple[float, float, float],
+    ) -> JobOutcome:
+        """The job's result with where its time went (`times`: monotonic clock when it began waiting
+        for its worker, when it began waiting for quiet, when the request went out), or its JobError."""
         if not response.ok:
             info = response.error or JobErrorInfo(ErrorCode.PROTOCOL, "a failed response without an error")
             raise JobError(info, response.output, device=slot.device.label)
+        waited_from, quiet_from, sent_at = times
         outcome = JobOutcome(
             response.result,
-            relay.output if relay.output.text else response.output,
+            output,
             slot.device,
-            candidate.pid,
-            worker_start_s=candidate.start_seconds,
+            worker.pid,
+            worker_start_s=worker.start_seconds,
             worker_wait_s=quiet_from - waited_from,
             quiet_wait_s=sent_at - quiet_from,
             run_s=time.monotonic() - sent_at,
