@@ -104,7 +104,12 @@ def _worktree(rev: str) -> Path:
 
 
 def cost(
-    device: str, before: str | None, before_tree: str | None, rounds: int, per_round: int
+    device: str,
+    before: str | None,
+    before_tree: str | None,
+    rounds: int,
+    per_round: int,
+    candidates: tuple[str, ...] = HONEST,
 ) -> list[dict[str, Any]]:
     cases = load_cases()
     trees: list[tuple[str, Path]] = [("after", ROOT)]
@@ -118,7 +123,7 @@ def cost(
     # Other entries of PYTHONPATH (carried wheels on a device machine) stay, after the tree's server/.
     extra_path = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and "server" not in p]
     try:
-        for name in HONEST:
+        for name in candidates:
             job = cases[name].job(device)
             job = type(job)(**{**job.__dict__, "time_candidate": True})
             payload = json.dumps(to_json(job))
@@ -202,6 +207,7 @@ def main() -> None:
     )
     p.add_argument("--rounds", type=int, default=3, help="before/after alternations for the cost")
     p.add_argument("--per-round", type=int, default=2, help="candidates per pool in each alternation")
+    p.add_argument("--candidates", default=",".join(HONEST), help="honest candidates for the cost")
     p.add_argument("--skip", default="", help="comma list of parts to skip: cheats, cost, transfer")
     p.add_argument("--json", default=None)
     args = p.parse_args()
@@ -212,7 +218,8 @@ def main() -> None:
         report["cheats"] = cheats(args.device)
     if "cost" not in skip:
         print("cost per candidate (verify + time):", flush=True)
-        report["cost"] = cost(args.device, args.before, args.before_tree, args.rounds, args.per_round)
+        names = tuple(filter(None, args.candidates.split(",")))
+        report["cost"] = cost(args.device, args.before, args.before_tree, args.rounds, args.per_round, names)
     if "transfer" not in skip and args.device.startswith("cuda"):
         print("transfer:", flush=True)
         report["transfer"] = transfer(args.device)
