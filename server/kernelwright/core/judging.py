@@ -40,7 +40,6 @@ class JudgeJob:
 
     verify: VerifyJob
     exchange_dir: str  # where the candidate writes its outputs (the judge reads them, never trusts them)
-    candidate_pid: int = 0  # for messages; the engine alone signals the candidate
 
 
 @dataclass(frozen=True)

@@ -195,7 +195,7 @@ class WorkerPool(SlotPool[_Slot]):
         await self._quiet(slot)
         exchange = exchange_dir(candidate)
         relay = CandidateRelay(candidate)
-        judged = {"verify": payload, "exchange_dir": str(exchange), "candidate_pid": candidate.pid}
+        judged = {"verify": payload, "exchange_dir": str(exchange)}
         sent_at = time.monotonic()
         try:
             response = await judge.call(JobType.VERIFY, judged, limit, on_ask=relay.answer)

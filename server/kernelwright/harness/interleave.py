@@ -51,6 +51,7 @@ from kernelwright.harness.problem import Problem
 from kernelwright.harness.roofline import beyond_roof, compute_dtype, count_flops, moved_bytes, roofline
 from kernelwright.harness.source import source_hash
 from kernelwright.harness.timing import BlockResult, BlockTimer, summarize
+from kernelwright.harness.verify import tolerances
 from kernelwright.harness.verify_context import Context, Rejected
 
 MIN_BLOCKS = 6
@@ -147,7 +148,7 @@ def timed_verdict(
     target = ctx.target
     kind = "cuda" if target.is_cuda else "cpu"
     plan = job.options
-    atol, rtol = _tolerances(job)
+    atol, rtol = tolerances(job.reference)
     timer = BlockTimer(target)
     rng = secrets.SystemRandom()
 
@@ -356,11 +357,6 @@ class GpuQuiet:
             quiet = self.probe() <= self.FACTOR * self.idle_s + self.SLACK_S
             quiet_in_a_row = quiet_in_a_row + 1 if quiet else 0
         return clock.perf_counter() - started
-
-
-def _tolerances(job: VerifyJob) -> tuple[float | None, float | None]:
-    spec = job.reference.spec
-    return getattr(spec, "atol", None), getattr(spec, "rtol", None)
 
 
 def _enough(blocks: _Blocks, elapsed: float, min_s: float, max_s: float, floor: float) -> bool:

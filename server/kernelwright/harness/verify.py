@@ -177,7 +177,7 @@ def _refuse_null_problem(ref_out: Any, args: tuple[Any, ...], atol: float | None
             )
 
 
-def _tolerances(ref: ProblemRef) -> tuple[float | None, float | None]:
+def tolerances(ref: ProblemRef) -> tuple[float | None, float | None]:
     spec = ref.spec
     if isinstance(spec, FunctionSpec | CudaSpec):
         return spec.atol, spec.rtol
@@ -250,7 +250,7 @@ def _verify(judge_job: JudgeJob, ctx: Context) -> Verdict:
     if loaded.uses_triton and os.environ.get("TRITON_INTERPRET") == "1":
         ctx.flag(Flag.INTERPRETER)
 
-    atol, rtol = _tolerances(ref)
+    atol, rtol = tolerances(ref)
 
     # The reference against itself: determinism, float64 error level, null candidates.
     with ctx.stages(Phase.REFERENCE_CHECKS):
@@ -364,7 +364,7 @@ class _Trials:
         slack: float,
     ) -> None:
         self.job, self.ctx, self.reference, self.line, self.slack = job, ctx, reference, line, slack
-        self.atol, self.rtol = _tolerances(job.reference)
+        self.atol, self.rtol = tolerances(job.reference)
         self.nbytes = nbytes_of(ref_out)
         # What the judge will read back: the reference's output size with room for wrong shapes.
         self.limit = 4 * sum(self.nbytes) + (1 << 20)
