@@ -63,6 +63,9 @@ class CandidateTiming:
     next TIME, for SEND."""
 
     seeds: tuple[int, ...]
+    # TIME: the host cover (µs of GPU spin before each call) the judge chose for both sides, so that what
+    # a block costs beyond its timed calls is the same on both; 0 keeps the worker's own.
+    cover_us: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -112,5 +115,6 @@ class TimingReply:
     checksums: tuple[tuple[str, ...], ...]
     dropped: int = 0  # CUDA calls the host was late for (not in samples_us)
     wall_s: float = 0.0  # the block on the candidate process's own clock: diagnostics, never believed
+    cover_us: float = 0.0  # WARM on a GPU: the host cover its warm-up calls asked for
     tampered: tuple[str, ...] = ()
     failure: CandidateFailure | None = None

@@ -141,13 +141,18 @@ class CandidateLine:
             )
         return outputs
 
-    def warm(self, seeds: list[int]) -> float:
+    def warm(self, seeds: list[int]) -> tuple[float, float]:
+        """Untimed calls: the judge's seconds for them, and the host cover the worker's warm-up asked for
+        (0 on the CPU)."""
         reply, seconds = self.ask(CandidateOp.WARM, CandidateTiming(tuple(seeds)), TimingReply, "warm-up")
         self.failed(reply.failure, reply.tampered)
-        return seconds
+        if not math.isfinite(reply.cover_us) or reply.cover_us < 0.0:
+            raise Rejected(CheckName.REPLY, f"{FORGED} during warm-up: a host cover of {reply.cover_us} µs")
+        return seconds, reply.cover_us
 
-    def time_block(self, seeds: list[int], what: str) -> tuple[TimingReply, float]:
-        reply, seconds = self.ask(CandidateOp.TIME, CandidateTiming(tuple(seeds)), TimingReply, what)
+    def time_block(self, seeds: list[int], what: str, cover_us: float = 0.0) -> tuple[TimingReply, float]:
+        request = CandidateTiming(tuple(seeds), cover_us)
+        reply, seconds = self.ask(CandidateOp.TIME, request, TimingReply, what)
         self.failed(reply.failure, reply.tampered)
         calls = len(seeds)
         plausible = (

@@ -192,7 +192,9 @@ def _timing(session: _Session, request: CandidateTiming, timed: bool) -> TimingR
     try:
         if not timed:
             session.timer.warm(cand, cand.draw, request.seeds)
-            return TimingReply((), (), tampered=tuple(clock.tampered()))
+            return TimingReply((), (), cover_us=session.timer.cover_us, tampered=tuple(clock.tampered()))
+        if request.cover_us > 0.0:
+            session.timer.use_cover(request.cover_us)
         block = session.timer.block(cand, cand.draw, request.seeds)
     except Exception as exc:
         return TimingReply((), (), failure=_run_failure(exc, session), tampered=tuple(clock.tampered()))

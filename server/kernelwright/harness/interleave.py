@@ -71,8 +71,11 @@ MAX_SECONDS = 2.5
 ALWAYS_CHECKED = 2
 CHECK_CHANCE = 0.34
 # Blocks last about this long on each side: long enough that the relay's round trip (a few ms on a busy
-# CPU) is small beside a block, short enough for MIN_BLOCKS of them in a candidate's time.
-BLOCK_SECONDS = {"cpu": 0.08, "cuda": 0.02}
+# CPU, 3-4 ms on the H200's host) and what else a block costs once (waking the frozen worker) are small
+# beside a block, short enough for MIN_BLOCKS of them in a candidate's time. On a GPU a call costs far
+# more than its kernel (inputs drawn, L2 flushed, host cover, checksums: about 1.5 ms a call on the H200
+# for 0.2-0.7 ms kernels), so a block holds fewer calls than its length suggests.
+BLOCK_SECONDS = {"cpu": 0.08, "cuda": 0.06}
 # The cross-check: a candidate block may cost this much more, beyond the call times it reported, than
 # the reference's block on the same seeds costs beyond its own (the median over blocks): a share of its
 # reported time, plus NOISE_FACTOR standard errors of that median (from the blocks' own spread), plus a
@@ -82,7 +85,10 @@ BLOCK_SECONDS = {"cpu": 0.08, "cuda": 0.02}
 # outside its calls (cause not found yet: benchmarks/BENCHMARKS.md, Judge), so the check there catches a
 # candidate hiding more than 4x its reported time (a 10x clock, deferred work), not a subtle one.
 EXCESS_SHARE = {"cpu": 4.0, "cuda": 0.1}
-EXCESS_FLOOR_S = {"cpu": 0.002, "cuda": 0.0002}
+# The floor is what a block costs the candidate's side once and the reference's side not (its reply's
+# relay, waking its frozen process): identity rewrites of the torch samples on an H200 showed 0.5-2 ms of
+# it per block.
+EXCESS_FLOOR_S = {"cpu": 0.002, "cuda": 0.002}
 NOISE_FACTOR = 3.0
 T_975 = {
     1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23,
@@ -163,7 +169,12 @@ def timed_verdict(
         t0 = clock.perf_counter()
         timer.warm(reference, reference.draw, then)
         ref_per_call = (clock.perf_counter() - t0) / len(then)
-        cand_per_call = line.warm(then) / len(then)
+        cand_seconds, cand_cover_us = line.warm(then)
+        cand_per_call = cand_seconds / len(then)
+        # One host cover for both sides, the longer of the two warm-ups' (each fits its own from a few
+        # enqueue times, which differ by noise): GPU spin before each call is outside the timed calls, so
+        # unequal covers would show as time one side spends beyond its reported calls.
+        timer.use_cover(max(timer.cover_us, cand_cover_us))
     per_call = max(ref_per_call, cand_per_call, 1e-6)
     block_s = max(plan.min_time_s / MIN_BLOCKS, BLOCK_SECONDS[kind])
     calls = max(1, min(MAX_CALLS_PER_BLOCK, int(block_s / per_call), _calls_that_fit(ctx, ref_out)))
@@ -192,7 +203,7 @@ def timed_verdict(
         blocks.cand_samples += cand_reply.samples_us
         blocks.dropped += cand_reply.dropped
         # The relay's round trip right after the block: an ask that does nothing, the same path.
-        rtt = line.warm([])
+        rtt, _ = line.warm([])
         ref_over = ref_block.wall_s - sum(ref_block.samples_us) * 1e-6 * calls / len(ref_block.samples_us)
         reported = sum(cand_reply.samples_us) * 1e-6 * calls / len(cand_reply.samples_us)
         blocks.ref_over_s.append(ref_over)
@@ -270,7 +281,7 @@ class _Pair:
 
     def _candidate(self, seeds: list[int], what: str) -> tuple[TimingReply, float]:
         with self.ctx.stages(Phase.TIMING_CANDIDATE):
-            reply, wall = self.line.time_block(seeds, what)
+            reply, wall = self.line.time_block(seeds, what, self.timer.cover_us)
             if self.quiet is not None:
                 # Work the candidate left running on the GPU (its own synchronise skipped or patched)
                 # would run into the reference's next block: wait it out, and count it as the candidate's.
@@ -350,13 +361,15 @@ class GpuQuiet:
         return clock.perf_counter() - t0
 
     def wait(self) -> float:
-        """Seconds until two probes in a row are back at the quiet round trip (at most LIMIT_S)."""
+        """Seconds until two probes in a row are back at the quiet round trip (at most LIMIT_S), beyond
+        what two probes take on a quiet GPU (the wait's own cost, which the reference's blocks do not
+        pay)."""
         started = clock.perf_counter()
         quiet_in_a_row = 0
         while quiet_in_a_row < 2 and clock.perf_counter() - started < self.LIMIT_S:
             quiet = self.probe() <= self.FACTOR * self.idle_s + self.SLACK_S
             quiet_in_a_row = quiet_in_a_row + 1 if quiet else 0
-        return clock.perf_counter() - started
+        return max(0.0, clock.perf_counter() - started - 2 * self.idle_s)
 
 
 def _enough(blocks: _Blocks, elapsed: float, min_s: float, max_s: float, floor: float) -> bool:
