@@ -18,6 +18,7 @@ import math
 import os
 import struct
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -69,7 +70,7 @@ def _leaf_header(value: Any, tensors: list[torch.Tensor], offset: list[int]) -> 
             "nbytes": nbytes,
         }
         tensors.append(t)
-        offset[0] += nbytes
+        offset[0] = _aligned(offset[0] + nbytes)
         return leaf
     if isinstance(value, tuple | list):
         return {
@@ -95,15 +96,29 @@ def _leaf_header(value: Any, tensors: list[torch.Tensor], offset: list[int]) -> 
 
 
 def write_outputs(path: str, value: Any) -> None:
+    """The header (JSON, padded so the bytes after it start aligned), then each tensor's bytes at its
+    aligned offset: the judge can view every tensor in the buffer it reads the file into, uncopied."""
     tensors: list[torch.Tensor] = []
     header = json.dumps({"root": _leaf_header(value, tensors, [0])}).encode()
+    header += b" " * (_aligned(8 + len(header)) - 8 - len(header))
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(header)))
         f.write(header)
+        written = 0
         for t in tensors:
-            data = t.contiguous().reshape(-1).view(torch.uint8) if t.numel() else None
-            if data is not None:
-                f.write(data.cpu().numpy().tobytes())
+            if t.numel():
+                f.write(b"\0" * (_aligned(written) - written))
+                written = _aligned(written)
+                data = t.detach().contiguous().reshape(-1).view(torch.uint8).cpu()
+                f.write(data.numpy().data)  # straight from the tensor's host memory
+                written += data.numel()
+
+
+ALIGN = 64  # bytes: enough for any dtype's view, and a cache line
+
+
+def _aligned(n: int) -> int:
+    return -(-n // ALIGN) * ALIGN
 
 
 # ---- reading (the judge) ------------------------------------------------------------------------------
@@ -117,27 +132,43 @@ def read_outputs(path: str, device: torch.device, limit_bytes: int) -> tuple[Any
         size = os.path.getsize(path)
         if size > limit_bytes + HEADER_LIMIT + 8:
             raise ForgedReply(f"its output file holds {size} bytes, more than the outputs can take")
+        # One copy, into memory the judge owns (pinned where it goes on to a GPU, uninitialised: no
+        # zeroing pass): the tensors are views of it until they move to the device.
+        raw = torch.empty(size, dtype=torch.uint8, pin_memory=device.type == "cuda" and size > 0)
         with open(path, "rb") as f:
-            raw = f.read()
+            got = f.readinto(raw.numpy().data) if size else 0
+        if got != size:
+            raise ForgedReply(f"its output file changed while it was read ({got} of {size} bytes)")
     except OSError as exc:
         raise ForgedReply(f"its output file cannot be read: {exc}") from None
     if len(raw) < 8:
         raise ForgedReply("its output file is shorter than a header")
-    (hlen,) = struct.unpack("<Q", raw[:8])
+    (hlen,) = struct.unpack("<Q", raw[:8].numpy().tobytes())
     if hlen > HEADER_LIMIT or 8 + hlen > len(raw):
         raise ForgedReply(f"its output file's header claims {hlen} bytes")
     try:
-        header = json.loads(raw[8 : 8 + hlen])
+        header = json.loads(raw[8 : 8 + hlen].numpy().tobytes())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ForgedReply(f"its output file's header is not JSON: {exc}") from None
     if not isinstance(header, dict) or "root" not in header:
         raise ForgedReply("its output file's header has no outputs")
-    data = memoryview(raw)[8 + hlen :]
+    data = Payload(raw, 8 + hlen)
     lazy: list[str] = []
     return _rebuild(header["root"], data, device, 0, lazy), lazy
 
 
-def _rebuild(node: Any, data: memoryview, device: torch.device, depth: int, lazy: list[str]) -> Any:
+@dataclass(frozen=True)
+class Payload:
+    """The tensor bytes of an output file: `raw` from `start` on."""
+
+    raw: torch.Tensor  # uint8, the whole file
+    start: int
+
+    def __len__(self) -> int:
+        return len(self.raw) - self.start
+
+
+def _rebuild(node: Any, data: Payload, device: torch.device, depth: int, lazy: list[str]) -> Any:
     if depth > MAX_DEPTH or not isinstance(node, dict):
         raise ForgedReply("its output file's header is malformed")
     kind = node.get("t")
@@ -170,7 +201,7 @@ def _rebuild(node: Any, data: memoryview, device: torch.device, depth: int, lazy
     raise ForgedReply(f"its output file's header has a leaf of kind {kind!r}")
 
 
-def _tensor(node: dict[str, Any], data: memoryview, device: torch.device, lazy: list[str]) -> torch.Tensor:
+def _tensor(node: dict[str, Any], data: Payload, device: torch.device, lazy: list[str]) -> torch.Tensor:
     dtype = DTYPES.get(str(node.get("dtype")))
     shape, offset, nbytes = node.get("shape"), node.get("offset"), node.get("nbytes")
     if dtype is None:
@@ -182,7 +213,10 @@ def _tensor(node: dict[str, Any], data: memoryview, device: torch.device, lazy: 
     itemsize = torch.empty((), dtype=dtype).element_size()
     if math.prod(shape) * itemsize != nbytes or offset + nbytes > len(data):
         raise ForgedReply(f"its output file's tensor {shape} ({node.get('dtype')}) does not fit its bytes")
-    flat = torch.frombuffer(bytearray(data[offset : offset + nbytes]), dtype=torch.uint8) if nbytes else None
+    begin = data.start + offset
+    flat = data.raw[begin : begin + nbytes] if nbytes else None
+    if flat is not None and begin % itemsize:
+        flat = flat.clone()  # a dtype view needs its bytes aligned for the dtype
     t = flat.view(dtype).reshape(shape) if flat is not None else torch.empty(shape, dtype=dtype)
     if node.get("class") != "torch.Tensor":
         # As the candidate's serialiser reports it: the bytes are what is judged; this names a cause.

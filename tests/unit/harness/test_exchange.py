@@ -1,0 +1,104 @@
+"""Outputs as files between the candidate's process and the judge (harness/exchange.py): what is written
+comes back bit for bit, and a file the candidate's process forged or damaged is refused by name."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import pytest
+import torch
+from kernelwright.harness.exchange import ALIGN, ForgedReply, checksums, read_outputs, write_outputs
+
+CPU = torch.device("cpu")
+
+
+def _roundtrip(value: object, tmp_path: Path) -> object:
+    path = tmp_path / "out"
+    write_outputs(str(path), value)
+    back, lazy = read_outputs(str(path), CPU, 1 << 24)
+    assert lazy == []
+    return back
+
+
+def test_every_kind_of_leaf_comes_back_bit_for_bit(tmp_path: Path) -> None:
+    value = (
+        torch.arange(3, dtype=torch.int8),
+        {"b": 3, "a": torch.randn(5, dtype=torch.float64)},
+        torch.empty(0),
+        torch.full((7,), float("nan"), dtype=torch.bfloat16),
+        [None, True, 2.5],
+        torch.randn(2, 3, 4)[:, 1],  # not contiguous
+    )
+    back = _roundtrip(value, tmp_path)
+    assert checksums(back) == checksums(value)
+    assert isinstance(back, tuple) and isinstance(back[4], list) and back[4] == [None, True, 2.5]
+
+
+def test_tensors_start_aligned_so_the_judge_views_them_uncopied(tmp_path: Path) -> None:
+    path = tmp_path / "out"
+    write_outputs(str(path), (torch.ones(3, dtype=torch.int8), torch.ones(5, dtype=torch.float64)))
+    raw = path.read_bytes()
+    (hlen,) = struct.unpack("<Q", raw[:8])
+    assert (8 + hlen) % ALIGN == 0
+    offsets = [leaf["offset"] for leaf in json.loads(raw[8 : 8 + hlen])["root"]["items"]]
+    assert all(o % ALIGN == 0 for o in offsets)
+
+
+def _forge(path: Path, header: object, payload: bytes) -> None:
+    text = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + payload)
+
+
+def _tensor_leaf(**over: object) -> dict[str, object]:
+    leaf = {"t": "tensor", "dtype": "float32", "shape": [2], "device": "cpu", "class": "torch.Tensor"}
+    leaf.update({"offset": 0, "nbytes": 8})
+    leaf.update(over)
+    return leaf
+
+
+def test_a_tensor_at_an_unaligned_offset_is_read_right(tmp_path: Path) -> None:
+    path = tmp_path / "out"
+    want = torch.tensor([1.5, -2.0])
+    _forge(path, {"root": _tensor_leaf(offset=3)}, b"\0\0\0" + want.numpy().tobytes())
+    back, _ = read_outputs(str(path), CPU, 1 << 20)
+    assert torch.equal(back, want)
+
+
+@pytest.mark.parametrize(
+    ("header", "payload", "cause"),
+    [
+        ({"root": _tensor_leaf(nbytes=16)}, bytes(8), "does not fit its bytes"),
+        ({"root": _tensor_leaf(shape=[3])}, bytes(8), "does not fit its bytes"),
+        ({"root": _tensor_leaf(offset=-1)}, bytes(8), "byte range is malformed"),
+        ({"root": _tensor_leaf(dtype="object")}, bytes(8), "names dtype"),
+        ({"root": _tensor_leaf(shape=[-2])}, bytes(8), "shape is malformed"),
+        ({"root": {"t": "pickle", "value": "x"}}, b"", "leaf of kind"),
+        ({"nothing": 1}, b"", "has no outputs"),
+        ({"root": {"t": "float", "value": "fast"}}, b"", "does not parse"),
+    ],
+)
+def test_a_forged_file_is_refused_by_name(tmp_path: Path, header: object, payload: bytes, cause: str) -> None:
+    path = tmp_path / "out"
+    _forge(path, header, payload)
+    with pytest.raises(ForgedReply, match=cause):
+        read_outputs(str(path), CPU, 1 << 20)
+
+
+def test_damaged_files_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "out"
+    path.write_bytes(b"\1\2")
+    with pytest.raises(ForgedReply, match="shorter than a header"):
+        read_outputs(str(path), CPU, 1 << 20)
+    path.write_bytes(struct.pack("<Q", 1 << 40))
+    with pytest.raises(ForgedReply, match="header claims"):
+        read_outputs(str(path), CPU, 1 << 20)
+    path.write_bytes(struct.pack("<Q", 3) + b"{x}")
+    with pytest.raises(ForgedReply, match="not JSON"):
+        read_outputs(str(path), CPU, 1 << 20)
+    write_outputs(str(path), torch.zeros(1 << 19))  # 2 MiB: past the limit and a header
+    with pytest.raises(ForgedReply, match="more than the outputs can take"):
+        read_outputs(str(path), CPU, 1 << 10)
+    with pytest.raises(ForgedReply, match="cannot be read"):
+        read_outputs(str(tmp_path / "missing"), CPU, 1 << 20)
