@@ -1,5 +1,6 @@
-"""The judge and its candidate worker on a real GPU: every candidate of samples/adversarial's catalogue
-(cases.toml), the side-stream cheats among them, judged as the catalogue says for a GPU.
+"""The judge and its candidate worker on a real GPU: every candidate of samples/adversarial's and
+samples/semantics' catalogues (cases.toml), the side-stream cheats and the training-mode BatchNorm and
+Dropout problems among them, judged as the catalogue says for a GPU.
 Run on the device machine: `pytest -q tests/gpu -m gpu`."""
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ import re
 import pytest
 from kernelwright.core.jsonable import from_json, to_json
 from kernelwright.core.measure import Verdict
-from support.adversarial import load_cases
+from support.adversarial import SEMANTICS, load_cases
 from unit.harness.jobs_subprocess import run_jobs
 
 pytestmark = pytest.mark.gpu
-CASES = load_cases()
+CASES = load_cases() | load_cases(SEMANTICS)
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +30,8 @@ def test_each_candidate_is_judged_as_the_catalogue_says(name: str, verdicts: dic
         pytest.xfail(CASES[name].gaps["gpu"])
     expected = CASES[name].expected["gpu"]
     v = verdicts[name]
+    if CASES[name].flag is not None:
+        assert CASES[name].flag in v.flags, v.flags
     if not expected:
         assert v.passed, v.message
         return

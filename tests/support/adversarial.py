@@ -1,4 +1,5 @@
-"""samples/adversarial/cases.toml as jobs: each candidate with its reference, and what must judge it."""
+"""A catalogue of candidates (samples/adversarial/cases.toml, samples/semantics/cases.toml) as jobs: each
+candidate with its reference, and what must judge it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from kernelwright.core.jobs import BenchOptions, CandidateRef, ProblemRef, Verif
 from kernelwright.core.site import FunctionSpec, ModuleSpec, SiteKind
 
 ADVERSARIAL = Path(__file__).resolve().parents[2] / "samples" / "adversarial"
+SEMANTICS = Path(__file__).resolve().parents[2] / "samples" / "semantics"
 TIMED = BenchOptions(compile_baseline=False, profile_lines=False)
 
 
@@ -22,9 +24,10 @@ class Case:
     flag: str | None
     attack: str
     gaps: dict[str, str]  # device kind -> why that device's judge does not catch it yet
+    folder: Path = ADVERSARIAL
 
     def job(self, device: str = "auto") -> VerifyJob:
-        path = ADVERSARIAL / self.name
+        path = self.folder / self.name
         return VerifyJob(
             self.reference,
             CandidateRef(str(path), path.read_text()),
@@ -34,17 +37,17 @@ class Case:
         )
 
 
-def _reference(entry: dict[str, str]) -> ProblemRef:
-    path = ADVERSARIAL / entry["file"]
+def _reference(entry: dict[str, str], folder: Path) -> ProblemRef:
+    path = folder / entry["file"]
     if entry["convention"] == "module":
         return ProblemRef(str(path), path.read_text(), entry["symbol"], SiteKind.TORCH_MODULE, ModuleSpec())
     spec = FunctionSpec(entry["inputs"], cpu_inputs=entry.get("cpu_inputs"))
     return ProblemRef(str(path), path.read_text(), entry["symbol"], SiteKind.TORCH_FUNCTION, spec)
 
 
-def load_cases() -> dict[str, Case]:
-    data = tomllib.loads((ADVERSARIAL / "cases.toml").read_text())
-    refs = {name: _reference(entry) for name, entry in data["references"].items()}
+def load_cases(folder: Path = ADVERSARIAL) -> dict[str, Case]:
+    data = tomllib.loads((folder / "cases.toml").read_text())
+    refs = {name: _reference(entry, folder) for name, entry in data["references"].items()}
     return {
         name: Case(
             name,
@@ -54,6 +57,7 @@ def load_cases() -> dict[str, Case]:
             entry.get("flag"),
             entry["class"],
             {"gpu": entry["gpu_gap"]} if "gpu_gap" in entry else {},
+            folder,
         )
         for name, entry in data["candidates"].items()
     }

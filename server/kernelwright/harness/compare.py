@@ -4,7 +4,7 @@ tolerances by dtype on each element AND on the relative error norm (PITFALLS 11)
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,13 +74,39 @@ def lazy_outputs(value: Any) -> list[str]:
     ]
 
 
+# Elements per chunk of a comparison: float64 working copies of this many elements (and a few
+# temporaries) are all a comparison holds beyond the two outputs, whatever their size.
+CHUNK = 1 << 21
+
+
+def _chunks(c: torch.Tensor, r: torch.Tensor) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
+    """(offset, candidate chunk, reference chunk) in float64, over the flattened tensors."""
+    cf, rf = c.detach().reshape(-1), r.detach().reshape(-1)
+    for start in range(0, rf.numel(), CHUNK):
+        stop = min(start + CHUNK, rf.numel())
+        yield start, cf[start:stop].to(torch.float64), rf[start:stop].to(torch.float64)
+
+
+def _norm(x: torch.Tensor) -> float:
+    """The 2-norm, scaled by the largest magnitude first so squares of large values do not overflow."""
+    if x.numel() == 0:
+        return 0.0
+    top = float(x.abs().max())
+    if top == 0.0 or not math.isfinite(top):
+        return top
+    return top * float(torch.linalg.vector_norm(x / top))
+
+
 def rel_error_norm(candidate: torch.Tensor, reference: torch.Tensor) -> float:
-    c = candidate.detach().to(torch.float64)
-    r = reference.detach().to(torch.float64)
-    both_nan = torch.isnan(c) & torch.isnan(r)
-    diff = torch.where(both_nan, torch.zeros_like(c), c - r)
-    denom = float(torch.linalg.vector_norm(torch.nan_to_num(r)))
-    num = float(torch.linalg.vector_norm(diff))
+    """||candidate - reference|| / ||reference||, NaN where both are NaN counting as equal; chunked."""
+    nums: list[float] = []
+    dens: list[float] = []
+    for _, c, r in _chunks(candidate, reference):
+        both_nan = torch.isnan(c) & torch.isnan(r)
+        diff = torch.where(both_nan, 0.0, c - r)
+        nums.append(_norm(diff))
+        dens.append(_norm(torch.nan_to_num(r)))
+    num, denom = math.hypot(*nums), math.hypot(*dens)  # overflow-safe sums of squares
     if denom == 0.0:
         return 0.0 if num == 0.0 else math.inf
     return num / denom
@@ -92,10 +118,13 @@ def compare(
     atol: float | None,
     rtol: float | None,
     norm_slack: float = 1.0,
+    check_norm: bool = True,
 ) -> Mismatch | None:
     """None when they match; else the first mismatch, with its check name and numbers.
 
     `norm_slack` widens the tolerances for non-deterministic references (derived from their own spread).
+    `check_norm=False` leaves out the relative error norm (for outputs that are rounding noise, whose
+    norm check the verifier makes against float64 instead).
     """
     if structure(candidate) != structure(reference):
         return Mismatch(
@@ -110,14 +139,14 @@ def compare(
             f"outputs must be plain torch.Tensor (a subclass can compute on read): {lazy[0]}",
         )
     for (label, c), (_, r) in zip(flatten(candidate), flatten(reference), strict=True):
-        found = _compare_leaf(label, c, r, atol, rtol, norm_slack)
+        found = _compare_leaf(label, c, r, atol, rtol, norm_slack, check_norm)
         if found is not None:
             return found
     return None
 
 
 def _compare_leaf(
-    label: str, c: Any, r: Any, atol: float | None, rtol: float | None, slack: float
+    label: str, c: Any, r: Any, atol: float | None, rtol: float | None, slack: float, check_norm: bool
 ) -> Mismatch | None:
     if not isinstance(r, torch.Tensor):
         if isinstance(r, float) and isinstance(c, int | float):
@@ -149,37 +178,26 @@ def _compare_leaf(
         )
     tol = tolerance_for(r.dtype, atol, rtol)
     a, t = tol.atol * slack, tol.rtol * slack
-    c64, r64 = c.detach().to(torch.float64), r.detach().to(torch.float64)
-    c_nan, r_nan = torch.isnan(c64), torch.isnan(r64)
-    stray_nan = c_nan & ~r_nan
-    if bool(stray_nan.any()):
-        count = int(stray_nan.sum())
-        first = _first_index(stray_nan)
+    scan = _scan(c, r, a, t)
+    if scan.stray_nan:
         return Mismatch(
             CheckName.UNWRITTEN,
-            f"{label}: {count} of {r.numel()} elements are NaN where the reference is finite (first at index "
-            f"{first}); outputs are NaN-poisoned before each run, so these elements were never written "
-            f"(or the kernel produced NaN)",
-            {"nan_elements": float(count), "numel": float(r.numel())},
+            f"{label}: {scan.stray_nan} of {r.numel()} elements are NaN where the reference is finite (first "
+            f"at index {_unravel(scan.first_nan, r.shape)}); outputs are NaN-poisoned before each run, so "
+            f"these elements were never written (or the kernel produced NaN)",
+            {"nan_elements": float(scan.stray_nan), "numel": float(r.numel())},
         )
-    diff = torch.where(c_nan & r_nan, torch.zeros_like(c64), (c64 - r64).abs())
-    diff = torch.where(torch.isinf(r64) & (c64 == r64), torch.zeros_like(diff), diff)
-    allowed = a + t * r64.abs()
-    over = diff > allowed
-    max_abs = float(diff.max())
     rel_norm = rel_error_norm(c, r)
-    details = {"max_abs_err": max_abs, "rel_err_norm": rel_norm, "atol": a, "rtol": t}
-    if bool(over.any()):
-        count = int(over.sum())
-        first = _first_index(over)
+    details = {"max_abs_err": scan.max_abs, "rel_err_norm": rel_norm, "atol": a, "rtol": t}
+    if scan.over:
         return Mismatch(
             CheckName.VALUE,
-            f"{label}: {count} of {r.numel()} elements outside atol={a:g} rtol={t:g}; max abs error "
-            f"{max_abs:.3g}; first at index {first}: candidate {float(c64.flatten()[_flat(over)]):.6g}, "
-            f"reference {float(r64.flatten()[_flat(over)]):.6g}",
-            {**details, "mismatched": float(count), "numel": float(r.numel())},
+            f"{label}: {scan.over} of {r.numel()} elements outside atol={a:g} rtol={t:g}; max abs error "
+            f"{scan.max_abs:.3g}; first at index {_unravel(scan.first_over, r.shape)}: candidate "
+            f"{scan.first_values[0]:.6g}, reference {scan.first_values[1]:.6g}",
+            {**details, "mismatched": float(scan.over), "numel": float(r.numel())},
         )
-    if rel_norm > t:
+    if check_norm and rel_norm > t:
         return Mismatch(
             CheckName.ERROR_NORM,
             f"{label}: relative error norm {rel_norm:.3g} exceeds rtol={t:g} though every element is "
@@ -189,12 +207,51 @@ def _compare_leaf(
     return None
 
 
+@dataclass
+class _Scan:
+    stray_nan: int = 0  # NaN in the candidate where the reference is not
+    first_nan: int = -1
+    over: int = 0  # elements outside atol + rtol * |reference|
+    first_over: int = -1
+    first_values: tuple[float, float] = (0.0, 0.0)  # candidate, reference at first_over
+    max_abs: float = 0.0
+
+
+def _scan(c: torch.Tensor, r: torch.Tensor, a: float, t: float) -> _Scan:
+    """The elementwise checks, one chunk at a time."""
+    scan = _Scan()
+    for start, c64, r64 in _chunks(c, r):
+        c_nan, r_nan = torch.isnan(c64), torch.isnan(r64)
+        stray = c_nan & ~r_nan
+        n = int(stray.sum())
+        if n and scan.first_nan < 0:
+            scan.first_nan = start + _flat(stray)
+        scan.stray_nan += n
+        if scan.stray_nan:
+            continue  # reported on its own; the rest only counts NaNs
+        diff = torch.where(c_nan & r_nan, 0.0, (c64 - r64).abs())
+        diff = torch.where(torch.isinf(r64) & (c64 == r64), 0.0, diff)
+        over = diff > a + t * r64.abs()
+        n = int(over.sum())
+        if n and scan.first_over < 0:
+            i = _flat(over)
+            scan.first_over = start + i
+            scan.first_values = (float(c64[i]), float(r64[i]))
+        scan.over += n
+        scan.max_abs = max(scan.max_abs, float(diff.max()))
+    return scan
+
+
+def _unravel(flat: int, shape: torch.Size) -> tuple[int, ...]:
+    index = []
+    for dim in reversed(shape):
+        index.append(flat % dim)
+        flat //= dim
+    return tuple(reversed(index))
+
+
 def _flat(mask: torch.Tensor) -> int:
     return int(mask.flatten().nonzero()[0, 0])
-
-
-def _first_index(mask: torch.Tensor) -> tuple[int, ...]:
-    return tuple(int(i) for i in mask.nonzero()[0])
 
 
 def error_norms(candidate: Any, reference: Any) -> list[float]:

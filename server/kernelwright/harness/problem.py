@@ -29,13 +29,20 @@ from kernelwright.core.site import (
     SiteKind,
 )
 from kernelwright.harness import cuda_build
-from kernelwright.harness.source import LoadError, load_module, lookup
+from kernelwright.harness.source import LoadError, error_place, load_module, lookup
 
 INIT_SEED = 1234  # weights of Model and ModelNew are drawn under the same seed, as KernelBench does
 
 
 class RefusedError(Exception):
     """The problem cannot be run here as asked (e.g. GPU-sized inputs under the Triton interpreter)."""
+
+
+def call_seed(seed: int) -> int:
+    """The seed the random generators get right before a call on inputs drawn from `seed`: the reference
+    and the candidate (in their own processes) meet the same generator state, so dropout and other
+    sampling compare like for like."""
+    return (seed * 1_103_515_245 + 12_345) % (2**31 - 1) + 1
 
 
 def seed_all(seed: int) -> None:
@@ -99,13 +106,38 @@ def draw_on(device: torch.device, seed: int, factories: types.ModuleType, name: 
         seed_all(seed)
         try:
             with torch.device(device):
-                return to_device(_call_factory(factories, name, path, "input factory"), device)
+                drawn = to_device(_call_factory(factories, name, path, "input factory"), device)
+            seed_all(call_seed(seed))
+            return drawn
         except LoadError:
             raise
         except Exception:
             pass  # retried on the CPU below, where any error of its own is reported
     seed_all(seed)
-    return to_device(_call_factory(factories, name, path, "input factory"), device)
+    try:
+        drawn = to_device(_call_factory(factories, name, path, "input factory"), device)
+    except LoadError:
+        raise
+    except Exception as exc:
+        raise _factory_error(exc, name, path) from None
+    seed_all(call_seed(seed))
+    return drawn
+
+
+def _factory_error(exc: Exception, name: str, path: str) -> Exception:
+    """What an input factory's own failure means: the machine's (it wants CUDA, and there is none) or the
+    file's (its bug, at its line)."""
+    if "CUDA" in str(exc) and not torch.cuda.is_available():
+        return RefusedError(
+            f"the input factory `{name}` in {path} puts its tensors on CUDA ({type(exc).__name__}: {exc}), "
+            f"and this machine has no GPU: run it on a machine with one, or drop the `.cuda()` / "
+            f"`device=` from `{name}` (kernelwright moves inputs to the device it runs on)"
+        )
+    place = error_place(exc, path)
+    where = f" at line {place.line + 1}" if place.line is not None else ""
+    return LoadError(
+        f"the input factory `{name}` raised {type(exc).__name__}{where}: {exc}", path, place.line, place.tail
+    )
 
 
 def _call_factory(module: types.ModuleType, name: str, path: str, what: str) -> Any:
@@ -187,9 +219,25 @@ def build_python_problem(
     target: Callable[..., Any]
     if isinstance(obj, type):
         seed_all(INIT_SEED)
-        instance = obj(*init_args)
+        try:
+            instance = obj(*init_args)
+        except Exception as exc:
+            place = error_place(exc, path)
+            where = f" at line {place.line + 1}" if place.line is not None else ""
+            raise LoadError(
+                f"`{symbol}(...)` raised {type(exc).__name__}{where}: {exc}", path, place.line, place.tail
+            ) from None
         if isinstance(instance, torch.nn.Module):
-            instance = instance.to(device).eval()
+            # In the mode its constructor leaves it, as KernelBench uses it: training unless __init__
+            # calls self.eval(). BatchNorm then normalises with the batch's statistics, Dropout drops.
+            instance = instance.to(device)
+            modal = mode_dependent_layers(instance)
+            if modal:
+                mode = "training" if instance.training else "eval"
+                notes.append(
+                    f"`{symbol}` runs in {mode} mode, as constructed (KernelBench's semantics), which "
+                    f"{', '.join(modal)} depend on; call self.eval() in __init__ for eval semantics"
+                )
         if not callable(instance):
             raise LoadError(f"`{symbol}` instances are not callable: define __call__ or forward", path)
         target = instance
@@ -209,6 +257,18 @@ def build_python_problem(
         uses_triton=uses_triton,
         notes=notes,
     )
+
+
+_MODAL_LAYERS = (
+    torch.nn.modules.batchnorm._BatchNorm,
+    torch.nn.modules.dropout._DropoutNd,
+    torch.nn.modules.instancenorm._InstanceNorm,
+)
+
+
+def mode_dependent_layers(module: torch.nn.Module) -> list[str]:
+    """Kinds of layer in `module` that compute differently in training and eval mode (sorted names)."""
+    return sorted({type(m).__name__ for m in module.modules() if isinstance(m, _MODAL_LAYERS)})
 
 
 # ---- CUDA ----------------------------------------------------------------------------------------------
