@@ -61,8 +61,9 @@ TARGET_HALF_WIDTH = 0.01  # stop once the interval is this narrow (log terms), a
 # What two processes running the same code differ by on their own, beyond what the blocks' spread
 # shows (memory placement, thread placement): the interval is never narrower than this either side. On
 # a 2-core CPU with one core busy, identity rewrites of the torch samples read 0.89x-1.08x with tight
-# block-to-block spreads (tests/unit/optimize/test_identity_under_load.py).
-SYSTEMATIC_FLOOR = {"cpu": 0.10, "cuda": 0.02}
+# block-to-block spreads one day and 1.12x-1.20x (judge slower) on another
+# (tests/unit/optimize/test_identity_under_load.py); on an H200 within 2%.
+SYSTEMATIC_FLOOR = {"cpu": 0.25, "cuda": 0.02}
 # The interleaved run ends by this many seconds whatever the interval (BenchOptions.max_time_s permitting):
 # a candidate's whole evaluation should take a few seconds on a CPU.
 MAX_SECONDS = 2.5
