@@ -306,9 +306,13 @@ class _Pair:
                     f"timed",
                     trial=block + 1,
                 )
-            noise = Flag.NOISE_LEVEL in self.ctx.flags
             mismatch = compare(
-                out_c, ref_block.outputs[call], self.atol, self.rtol, self.slack, check_norm=not noise
+                out_c,
+                ref_block.outputs[call],
+                self.atol,
+                self.rtol,
+                self.slack,
+                check_norm=self.ctx.checks_norm,
             )
         if mismatch is not None:
             raise Rejected(

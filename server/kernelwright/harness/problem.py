@@ -29,7 +29,7 @@ from kernelwright.core.site import (
     SiteKind,
 )
 from kernelwright.harness import cuda_build
-from kernelwright.harness.source import LoadError, error_place, load_module, lookup
+from kernelwright.harness.source import LoadError, load_module, lookup, raised
 
 INIT_SEED = 1234  # weights of Model and ModelNew are drawn under the same seed, as KernelBench does
 
@@ -97,31 +97,34 @@ class Problem:
 
 
 def draw_on(device: torch.device, seed: int, factories: types.ModuleType, name: str, path: str) -> Any:
-    """Call the input factory `name` with `seed`, its tensors ending on `device`.
+    """Call the input factory `name` with `seed`, its tensors ending on `device`; then seed every
+    generator with `call_seed(seed)`, for the call that follows.
 
     On a GPU the factory runs with `device` as torch's default device, so `torch.randn(n)` is drawn there
     directly: drawing GPU-sized inputs on the CPU and copying them costs seconds per candidate. A factory
     that cannot run that way (it calls .numpy(), say) is called again on the CPU, and its tensors moved."""
+    drawn = _draw(device, seed, factories, name, path)
+    seed_all(call_seed(seed))
+    return drawn
+
+
+def _draw(device: torch.device, seed: int, factories: types.ModuleType, name: str, path: str) -> Any:
     if device.type == "cuda":
         seed_all(seed)
         try:
             with torch.device(device):
-                drawn = to_device(_call_factory(factories, name, path, "input factory"), device)
-            seed_all(call_seed(seed))
-            return drawn
+                return to_device(_call_factory(factories, name, path, "input factory"), device)
         except LoadError:
             raise
         except Exception:
             pass  # retried on the CPU below, where any error of its own is reported
     seed_all(seed)
     try:
-        drawn = to_device(_call_factory(factories, name, path, "input factory"), device)
+        return to_device(_call_factory(factories, name, path, "input factory"), device)
     except LoadError:
         raise
     except Exception as exc:
         raise _factory_error(exc, name, path) from None
-    seed_all(call_seed(seed))
-    return drawn
 
 
 def _factory_error(exc: Exception, name: str, path: str) -> Exception:
@@ -133,11 +136,7 @@ def _factory_error(exc: Exception, name: str, path: str) -> Exception:
             f"and this machine has no GPU: run it on a machine with one, or drop the `.cuda()` / "
             f"`device=` from `{name}` (kernelwright moves inputs to the device it runs on)"
         )
-    place = error_place(exc, path)
-    where = f" at line {place.line + 1}" if place.line is not None else ""
-    return LoadError(
-        f"the input factory `{name}` raised {type(exc).__name__}{where}: {exc}", path, place.line, place.tail
-    )
+    return raised(f"the input factory `{name}`", exc, path)
 
 
 def _call_factory(module: types.ModuleType, name: str, path: str, what: str) -> Any:
@@ -222,11 +221,7 @@ def build_python_problem(
         try:
             instance = obj(*init_args)
         except Exception as exc:
-            place = error_place(exc, path)
-            where = f" at line {place.line + 1}" if place.line is not None else ""
-            raise LoadError(
-                f"`{symbol}(...)` raised {type(exc).__name__}{where}: {exc}", path, place.line, place.tail
-            ) from None
+            raise raised(f"`{symbol}(...)`", exc, path) from None
         if isinstance(instance, torch.nn.Module):
             # In the mode its constructor leaves it, as KernelBench uses it: training unless __init__
             # calls self.eval(). BatchNorm then normalises with the batch's statistics, Dropout drops.

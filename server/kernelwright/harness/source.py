@@ -90,6 +90,13 @@ def load_module(path: str, source: str, role: str) -> types.ModuleType:
     return module
 
 
+def raised(what: str, exc: BaseException, path: str) -> LoadError:
+    """A LoadError saying that `what` (code in `path`) raised `exc`, at its innermost line in `path`."""
+    place = error_place(exc, path)
+    where = f" at line {place.line + 1}" if place.line is not None else ""
+    return LoadError(f"{what} raised {type(exc).__name__}{where}: {exc}", path, place.line, place.tail)
+
+
 def lookup(module: types.ModuleType, name: str, path: str, what: str) -> object:
     if not hasattr(module, name):
         defined = sorted(n for n in vars(module) if not n.startswith("_"))[:12]

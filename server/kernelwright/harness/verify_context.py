@@ -28,3 +28,9 @@ class Context:
     def flag(self, f: Flag) -> None:
         if f not in self.flags:
             self.flags.append(f)
+
+    @property
+    def checks_norm(self) -> bool:
+        """Whether comparisons with the reference check the relative error norm: not where the reference's
+        output is rounding noise (Flag.NOISE_LEVEL), whose norm is checked against float64 instead."""
+        return Flag.NOISE_LEVEL not in self.flags
