@@ -12,6 +12,8 @@ TORCH_SPEC ?= torch==2.13.0 triton==3.7.1 numpy
 $(VENV)/.installed: pyproject.toml
 	@command -v nvim >/dev/null || { (apt-get update -qq && apt-get install -y -qq neovim >/dev/null) \
 	  || echo "neovim could not be installed: the neovim client test will skip"; }
+	@command -v bwrap >/dev/null || { (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null) \
+	  || echo "bubblewrap could not be installed: candidates run unconfined (builtin) or are refused"; }
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(TORCH_SPEC)

@@ -161,9 +161,29 @@ def pick_site(sites: tuple[Site, ...], symbol: str | None, path: Path) -> Site:
 # -- running -----------------------------------------------------------------------------------------
 
 
-def worker_config() -> WorkerConfig:
-    # The person's code may read files relative to where they run the command, as `python file.py` would.
-    return WorkerConfig(cwd=Path.cwd())
+def add_unconfined_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-unconfined",
+        action="store_true",
+        help=(
+            "run a model's (or an unknown file's) candidate even where this machine cannot box it "
+            "(no bubblewrap, no user namespaces); off: such a run is refused with the reason"
+        ),
+    )
+
+
+def worker_config(*, allow_unconfined: bool = False, readable: tuple[Path, ...] = ()) -> WorkerConfig:
+    # The person's code may read files relative to where they run the command, as `python file.py` would;
+    # a candidate's box may read the folders of the files named on the command line.
+    return WorkerConfig(cwd=Path.cwd(), allow_unconfined=allow_unconfined, readable=readable)
+
+
+def warn_if_unconfined(out: Output, pool: EnginePool, allowed: bool) -> None:
+    """Say at once, before any candidate runs, when this machine cannot box candidates."""
+    box = pool.confinement
+    if not box.available:
+        then = "they run unconfined (--allow-unconfined)" if allowed else "a model's candidate is refused"
+        out.warn(f"{box.describe()} ({then})")
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -208,6 +228,7 @@ def run_on_pool(
     work: Callable[[EnginePool], Coroutine[Any, Any, T]],
     *,
     standby: bool = False,
+    config: WorkerConfig | None = None,
 ) -> T:
     """Start the pool `cluster` names on `device`, await `work(pool)`, close the pool, return the result.
 
@@ -216,7 +237,7 @@ def run_on_pool(
     """
 
     async def main() -> T:
-        async with make_pool(cluster, device, worker_config(), standby=standby) as pool:
+        async with make_pool(cluster, device, config or worker_config(), standby=standby) as pool:
             return await work(pool)
 
     return asyncio.run(main())

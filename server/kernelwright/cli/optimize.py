@@ -21,6 +21,7 @@ from kernelwright.cli.bench import (
     SPEC_HELP,
     add_cluster_argument,
     add_device_argument,
+    add_unconfined_argument,
     cluster_label,
     cluster_of,
     load_site,
@@ -75,6 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_device_argument(parser)
     add_cluster_argument(parser)
+    add_unconfined_argument(parser)
     parser.add_argument("--apply", action="store_true", help="write the best candidate into FILE")
     parser.add_argument("--report", metavar="FILE.html", default=None, help="write an HTML report")
 
@@ -99,7 +101,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
         out.err.write(f"kernelwright: {store.message}\n")
     try:
         with store:
-            result = asyncio.run(_drive(site, text, path, provider, budget, store, device, cluster, out))
+            result = asyncio.run(
+                _drive(site, text, path, provider, budget, store, device, cluster, out, args.allow_unconfined)
+            )
             return _finish(result, text, path, store, args, out)
     except KeyboardInterrupt:
         out.end_progress()
@@ -117,6 +121,7 @@ async def _drive(
     device: str,
     cluster: str,
     out: Output,
+    allow_unconfined: bool,
 ) -> OptimizeResult | None:
     view = Progress(out, budget)
     result: OptimizeResult | None = None
@@ -124,7 +129,8 @@ async def _drive(
         out.progress(
             f"optimize {path.name}:{site.name}: starting workers on {device}{cluster_label(cluster)}…"
         )
-        async with make_pool(cluster, device, worker_config()) as pool:
+        config = worker_config(allow_unconfined=allow_unconfined, readable=(path.resolve().parent,))
+        async with make_pool(cluster, device, config) as pool:
             async for event in optimize(
                 site, text, str(path.resolve()), provider, budget, pool, store, device=device
             ):

@@ -52,6 +52,13 @@ class Output:
             self.err.write("\r\x1b[2K")
             self.err.flush()
 
+    def warn(self, message: str) -> None:
+        """A warning on stderr, in --json mode too (stdout keeps its one document)."""
+        self.end_progress()
+        prefix = "\x1b[33mwarning:\x1b[0m " if self.err.isatty() else "warning: "
+        self.err.write(prefix + message + "\n")
+        self.err.flush()
+
     def error(self, message: str, code: str = "error", **details: JsonValue) -> None:
         if self.json_mode:
             self.document({"error": {"code": code, "message": message, **details}})

@@ -19,6 +19,7 @@ from kernelwright.cli.bench import (
     add_cluster_argument,
     add_device_argument,
     add_timeout_argument,
+    add_unconfined_argument,
     cluster_label,
     cluster_of,
     key_values,
@@ -26,7 +27,9 @@ from kernelwright.cli.bench import (
     read_source,
     report_stopped,
     run_on_pool,
+    warn_if_unconfined,
     with_progress,
+    worker_config,
 )
 from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
 from kernelwright.core.errors import KernelwrightError
@@ -35,6 +38,7 @@ from kernelwright.core.jsonable import to_json
 from kernelwright.core.measure import Verdict
 from kernelwright.core.site import CudaSpec, ModuleSpec
 from kernelwright.engine import client
+from kernelwright.engine.backends import EnginePool
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_cluster_argument(parser)
     parser.add_argument("--trials", type=int, default=3, help="independent input draws (default 3)")
     add_timeout_argument(parser)
+    add_unconfined_argument(parser)
 
 
 def load_candidate(path_text: str, reference: ProblemRef) -> CandidateRef:
@@ -99,11 +104,16 @@ def run(args: argparse.Namespace, out: Output) -> int:
     try:
         name = Path(candidate.path).name
         out.progress(f"verify {name} against {reference.symbol}: starting a worker{cluster_label(cluster)}…")
-        verdict = run_on_pool(
-            cluster,
-            device,
-            lambda pool: with_progress(out, f"verify {name}", client.verify(pool, job, timeout=args.timeout)),
+        config = worker_config(
+            allow_unconfined=args.allow_unconfined,
+            readable=(Path(reference.path).parent, Path(candidate.path).parent),
         )
+
+        async def work(pool: EnginePool) -> Verdict:
+            warn_if_unconfined(out, pool, args.allow_unconfined)
+            return await with_progress(out, f"verify {name}", client.verify(pool, job, timeout=args.timeout))
+
+        verdict = run_on_pool(cluster, device, work, config=config)
     except (KernelwrightError, KeyboardInterrupt) as exc:
         return report_stopped(out, exc)
     out.end_progress()

@@ -74,6 +74,14 @@ class ProblemRef:
         return self.spec.convention
 
 
+class Origin(enum.StrEnum):
+    """Who wrote a candidate, which decides whether it may run outside the box (engine.confinement)."""
+
+    MODEL = "model"  # a model's output, or a file whose author kernelwright does not know: box only
+    BUILTIN = "builtin"  # the builtin search's own rewrites of the person's code
+    PERSON = "person"  # the person's own code (a re-check of their edit against what last ran well)
+
+
 @dataclass(frozen=True)
 class CandidateRef:
     """A proposed replacement. `symbol` defaults by convention: ModelNew, the same function or kernel name."""
@@ -83,6 +91,7 @@ class CandidateRef:
     symbol: str | None = None
     # A .cu candidate may change its launch shape through its own directive; else the reference's spec.
     spec: BenchSpec | None = None
+    origin: Origin = Origin.MODEL
 
 
 def candidate_symbol(reference: ProblemRef, candidate: CandidateRef) -> str:

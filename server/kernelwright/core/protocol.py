@@ -59,6 +59,7 @@ class ErrorCode(enum.StrEnum):
     CANCELLED = "cancelled"  # the caller cancelled the job; the worker was killed
     START_FAILED = "start_failed"  # the worker did not come up (import error, wrong protocol version)
     PROTOCOL = "protocol"  # a message that does not parse: a bug, or something wrote into the pipe
+    UNCONFINED = "unconfined"  # refused: model-written code, and no box can be made on this machine
 
 
 @dataclass(frozen=True)

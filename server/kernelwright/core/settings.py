@@ -53,6 +53,9 @@ class Settings:
     debounce_ms: int = 300  # static diagnostics and watcher re-profiles wait this long for quiet
     # Also time torch.compile of the reference when profiling (its first compile takes tens of seconds).
     compile_baseline: bool = True
+    # Run a model's candidates unconfined where this machine cannot box them (engine.confinement); off:
+    # such runs are refused with the reason and the fix.
+    allow_unconfined: bool = False
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ _FIELDS: dict[str, Callable[[Any], Any]] = {
     "python": _optional_str,
     "debounce_ms": _int_at_least(0),
     "compile_baseline": _bool,
+    "allow_unconfined": _bool,
 }
 
 

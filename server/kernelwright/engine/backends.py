@@ -24,6 +24,7 @@ from kernelwright.core.errors import UsageError
 from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.protocol import Hello
 from kernelwright.engine.config import WorkerConfig
+from kernelwright.engine.confinement import BoxSupport
 from kernelwright.engine.devices import Device
 from kernelwright.engine.pool import WorkerPool
 from kernelwright.engine.ray_backend import RayPool, RaySettings, ray_installed
@@ -39,6 +40,9 @@ class EnginePool(Protocol):
 
     @property
     def devices(self) -> list[Device]: ...
+
+    @property
+    def confinement(self) -> BoxSupport: ...
 
     async def start(self) -> None: ...
 

@@ -10,6 +10,7 @@ cancelled) raise JobError.
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import TypeVar
 
@@ -27,6 +28,7 @@ from kernelwright.core.measure import (
     Verdict,
 )
 from kernelwright.core.protocol import ErrorCode, JobErrorInfo
+from kernelwright.engine import confinement
 from kernelwright.engine.backends import EnginePool
 from kernelwright.engine.calibrations import load_calibration
 from kernelwright.engine.devices import Device
@@ -85,19 +87,41 @@ async def verify(
     if job.calibration is None and job.time_candidate:
         job = dataclasses.replace(job, calibration=await _stored_calibration(pool, device, calibration_root))
     try:
-        raw = await pool.submit(JobType.VERIFY, to_json(job), fresh=True, timeout=timeout, device=device)
+        outcome = await pool.execute(JobType.VERIFY, to_json(job), fresh=True, timeout=timeout, device=device)
     except JobError as err:
         if err.code not in CODE_FAULTS:
             raise
         check = CheckName.MEMORY if err.code is ErrorCode.OOM else CheckName.RUN
-        return Verdict(
-            passed=False,
-            check=check,
-            message=f"{check}: the candidate took down its worker ({err.code}: {err.message})",
-            traceback_tail=_tail(err),
-            notes=(f"worker_error={err.code}",),
+        return _redacted(
+            Verdict(
+                passed=False,
+                check=check,
+                message=f"{check}: the candidate took down its worker ({err.code}: {err.message})",
+                traceback_tail=_tail(err),
+                notes=(f"worker_error={err.code}",),
+            )
         )
-    return _parse(Verdict, raw)
+    verdict = _parse(Verdict, outcome.result)
+    if outcome.confined is False:
+        why = pool.confinement.reason or "no box on this host"
+        verdict = dataclasses.replace(verdict, notes=(*verdict.notes, f"ran unconfined: {why}"))
+    return _redacted(verdict)
+
+
+def _redacted(verdict: Verdict) -> Verdict:
+    """The verdict with no secret of this process's environment in its text: it goes to the model in
+    the next prompt, into the store and onto the screen, and a candidate's own words are in it."""
+    values = confinement.secret_values(os.environ)
+    if not values:
+        return verdict
+    return dataclasses.replace(
+        verdict,
+        message=confinement.redact(verdict.message, values),
+        traceback_tail=None
+        if verdict.traceback_tail is None
+        else confinement.redact(verdict.traceback_tail, values),
+        notes=tuple(confinement.redact(n, values) for n in verdict.notes),
+    )
 
 
 async def calibrate(

@@ -44,6 +44,11 @@ class WorkerConfig:
     # RLIMIT_AS for CPU workers only: CUDA reserves huge virtual ranges, so a GPU worker cannot have one.
     cpu_memory_cap_bytes: int | None = field(default_factory=_default_cpu_memory_cap)
     nproc_limit: int | None = 4096  # threads count too (torch starts one per core)
+    # Processes under one candidate worker, counted by the engine while it runs a job (RLIMIT_NPROC does
+    # not bind root, and counts all of a person's processes otherwise); compilers and TorchInductor's
+    # compile workers fit well under it.
+    process_cap: int | None = 256
+    scratch_bytes: int = 4 * GiB  # a boxed candidate's scratch (TMPDIR, HOME): a tmpfs of this size
     # Bounds every file the worker writes, its captured stdout included: a candidate printing forever
     # dies of SIGXFSZ instead of filling the disk.
     file_size_limit_bytes: int | None = 4 * GiB
@@ -61,6 +66,12 @@ class WorkerConfig:
     # worker would compete for the cores being timed, so the pool lets it finish first anyway.
     standby_count: int | None = None
     cwd: Path | None = None  # None: the worker's own temporary directory
+    # Folders the problems live in: a candidate worker's box may read them (sibling imports, data the
+    # input factory reads); the folder of each verify job's reference is added when it is not among them.
+    readable: tuple[Path, ...] = ()
+    # Run model-written candidates unconfined where no box can be made (the person accepts the risk);
+    # False: such a verify job is refused with the reason and the fix.
+    allow_unconfined: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)  # set after scrubbing (e.g. PYTHONPATH)
 
     def timeout_for(self, job_type: str) -> float:

@@ -10,9 +10,7 @@ crash. The candidate's outputs travel as files in its exchange folder, which the
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 from kernelwright.core.jobs import JobType
 from kernelwright.core.protocol import (
@@ -29,16 +27,6 @@ from kernelwright.engine.process import WorkerProcess
 # The judge needs time after its last answer to decide and reply: candidate questions end this long
 # before the job's own deadline.
 JUDGE_MARGIN_S = 15.0
-SHARED_MEMORY = Path("/dev/shm")
-
-
-def exchange_dir(candidate: WorkerProcess) -> Path:
-    """Where the candidate writes outputs for the judge: in shared memory where there is some (no disk
-    in the way of a GPU-sized output), else in the candidate worker's own directory."""
-    base = SHARED_MEMORY if SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK) else candidate.tmpdir
-    path = base / f"kernelwright-exchange-{os.getpid()}-{candidate.pid}"
-    path.mkdir(mode=0o700, exist_ok=True)
-    return path
 
 
 class CandidateRelay:

@@ -1,12 +1,18 @@
 """The pool: long-lived workers, one device slot each, that survive every way a job can die.
 
 Per device the pool keeps:
-- a *shared* worker for reference-only jobs (bench of the person's own code, calibrate), reused;
-- `config.standbys_for(device)` *standbys* (3 on a GPU, 1 on the CPU): started ahead of time (torch
-  imported, CUDA context made, clocks captured) and never given a job until a candidate job takes one.
-  A candidate job therefore runs in a fresh-but-warm process that has never loaded other candidate
-  code; afterwards that process is retired and a new standby starts, while the next candidate already
-  has a warm one. So at most shared + standbys + the running job's worker live per device.
+- a *shared* worker (role TRUSTED) for jobs that run only the person's code (bench, calibrate, a verify
+  job's judge), reused; it never runs candidate code and is never boxed;
+- `config.standbys_for(device)` *standbys* (role CANDIDATE; 3 on a GPU, 1 on the CPU): started ahead of
+  time (torch imported, CUDA context made, clocks captured), inside the box where the machine allows it
+  (engine.confinement), and never given a job until a candidate job takes one. A candidate job therefore
+  runs in a fresh-but-warm process that has never loaded other candidate code; afterwards that process
+  is retired and a new standby starts, while the next candidate already has a warm one. So at most
+  shared + standbys + the running job's worker live per device.
+Candidate workers write their own compile caches, never the trusted workers' (a candidate that could
+write the judge's Triton cache could change what the reference computes). Where no box can be made, a
+job whose candidate a model wrote is refused (ErrorCode.UNCONFINED, with the reason and the fix) unless
+`config.allow_unconfined`; the builtin search's and the person's own code run unconfined.
 One job runs on a device at a time, so timings never compete with each other.
 Its workers share one Triton and one TorchInductor cache directory (see WorkerConfig.share_caches).
 
@@ -32,15 +38,16 @@ from types import TracebackType
 from typing import Any, ClassVar, TypeVar
 
 from kernelwright.core.errors import UsageError
-from kernelwright.core.jobs import JobType
+from kernelwright.core.jobs import JobType, Origin
 from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.protocol import CapturedOutput, ErrorCode, Hello, JobErrorInfo, Response
+from kernelwright.engine import confinement
 from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.devices import Device, resolve_devices
 from kernelwright.engine.environment import torch_bytecode_missing
 from kernelwright.engine.errors import JobError
-from kernelwright.engine.judging import CandidateRelay, exchange_dir
-from kernelwright.engine.process import KillReason, WorkerProcess
+from kernelwright.engine.judging import CandidateRelay
+from kernelwright.engine.process import KillReason, Role, WorkerProcess
 from kernelwright.engine.slot_pool import JobHandle, JobOutcome, SlotPool
 
 # JobHandle and JobOutcome are the pool's API too: callers import them from here.
@@ -83,8 +90,10 @@ class WorkerPool(SlotPool[_Slot]):
         self._live: set[WorkerProcess] = set()
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._worker_config = self.config
+        self._worker_config = self.config  # trusted workers'
+        self._candidate_config = self.config  # candidate workers': their own caches, the readable folders
         self._cache_root: Path | None = None
+        self._retiring: set[asyncio.Future[None]] = set()  # standbys being killed
         self.recent_outcomes: deque[JobOutcome] = deque(maxlen=RECENT)  # newest last
 
     # -- life cycle --------------------------------------------------------------------------------
@@ -94,19 +103,33 @@ class WorkerPool(SlotPool[_Slot]):
         self._loop = asyncio.get_running_loop()
         # Finding GPUs runs nvidia-smi: keep it off the event loop (the language server's).
         self._slots = [_Slot(d) for d in await asyncio.to_thread(resolve_devices, self._request)]
-        self._worker_config = self._with_shared_caches(self.config)
+        self._worker_config = self._with_shared_caches(self.config, candidates=False)
+        self._candidate_config = self._with_shared_caches(self.config, candidates=True)
+        # Whether candidates can be boxed here (a 25 ms probe, once per process), off the event loop.
+        await asyncio.to_thread(confinement.support)
         if self.keep_standby:
             for slot in self._slots:
                 self._replenish(slot)
 
-    def _with_shared_caches(self, config: WorkerConfig) -> WorkerConfig:
-        """The config workers start with: Triton and TorchInductor caches shared across the pool."""
+    @property
+    def confinement(self) -> confinement.BoxSupport:
+        """Whether this pool's candidate workers run in the box, and if not why not and how to fix it."""
+        return confinement.support()
+
+    def _with_shared_caches(self, config: WorkerConfig, candidates: bool) -> WorkerConfig:
+        """The config trusted (or candidate) workers start with: Triton and TorchInductor caches shared
+        by the pool's trusted workers, and another pair shared by its candidate workers."""
         if config.cache_dir is not None:
             root = config.cache_dir  # the person's directory: Triton already goes there
         elif config.share_caches:
-            root = self._cache_root = Path(tempfile.mkdtemp(prefix="kernelwright-caches-"))
+            if self._cache_root is None:
+                self._cache_root = Path(tempfile.mkdtemp(prefix="kernelwright-caches-"))
+            root = self._cache_root
         else:
             return config
+        if candidates:
+            root = root / "candidates"
+            config = dataclasses.replace(config, cache_dir=root if config.cache_dir is not None else None)
         shared = {"TRITON_CACHE_DIR": str(root / "triton"), "TORCHINDUCTOR_CACHE_DIR": str(root / "inductor")}
         if config.python == sys.executable and torch_bytecode_missing():
             # A read-only install without .pyc files: every worker would compile torch's ~1000 modules
@@ -164,6 +187,8 @@ class WorkerPool(SlotPool[_Slot]):
     ) -> JobOutcome:
         if job_type == JobType.VERIFY:
             return await self._run_judged(slot, payload, limit)
+        if fresh:
+            self._refuse_unconfined(slot, Origin.MODEL)
         waited_from = time.monotonic()
         worker = await self._take(slot, fresh)
         quiet_from = time.monotonic()
@@ -181,21 +206,25 @@ class WorkerPool(SlotPool[_Slot]):
             self._forget(slot, worker)
             await worker.kill(KillReason.RETIRED)
             self._replenish(slot)
-        return self._outcome(slot, response, worker, response.output, (waited_from, quiet_from, sent_at))
+        times = (waited_from, quiet_from, sent_at)
+        return self._outcome(
+            slot, response, worker, response.output, times, worker.confined if fresh else None
+        )
 
     async def _run_judged(self, slot: _Slot, payload: JsonValue, limit: float) -> JobOutcome:
         """A verify job in two processes: the slot's shared worker judges (it never runs candidate code)
         and a fresh standby runs the candidate, answering the judge's questions through `CandidateRelay`.
         The candidate's worker is retired afterwards, whatever happened."""
+        self._refuse_unconfined(slot, _origin(payload))
+        self._allow_reading(slot, _reference_folder(payload))
         waited_from = time.monotonic()
         judge = await self._take(slot, fresh=False)
         candidate = await self._take(slot, fresh=True)
         candidate.freeze()
         quiet_from = time.monotonic()
         await self._quiet(slot)
-        exchange = exchange_dir(candidate)
         relay = CandidateRelay(candidate)
-        judged = {"verify": payload, "exchange_dir": str(exchange)}
+        judged = {"verify": payload, "exchange_dir": str(candidate.exchange_dir)}
         sent_at = time.monotonic()
         try:
             response = await judge.call(JobType.VERIFY, judged, limit, on_ask=relay.answer)
@@ -205,14 +234,53 @@ class WorkerPool(SlotPool[_Slot]):
             raise
         finally:
             self._forget(slot, candidate)
-            await asyncio.shield(candidate.kill(KillReason.RETIRED))
-            shutil.rmtree(exchange, ignore_errors=True)
+            await asyncio.shield(candidate.kill(KillReason.RETIRED))  # its exchange folder too
             self._replenish(slot)
         if response.retire or not judge.alive:
             self._forget(slot, judge)
             await judge.kill(KillReason.RETIRED)
         output = relay.output if relay.output.text else response.output  # what the candidate printed
-        return self._outcome(slot, response, candidate, output, (waited_from, quiet_from, sent_at))
+        times = (waited_from, quiet_from, sent_at)
+        return self._outcome(slot, response, candidate, output, times, candidate.confined)
+
+    def _refuse_unconfined(self, slot: _Slot, origin: Origin) -> None:
+        """Raise JobError(UNCONFINED) if this job's candidate would run outside the box and may not."""
+        support = confinement.support()
+        if support.available or origin is not Origin.MODEL or self.config.allow_unconfined:
+            return
+        raise JobError(
+            JobErrorInfo(
+                ErrorCode.UNCONFINED,
+                f"refused to run a model-written candidate unconfined: {support.reason}. {support.fix}; "
+                "or accept the risk with the setting allow_unconfined (CLI: --allow-unconfined)",
+            ),
+            device=slot.device.label,
+        )
+
+    def _allow_reading(self, slot: _Slot, folder: Path | None) -> None:
+        """Make `folder` readable in candidate boxes: a standby started without it is retired."""
+        config = self._candidate_config
+        if folder is None or any(folder.is_relative_to(r) for r in config.readable):
+            return
+        self._candidate_config = dataclasses.replace(config, readable=(*config.readable, folder))
+        if not confinement.support().available:
+            return
+        for other in self._slots:
+            stale = list(other.standby)
+            other.standby.clear()
+            for task in stale:
+                task.cancel()
+                task.add_done_callback(self._retire_started)
+            self._replenish(other)
+
+    def _retire_started(self, task: asyncio.Task[WorkerProcess]) -> None:
+        if task.cancelled() or task.exception() is not None:
+            return
+        worker = task.result()
+        self._live.discard(worker)
+        kill = asyncio.ensure_future(worker.kill(KillReason.RETIRED))
+        self._retiring.add(kill)
+        kill.add_done_callback(self._retiring.discard)
 
     def _outcome(
         self,
@@ -221,6 +289,7 @@ class WorkerPool(SlotPool[_Slot]):
         worker: WorkerProcess,
         output: CapturedOutput,
         times: tuple[float, float, float],
+        confined: bool | None,
     ) -> JobOutcome:
         """The job's result with where its time went (`times`: monotonic clock when it began waiting
         for its worker, when it began waiting for quiet, when the request went out), or its JobError."""
@@ -237,6 +306,7 @@ class WorkerPool(SlotPool[_Slot]):
             worker_wait_s=quiet_from - waited_from,
             quiet_wait_s=sent_at - quiet_from,
             run_s=time.monotonic() - sent_at,
+            confined=confined,
         )
         self.recent_outcomes.append(outcome)
         return outcome
@@ -244,7 +314,9 @@ class WorkerPool(SlotPool[_Slot]):
     # -- workers -----------------------------------------------------------------------------------
 
     async def _take(self, slot: _Slot, fresh: bool) -> WorkerProcess:
-        if not fresh and slot.shared is not None and slot.shared.alive:
+        if not fresh:
+            if slot.shared is None or not slot.shared.alive:
+                slot.shared = await self._spawn(slot, Role.TRUSTED)
             return slot.shared
         if not slot.standby:
             self._start_standby(slot)
@@ -258,8 +330,6 @@ class WorkerPool(SlotPool[_Slot]):
             if not task.cancelled():
                 slot.standby.appendleft(task)
             raise
-        if not fresh:
-            slot.shared = worker
         self._replenish(slot)
         return worker
 
@@ -275,13 +345,14 @@ class WorkerPool(SlotPool[_Slot]):
     def _start_standby(self, slot: _Slot) -> None:
         if self._closed:
             return
-        task = asyncio.ensure_future(self._spawn(slot))
+        task = asyncio.ensure_future(self._spawn(slot, Role.CANDIDATE))
         # A standby that fails to start is reported to the job that takes it; never "never retrieved".
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
         slot.standby.append(task)
 
-    async def _spawn(self, slot: _Slot) -> WorkerProcess:
-        worker = await WorkerProcess.start(slot.device, self._worker_config)
+    async def _spawn(self, slot: _Slot, role: Role) -> WorkerProcess:
+        config = self._candidate_config if role is Role.CANDIDATE else self._worker_config
+        worker = await WorkerProcess.start(slot.device, config, role)
         if worker.start_seconds is not None:
             slot.start_seconds.append(worker.start_seconds)
         if self._closed:
@@ -314,6 +385,22 @@ class WorkerPool(SlotPool[_Slot]):
                 return slot
         have = ", ".join(s.device.label for s in self._slots)
         raise UsageError(f"this pool has no worker for {wanted.label} (it runs on {have})")
+
+
+def _origin(payload: JsonValue) -> Origin:
+    """A verify job's candidate origin (core.jobs.CandidateRef.origin); anything unreadable is MODEL."""
+    candidate = payload.get("candidate") if isinstance(payload, dict) else None
+    value = candidate.get("origin") if isinstance(candidate, dict) else None
+    try:
+        return Origin(value) if isinstance(value, str) else Origin.MODEL
+    except ValueError:
+        return Origin.MODEL
+
+
+def _reference_folder(payload: JsonValue) -> Path | None:
+    reference = payload.get("reference") if isinstance(payload, dict) else None
+    path = reference.get("path") if isinstance(reference, dict) else None
+    return Path(path).resolve().parent if isinstance(path, str) and path else None
 
 
 class SyncWorkerPool:

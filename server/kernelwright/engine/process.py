@@ -1,7 +1,11 @@
 """One worker process seen from the parent: start it, send it a job, notice how it died, kill it.
 
-The worker runs in its own session (process group), so a kill takes the compilers and other children
-a candidate started along with it. Its protocol pipes are private fds; its stdout and stderr go to a
+A worker has a role: TRUSTED workers run only the person's own code (bench, calibrate, a verify job's
+judge); CANDIDATE workers may run model-written code and start inside the box (engine.confinement)
+when this machine can make one, with an allowlisted environment, their own scratch, caches and
+exchange folder. The worker runs in its own session (process group), and a kill or a freeze reaches
+every process under it (those that left its group too), so a kill takes the compilers and other
+children a candidate started along with it. Its protocol pipes are private fds; its stdout and stderr go to a
 capture file whose tail explains a death (the Python traceback that PYTHONFAULTHANDLER writes on a
 segfault, a CUDA error, the last prints).
 """
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import enum
 import os
 import shutil
@@ -35,6 +40,7 @@ from kernelwright.core.protocol import (
     decode,
     encode,
 )
+from kernelwright.engine import confinement
 from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.devices import Device
 from kernelwright.engine.environment import worker_env
@@ -44,6 +50,13 @@ WORKER_MODULE = "kernelwright.harness.worker"
 # A judge's question and the job's deadline (monotonic) -> the answer to write back.
 AskHandler = Callable[[Ask, float], Awaitable[Answer]]
 CAPTURE_NAME = "output.log"  # in the worker's directory: its stdout and stderr
+SHARED_MEMORY = Path("/dev/shm")
+PROCESS_WATCH_S = 0.1  # how often a running candidate worker's processes are counted
+
+
+class Role(enum.StrEnum):
+    TRUSTED = "trusted"  # runs the person's code only: bench, calibrate, a verify job's judge
+    CANDIDATE = "candidate"  # may run model-written code: boxed where the machine allows it
 
 
 class KillReason(enum.StrEnum):
@@ -62,11 +75,15 @@ class WorkerProcess:
         tmpdir: Path,
         reader: asyncio.StreamReader,
         writer: asyncio.WriteTransport,
+        role: Role = Role.TRUSTED,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self.device = device
         self.config = config
         self.proc = proc
         self.tmpdir = tmpdir
+        self.role = role
+        self.sandbox = sandbox
         self.capture_path = tmpdir / CAPTURE_NAME
         self._reader = reader
         self._writer = writer
@@ -77,6 +94,7 @@ class WorkerProcess:
         # Monotonic clock: when the parent began starting it and when its hello came (None until then).
         self.spawned_at = time.monotonic()
         self.ready_at: float | None = None
+        self.process_overflow = 0  # the process count that got it killed (see _watch_processes)
 
     @property
     def start_seconds(self) -> float | None:
@@ -93,12 +111,21 @@ class WorkerProcess:
 
     # -- start -------------------------------------------------------------------------------------
 
+    @property
+    def confined(self) -> bool:
+        return self.sandbox is not None and self.sandbox.boxed
+
+    @property
+    def exchange_dir(self) -> Path | None:
+        """A candidate worker's exchange folder (its outputs for the judge); None for a trusted one."""
+        return None if self.sandbox is None else self.sandbox.exchange
+
     @classmethod
-    async def start(cls, device: Device, config: WorkerConfig) -> WorkerProcess:
+    async def start(cls, device: Device, config: WorkerConfig, role: Role = Role.TRUSTED) -> WorkerProcess:
         """Spawn a worker and wait for its hello; raise JobError(START_FAILED) with its output if not."""
         spawned_at = time.monotonic()
         tmpdir = Path(tempfile.mkdtemp(prefix="kernelwright-worker-"))
-        worker = await cls._spawn(device, config, tmpdir)
+        worker = await cls._spawn(device, config, tmpdir, role)
         worker.spawned_at = spawned_at
         try:
             line = await asyncio.wait_for(worker._reader.readline(), config.start_timeout_s)
@@ -125,7 +152,7 @@ class WorkerProcess:
         return worker
 
     @classmethod
-    async def _spawn(cls, device: Device, config: WorkerConfig, tmpdir: Path) -> WorkerProcess:
+    async def _spawn(cls, device: Device, config: WorkerConfig, tmpdir: Path, role: Role) -> WorkerProcess:
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         capture_path = tmpdir / CAPTURE_NAME
@@ -153,21 +180,31 @@ class WorkerProcess:
             cmd += ["--nproc-limit", str(config.nproc_limit)]
         if config.file_size_limit_bytes:
             cmd += ["--file-size-limit", str(config.file_size_limit_bytes)]
+        env = worker_env(os.environ, device, tmpdir, config)
+        cwd = config.cwd or tmpdir
+        sandbox: Sandbox | None = None
+        extra_fds: tuple[int, ...] = ()
+        if role is Role.CANDIDATE:
+            sandbox = Sandbox.prepare(device, config, tmpdir, env)
+            env, cwd = sandbox.env, sandbox.cwd
+            cmd, extra_fds = sandbox.wrap(cmd)
         try:
             proc = await asyncio.create_subprocess_exec(
                 *cmd,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=capture,
                 stderr=capture,
-                pass_fds=(req_r, resp_w),
+                pass_fds=(req_r, resp_w, *extra_fds),
                 start_new_session=True,
-                env=worker_env(os.environ, device, tmpdir, config),
-                cwd=str(config.cwd or tmpdir),
+                env=env,
+                cwd=str(cwd),
             )
         except OSError as exc:
             for fd in (req_r, req_w, resp_r, resp_w):
                 os.close(fd)
             shutil.rmtree(tmpdir, ignore_errors=True)
+            if sandbox is not None:
+                sandbox.remove()
             raise JobError(
                 JobErrorInfo(
                     ErrorCode.START_FAILED,
@@ -178,6 +215,8 @@ class WorkerProcess:
             ) from None
         finally:
             os.close(capture)
+            for fd in extra_fds:
+                os.close(fd)
         os.close(req_r)
         os.close(resp_w)
         loop = asyncio.get_running_loop()
@@ -186,7 +225,7 @@ class WorkerProcess:
             lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(resp_r, "rb", buffering=0)
         )
         writer, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(req_w, "wb", buffering=0))
-        return cls(device, config, proc, tmpdir, reader, writer)
+        return cls(device, config, proc, tmpdir, reader, writer, role, sandbox)
 
     def _start_error(self, why: str) -> JobError:
         return JobError(
@@ -215,6 +254,16 @@ class WorkerProcess:
         request = Request(v=PROTOCOL_VERSION, id=self._next_id, type=job_type, payload=payload)
         self._next_id += 1
         deadline = time.monotonic() + timeout
+        watch = self._watch_processes() if self.role is Role.CANDIDATE else None
+        try:
+            return await self._exchange(request, job_type, deadline, timeout, on_ask)
+        finally:
+            if watch is not None:
+                watch.cancel()
+
+    async def _exchange(
+        self, request: Request, job_type: str, deadline: float, timeout: float, on_ask: AskHandler | None
+    ) -> Response:
         self._writer.write(encode(request))
         while True:
             line = await self._read_reply(job_type, max(0.0, deadline - time.monotonic()), timeout)
@@ -255,6 +304,25 @@ class WorkerProcess:
             await self.kill(KillReason.RETIRED)
             raise self._death_error(ErrorCode.PROTOCOL, f"the worker's pipe failed: {exc}") from None
 
+    def _watch_processes(self) -> asyncio.Task[None] | None:
+        """While a job runs, count the processes under a candidate worker (RLIMIT_NPROC does not bind a
+        worker started by root, boxed or not): past `config.process_cap` it is killed, and the job's
+        error says so."""
+        cap = self.config.process_cap
+        if not cap or not self.alive:
+            return None
+
+        async def watch() -> None:
+            while self.alive:
+                count = len(_descendants([self.proc.pid]))
+                if count > cap:
+                    self.process_overflow = count
+                    await self.kill(KillReason.RETIRED)
+                    return
+                await asyncio.sleep(PROCESS_WATCH_S)
+
+        return asyncio.ensure_future(watch())
+
     def freeze(self) -> None:
         """Stop the worker's process group (SIGSTOP): between a judge's questions a candidate worker
         runs nothing, so no thread of the candidate's can race the judge's reads or its timing."""
@@ -265,8 +333,7 @@ class WorkerProcess:
 
     def _signal(self, sig: signal.Signals) -> None:
         if self.alive:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.proc.pid, sig)
+            signal_tree(self.proc.pid, sig)
 
     async def _died(self, job_type: str) -> Response:
         if self.kill_reason is KillReason.CANCELLED or self.kill_reason is KillReason.CLOSED:
@@ -274,6 +341,12 @@ class WorkerProcess:
         code = await self._wait_exit()
         await self.kill(KillReason.RETIRED)  # its children, and the directory
         error_code, what = _classify_exit(code, self.config)
+        if self.process_overflow:
+            error_code = ErrorCode.CRASH
+            what = (
+                f"it started {self.process_overflow} processes, over the cap of {self.config.process_cap} "
+                "(a fork bomb?); it was killed with every process it started"
+            )
         raise self._death_error(error_code, f"the worker died during {job_type}: {what}")
 
     def _death_error(self, code: ErrorCode, message: str) -> JobError:
@@ -283,10 +356,13 @@ class WorkerProcess:
         # EOF on the pipe comes a moment before the exit status; a closed pipe with a live process
         # (a candidate closed fd W) is a death too.
         try:
-            return await asyncio.wait_for(self.proc.wait(), 10.0)
+            code = await asyncio.wait_for(self.proc.wait(), 10.0)
         except TimeoutError:
             await self.kill(KillReason.RETIRED)
-            return await self.proc.wait()
+            code = await self.proc.wait()
+        if self.confined and code > 128:
+            return -(code - 128)  # bwrap exits with 128 + N when its child died of signal N
+        return code
 
     def read_output(self) -> CapturedOutput:
         if self._final_output is not None:
@@ -299,8 +375,9 @@ class WorkerProcess:
         """SIGKILL the worker's whole process group, reap it, remove its directory. Idempotent."""
         if self.kill_reason is None:
             self.kill_reason = reason
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)  # a frozen (SIGSTOPped) group dies at once too
+        # A frozen (SIGSTOPped) process dies at once too; in a box, the rest of its PID namespace dies
+        # with its first process.
+        signal_tree(self.proc.pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
             self.proc.kill()
         await self.proc.wait()
@@ -309,6 +386,129 @@ class WorkerProcess:
             # Errors are built after the kill: keep the capture's tail, then remove the directory.
             self._final_output = self.read_output()
             shutil.rmtree(self.tmpdir, ignore_errors=True)
+            if self.sandbox is not None:
+                self.sandbox.remove()
+
+
+class Sandbox:
+    """A candidate worker's own places (scratch, exchange folder), its environment built from the
+    allowlist, and, where the machine allows it, the box it starts in."""
+
+    def __init__(
+        self, env: dict[str, str], cwd: Path, exchange: Path, plan: confinement.BoxPlan | None
+    ) -> None:
+        self.env = env
+        self.cwd = cwd
+        self.exchange = exchange
+        self.plan = plan
+
+    @property
+    def boxed(self) -> bool:
+        return self.plan is not None
+
+    @classmethod
+    def prepare(cls, device: Device, config: WorkerConfig, tmpdir: Path, env: dict[str, str]) -> Sandbox:
+        scratch = tmpdir / confinement.SCRATCH_NAME
+        scratch.mkdir(mode=0o700)
+        exchange = _exchange_folder(tmpdir)
+        env = {**env, "TMPDIR": str(scratch), "TMP": str(scratch), "TEMP": str(scratch)}
+        if config.cache_dir is None:
+            env["TORCH_EXTENSIONS_DIR"] = str(scratch / "torch_extensions")
+        # The person's variables pass the allowlist; kernelwright's own settings (extra_env) pass as set.
+        env = {**confinement.candidate_env(env, home=scratch), **config.extra_env}
+        support = confinement.support()
+        if not support.available:
+            return cls(env, scratch, exchange, None)
+        caches = [Path(env[k]) for k in confinement.CACHE_VARIABLES if k in env]
+        if config.cache_dir is not None:  # the candidates' part of the person's cache folder
+            caches = [config.cache_dir, *(c for c in caches if not c.is_relative_to(config.cache_dir))]
+        for folder in caches:
+            folder.mkdir(parents=True, exist_ok=True)
+        home = Path.home()
+        readable = [
+            *confinement.interpreter_folders(config.python, env.get("PYTHONPATH", "")),
+            *confinement.toolchain_folders(env),
+            *config.readable,
+            tmpdir,  # the capture file: written through the fd the box inherits, read back for tails
+        ]
+        cwd = scratch
+        if config.cwd is not None and not home.is_relative_to(config.cwd.resolve()):
+            readable.append(config.cwd)
+            cwd = config.cwd
+        plan = confinement.BoxPlan(
+            readable=tuple(readable),
+            writable=(exchange, *(c for c in caches if not c.is_relative_to(scratch))),
+            scratch=scratch,
+            chdir=cwd,
+            gpu_nodes=() if device.is_cpu else confinement.gpu_nodes(device.physical, device.index),
+            home=home,
+            scratch_bytes=config.scratch_bytes,
+        )
+        return cls(env, cwd, exchange, plan)
+
+    def wrap(self, command: list[str]) -> tuple[list[str], tuple[int, ...]]:
+        """The command line that starts `command` in the box, and the fds it must inherit."""
+        binary = confinement.bwrap_path()
+        if self.plan is None or binary is None:
+            return command, ()
+        program = confinement.seccomp_program()
+        fds: tuple[int, ...] = ()
+        plan = self.plan
+        if program is not None:
+            read, write = os.pipe()
+            os.write(write, program)
+            os.close(write)
+            fds = (read,)
+            plan = dataclasses.replace(plan, seccomp_fd=read)
+        return confinement.box_argv(plan, command, binary), fds
+
+    def remove(self) -> None:
+        shutil.rmtree(self.exchange, ignore_errors=True)
+
+
+def _exchange_folder(tmpdir: Path) -> Path:
+    """Where a candidate writes outputs for the judge: in shared memory where there is some (no disk in
+    the way of a GPU-sized output), else in the worker's own directory."""
+    usable = SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK)
+    base = SHARED_MEMORY if usable else tmpdir
+    return Path(tempfile.mkdtemp(prefix=f"kernelwright-exchange-{os.getpid()}-", dir=base))
+
+
+def signal_tree(pid: int, sig: signal.Signals) -> None:
+    """Signal the process group of `pid` and every process below `pid`, those that left the group with
+    setsid or setpgid too. The tree is read before the first signal (a killed parent's children move to
+    another parent) and again until it holds no new process, so a fork racing the walk is caught."""
+    seen: set[int] = set()
+    found = _descendants([pid])
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+    while found:
+        for child in found:
+            seen.add(child)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(child, sig)
+        found = [p for p in _descendants([pid, *seen]) if p not in seen]
+
+
+def _descendants(roots: list[int]) -> list[int]:
+    found: list[int] = []
+    todo = list(roots)
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children") as fh:
+                    children = [int(c) for c in fh.read().split()]
+            except (OSError, ValueError):
+                continue
+            new = [c for c in children if c not in found]
+            found += new
+            todo += new
+    return found
 
 
 def _classify_exit(code: int, config: WorkerConfig) -> tuple[ErrorCode, str]:

@@ -31,6 +31,7 @@ from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.measure import DeviceKind
 from kernelwright.core.protocol import ErrorCode, Hello, JobErrorInfo
 from kernelwright.engine.config import WorkerConfig
+from kernelwright.engine.confinement import BoxSupport
 from kernelwright.engine.devices import Device
 from kernelwright.engine.errors import JobError
 from kernelwright.engine.ray_host import HostInfo, HostReply, WorkerHost
@@ -121,6 +122,12 @@ class RayPool(SlotPool[_Slot]):
         self._owns_ray = False
         self._ray: ModuleType | None = None
         self._host_class: Any = None
+
+    @property
+    def confinement(self) -> BoxSupport:
+        """Candidates run on the Ray hosts, each of which boxes them or refuses a model's candidate
+        (ErrorCode.UNCONFINED) by its own pool's rules: nothing is decided here."""
+        return BoxSupport(True, mechanism="each Ray host's own (a host that cannot box refuses the job)")
 
     # -- life cycle --------------------------------------------------------------------------------
 

@@ -31,6 +31,9 @@ class JobOutcome:
     worker_wait_s: float = 0.0  # the job, holding the device, waited this long for its worker's hello
     quiet_wait_s: float = 0.0  # CPU only: waited for a starting standby so it would not skew timings
     run_s: float = 0.0  # request sent to response read: the job itself, in the worker
+    # Whether the candidate's worker ran in the box (engine.confinement); None for a job that ran no
+    # candidate code.
+    confined: bool | None = None
 
 
 class Slot(Protocol):

@@ -98,6 +98,7 @@ class KernelwrightServer(LanguageServer):
         self.session = Session()
         # Lenses show what runs ("profiling…"); they refresh when a job starts or ends.
         self.session.jobs = Jobs(on_change=self.refresh_views, on_error=self._job_error)
+        self.session.engine.on_unconfined = self.tell
 
     def log(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         """A line in the client's output panel, and in the server's own log."""

@@ -109,7 +109,16 @@ def debug_state(ls: KernelwrightServer, args: tuple[Any, ...]) -> JsonValue:
         "jobs": [
             {"site": j.key.name, "kind": j.kind.value, "label": j.label} for j in ls.session.jobs.running()
         ],
+        "confinement": _confinement(),
     }
+
+
+def _confinement() -> JsonValue:
+    """Whether candidates run in the box here (engine.confinement), why not and the fix."""
+    from kernelwright.engine.confinement import support
+
+    box = support()
+    return {"available": box.available, "mechanism": box.mechanism, "reason": box.reason, "fix": box.fix}
 
 
 def register(server: KernelwrightServer) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,10 +23,12 @@ class PoolKey:
     python: str
     device: str
     cluster: str
+    allow_unconfined: bool
 
     @staticmethod
     def of(settings: Settings) -> PoolKey:
-        return PoolKey(settings.python or sys.executable, settings.device, settings.cluster)
+        python = settings.python or sys.executable
+        return PoolKey(python, settings.device, settings.cluster, settings.allow_unconfined)
 
 
 class EngineLink:
@@ -33,6 +36,8 @@ class EngineLink:
         self._pool: EnginePool | None = None
         self._key: PoolKey | None = None
         self._lock = asyncio.Lock()
+        # Told once per pool when its candidates cannot be boxed (the server shows it to the person).
+        self.on_unconfined: Callable[[str], None] | None = None
 
     async def pool(self, settings: Settings) -> EnginePool:
         key = PoolKey.of(settings)
@@ -47,14 +52,17 @@ class EngineLink:
             from kernelwright.engine.config import WorkerConfig
 
             # No standby on the CPU: an idle worker holding torch would compete for the few cores.
+            # The box of a candidate reads the folder of each job's reference (the pool adds it).
             pool = make_pool(
                 key.cluster,
                 key.device,
-                WorkerConfig(python=key.python),
+                WorkerConfig(python=key.python, allow_unconfined=key.allow_unconfined),
                 standby=key.device != "cpu",
             )
             await pool.start()
             self._pool, self._key = pool, key
+            if not pool.confinement.available and self.on_unconfined is not None:
+                self.on_unconfined(pool.confinement.describe())
             return pool
 
     async def bench(self, settings: Settings, job: BenchJob) -> Measurement | BenchFailure:

@@ -11,7 +11,7 @@ from lsprotocol import types
 
 from kernelwright.core.candidate import text_hash
 from kernelwright.core.errors import KernelwrightError
-from kernelwright.core.jobs import BenchJob, BenchOptions, CandidateRef, ProblemRef, VerifyJob
+from kernelwright.core.jobs import BenchJob, BenchOptions, CandidateRef, Origin, ProblemRef, VerifyJob
 from kernelwright.core.measure import Measurement
 from kernelwright.core.site import Site, SiteKind
 from kernelwright.lsp import diagnostics
@@ -98,7 +98,11 @@ async def _check_behaviour(ls: KernelwrightServer, problem: ProblemRef, verified
     settings = ls.session.settings
     reference = ProblemRef(problem.path, verified_source, problem.symbol, problem.kind, problem.spec)
     candidate = CandidateRef(
-        path=problem.path, source=problem.source, symbol=problem.symbol, spec=problem.spec
+        path=problem.path,
+        source=problem.source,
+        symbol=problem.symbol,
+        spec=problem.spec,
+        origin=Origin.PERSON,  # the person's own edit: it may run unconfined where no box can be made
     )
     verdict = await ls.session.engine.verify(
         settings, VerifyJob(reference, candidate, device=settings.device)

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from kernelwright.core.candidate import Candidate, text_hash
 from kernelwright.core.errors import KernelwrightError
-from kernelwright.core.jobs import BenchOptions, CandidateRef, ProblemRef, VerifyJob
+from kernelwright.core.jobs import BenchOptions, CandidateRef, Origin, ProblemRef, VerifyJob
 from kernelwright.core.measure import (
     Calibration,
     CheckName,
@@ -31,11 +31,14 @@ from kernelwright.core.measure import (
     TimingMethod,
     Verdict,
 )
+from kernelwright.core.protocol import ErrorCode
+from kernelwright.core.settings import Provider as ProviderName
 from kernelwright.core.site import Convention, ModuleSpec, Site
 from kernelwright.core.text import range_offsets
 from kernelwright.engine import client
 from kernelwright.engine.backends import EnginePool
 from kernelwright.engine.calibrations import load_calibration
+from kernelwright.engine.errors import JobError
 from kernelwright.optimize.budget import Budget, BudgetAxis, Spent
 from kernelwright.optimize.edit import EditError, plan_edit
 from kernelwright.optimize.events import (
@@ -100,7 +103,9 @@ class PoolEvaluator:
             spec = site.spec if site is not None else None
         job = VerifyJob(
             reference=self.reference,
-            candidate=CandidateRef(self.reference.path, candidate.source, candidate.symbol, spec),
+            candidate=CandidateRef(
+                self.reference.path, candidate.source, candidate.symbol, spec, origin=_origin(candidate)
+            ),
             device=self.device,
             trials=self.trials,
             time_candidate=True,
@@ -155,6 +160,28 @@ def _timings(verdict: Verdict) -> tuple[float | None, float | None, float | None
     if ref is None or ref.timing.method is TimingMethod.NOT_TIMED or ref.timing.median_us <= 0:
         return m.timing.median_us, None, fraction
     return m.timing.median_us, ref.timing.median_us, fraction
+
+
+def _origin(candidate: Candidate) -> Origin:
+    """Who wrote it: the original is the person's code, the builtin search's rewrites are ours, the rest
+    are a model's (and run only in the box)."""
+    if candidate.is_baseline:
+        return Origin.PERSON
+    return Origin.BUILTIN if candidate.provider is ProviderName.BUILTIN else Origin.MODEL
+
+
+def _unboxed_refusal(pool: EnginePool | None, provider: Provider) -> str | None:
+    """Why a run must not start (a model's candidates, no box, no consent), else None."""
+    if pool is None or provider.name is ProviderName.BUILTIN or pool.config.allow_unconfined:
+        return None
+    support = pool.confinement
+    if support.available:
+        return None
+    return (
+        f"{provider.name.value} candidates are model-written and would run unconfined here: "
+        f"{support.reason}. "
+        f"{support.fix}; or accept the risk with the setting allow_unconfined (CLI: --allow-unconfined)"
+    )
 
 
 def _feedback_message(verdict: Verdict) -> str:
@@ -347,6 +374,13 @@ async def optimize(
     reference = ProblemRef(path, file_text, site.name, site.kind, site.spec)
     if evaluator is None and pool is None:
         raise ValueError("optimize() needs a worker pool or an evaluator")
+    refusal = _unboxed_refusal(pool, provider) if evaluator is None else None
+    if refusal is not None:
+        yield Error(refusal, "setup")
+        yield result(Status.FAILED, refusal)
+        return
+    if pool is not None and evaluator is None and not pool.confinement.available:
+        yield Note(f"the builtin search's candidates run unconfined: {pool.confinement.reason}")
     # Without facts given, one ping finds the device and its stored calibration, which then rides on
     # every verify job (else engine.client looks it up per job).
     facts = device_facts or DeviceFacts("unknown")
@@ -456,6 +490,13 @@ async def optimize(
                         verdict = fut.result()
                     except asyncio.CancelledError:
                         raise
+                    except JobError as exc:
+                        if exc.code is ErrorCode.UNCONFINED:  # no box on a host: every one would be refused
+                            status, message = Status.FAILED, str(exc.message)
+                            yield Error(message, "setup")
+                            break
+                        yield Error(f"evaluating {cand.id} failed: {exc}", "evaluate")
+                        continue
                     except Exception as exc:  # a broken worker reply must not end the whole search
                         yield Error(f"evaluating {cand.id} failed: {exc}", "evaluate")
                         continue
@@ -465,9 +506,13 @@ async def optimize(
                             store.record_measurement(path, verdict.reference_measurement)
                     for event in progress.take(cand, verdict):
                         yield event
+                if status is Status.FAILED:
+                    break
             for fut in pending:
                 fut.cancel()
             pending = {}
+            if status is Status.FAILED:
+                break
             spent = dataclasses.replace(
                 spent,
                 rounds=spent.rounds + 1,

@@ -18,9 +18,14 @@ def fault_config(tmp_path: Path, **overrides: object) -> WorkerConfig:
     pythonpath = os.pathsep.join(p for p in (str(FAULTS), os.environ.get("PYTHONPATH", "")) if p)
     settings: dict[str, object] = {
         "handler": "fault_handler:handle",
-        "extra_env": {"PYTHONPATH": pythonpath, "KW_FAULT_MARKER": str(tmp_path / "started")},
+        "extra_env": {
+            "PYTHONPATH": pythonpath,
+            "KW_FAULT_MARKER": str(tmp_path / "caches" / "candidates" / "started"),
+        },
         "cpu_memory_cap_bytes": 3 * GiB,
         "start_timeout_s": 120.0,
+        # A candidate's box writes only its own places; the candidates' cache folder is one of them.
+        "cache_dir": tmp_path / "caches",
     }
     settings.update(overrides)
     return WorkerConfig(**settings)  # type: ignore[arg-type]

@@ -98,7 +98,7 @@ async def test_endless_output_hits_the_file_size_limit(make_config: Callable[...
 
 
 async def test_cancel_mid_job_kills_the_worker_at_once(fault_pool: WorkerPool, tmp_path: Path) -> None:
-    marker = tmp_path / "started"  # loop_forever.py touches it as it starts looping
+    marker = tmp_path / "caches" / "candidates" / "started"  # loop_forever.py touches it as it starts looping
     handle = fault_pool.submit_cancellable("run", run("loop_forever.py"), fresh=True, timeout=120)
     deadline = time.monotonic() + 60
     while not marker.exists():
@@ -116,7 +116,7 @@ async def test_cancel_mid_job_kills_the_worker_at_once(fault_pool: WorkerPool, t
 
 
 async def test_cancelling_the_awaiting_task_kills_the_worker(fault_pool: WorkerPool, tmp_path: Path) -> None:
-    marker = tmp_path / "started"
+    marker = tmp_path / "caches" / "candidates" / "started"
     task = asyncio.ensure_future(fault_pool.submit("run", run("loop_forever.py"), fresh=True, timeout=120))
     deadline = time.monotonic() + 60
     while not marker.exists():

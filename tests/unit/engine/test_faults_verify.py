@@ -38,8 +38,9 @@ def job(candidate: str) -> VerifyJob:
 
 def harness_config(tmp_path: Path, **overrides: object) -> WorkerConfig:
     settings: dict[str, object] = {
-        "extra_env": {"KW_FAULT_MARKER": str(tmp_path / "started")},
+        "extra_env": {"KW_FAULT_MARKER": str(tmp_path / "caches" / "candidates" / "started")},
         "cpu_memory_cap_bytes": 3 * GiB,
+        "cache_dir": tmp_path / "caches",  # the marker goes in the candidates' part: their box writes it
     }
     settings.update(overrides)
     return WorkerConfig(**settings)  # type: ignore[arg-type]
@@ -124,7 +125,7 @@ async def test_raising_at_import_is_a_load_rejection(pool: WorkerPool) -> None:
 
 
 async def test_cancel_mid_verify(pool: WorkerPool, tmp_path: Path) -> None:
-    marker = tmp_path / "started"
+    marker = tmp_path / "caches" / "candidates" / "started"
     handle = pool.submit_cancellable("verify", to_json(job("loop_forever.py")), timeout=120)
     deadline = time.monotonic() + 90
     while not marker.exists():

@@ -46,10 +46,11 @@ def handler_config(tmp_path: Path) -> WorkerConfig:
         handler="ray_handler:handle",
         extra_env={
             "PYTHONPATH": os.pathsep.join(p for p in paths if p),
-            "KW_FAULT_MARKER": str(tmp_path / "started"),
+            "KW_FAULT_MARKER": str(tmp_path / "caches" / "candidates" / "started"),
         },
         cpu_memory_cap_bytes=3 * GiB,
         start_timeout_s=120.0,
+        cache_dir=tmp_path / "caches",  # the marker goes in the candidates' part: their box writes it
     )
 
 
@@ -211,7 +212,7 @@ async def test_a_job_past_its_time_limit_is_killed_and_the_next_job_runs(ray_poo
 async def test_cancelling_a_job_kills_its_worker(ray_pool: RayPool, tmp_path: Path) -> None:
     (device,) = ray_pool.devices
     handle = ray_pool.submit_cancellable("run", run("loop_forever.py"), fresh=True, timeout=120.0)
-    await until((tmp_path / "started").exists, "the endless job to start")
+    await until((tmp_path / "caches" / "candidates" / "started").exists, "the endless job to start")
     (busy,) = (await ray_pool.worker_pids())[device]
     handle.cancel()
     with pytest.raises(JobError) as err:
@@ -225,7 +226,7 @@ async def test_cancelling_a_job_kills_its_worker(ray_pool: RayPool, tmp_path: Pa
 async def test_a_worker_killed_mid_job_fails_that_job_only(ray_pool: RayPool, tmp_path: Path) -> None:
     (device,) = ray_pool.devices
     job = asyncio.ensure_future(ray_pool.submit("run", run("loop_forever.py"), fresh=True, timeout=120.0))
-    await until((tmp_path / "started").exists, "the endless job to start")
+    await until((tmp_path / "caches" / "candidates" / "started").exists, "the endless job to start")
     (busy,) = (await ray_pool.worker_pids())[device]
     os.kill(busy, signal.SIGKILL)
     with pytest.raises(JobError) as err:
@@ -239,7 +240,7 @@ async def test_a_worker_killed_mid_job_fails_that_job_only(ray_pool: RayPool, tm
 async def test_an_actor_killed_mid_job_is_restarted_or_replaced(ray_pool: RayPool, tmp_path: Path) -> None:
     ray = import_ray()
     (device,) = ray_pool.devices
-    marker = tmp_path / "started"
+    marker = tmp_path / "caches" / "candidates" / "started"
 
     async def kill_actor_mid_job(*, restart: bool) -> JobError:
         marker.unlink(missing_ok=True)

@@ -80,17 +80,24 @@ async def _cache_env(pool: WorkerPool) -> tuple[dict[str, str | None], dict[str,
 async def test_the_pool_shares_its_compile_caches_and_removes_them(
     make_config: Callable[..., WorkerConfig],
 ) -> None:
-    async with WorkerPool(["cpu"], config=make_config(), standby=True) as pool:
+    async with WorkerPool(["cpu"], config=make_config(cache_dir=None), standby=True) as pool:
         first, second = await _cache_env(pool)
+        trusted = await pool.submit("env", {"names": CACHE_VARS}, fresh=False)
         assert first == second
         root = Path(str(first["TRITON_CACHE_DIR"])).parent
         assert Path(str(first["TORCHINDUCTOR_CACHE_DIR"])).parent == root
-        assert root.name.startswith("kernelwright-caches-") and root.is_dir()
-    assert not root.exists()
+        # Candidates share their own caches, beside (never inside) the trusted workers' ones.
+        assert root.name == "candidates" and root.parent.name.startswith("kernelwright-caches-")
+        assert isinstance(trusted, dict)
+        assert Path(str(trusted["TRITON_CACHE_DIR"])) == root.parent / "triton"
+        assert root.is_dir()
+    assert not root.parent.exists()
 
 
 async def test_caches_per_worker_when_sharing_is_off(make_config: Callable[..., WorkerConfig]) -> None:
-    async with WorkerPool(["cpu"], config=make_config(share_caches=False), standby=True) as pool:
+    async with WorkerPool(
+        ["cpu"], config=make_config(share_caches=False, cache_dir=None), standby=True
+    ) as pool:
         first, second = await _cache_env(pool)
         assert first["TRITON_CACHE_DIR"] != second["TRITON_CACHE_DIR"]
 
@@ -101,6 +108,9 @@ async def test_a_configured_cache_dir_takes_the_inductor_cache_too(
     config = make_config(cache_dir=tmp_path / "caches")
     async with WorkerPool(["cpu"], config=config, standby=False) as pool:
         first, second = await _cache_env(pool)
+        trusted = await pool.submit("env", {"names": CACHE_VARS}, fresh=False)
     assert first == second
-    assert first["TORCHINDUCTOR_CACHE_DIR"] == str(tmp_path / "caches" / "inductor")
-    assert first["TRITON_CACHE_DIR"] == str(tmp_path / "caches" / "triton")
+    assert first["TORCHINDUCTOR_CACHE_DIR"] == str(tmp_path / "caches" / "candidates" / "inductor")
+    assert first["TRITON_CACHE_DIR"] == str(tmp_path / "caches" / "candidates" / "triton")
+    assert isinstance(trusted, dict)
+    assert trusted["TORCHINDUCTOR_CACHE_DIR"] == str(tmp_path / "caches" / "inductor")
