@@ -333,6 +333,7 @@ def gpu_nodes(physical: str | None, index: int | None) -> tuple[str, ...]:
     return tuple(n for n in (*NVIDIA_COMMON, *own, *caps) if Path(n).exists())
 
 
+@functools.cache
 def _card_minor(card: str) -> int | None:
     """The device minor number of a card named as CUDA_VISIBLE_DEVICES names it (an ordinal or a GPU-
     UUID): nvidia-smi gives its PCI bus, the driver's /proc entry for that bus its minor."""

@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -105,11 +106,25 @@ class WorkerPool(SlotPool[_Slot]):
         self._slots = [_Slot(d) for d in await asyncio.to_thread(resolve_devices, self._request)]
         self._worker_config = self._with_shared_caches(self.config, candidates=False)
         self._candidate_config = self._with_shared_caches(self.config, candidates=True)
-        # Whether candidates can be boxed here (a 25 ms probe, once per process), off the event loop.
-        await asyncio.to_thread(confinement.support)
+        # Whether candidates can be boxed here, and what their box holds, found off the event loop.
+        await asyncio.to_thread(self._probe_box)
         if self.keep_standby:
             for slot in self._slots:
                 self._replenish(slot)
+
+    def _probe_box(self) -> None:
+        """What a candidate's box needs, looked up once per process (a 25 ms bubblewrap probe, the
+        interpreter's folders, each card's device nodes through nvidia-smi: up to a second on a GPU
+        machine), so that no worker start waits for it on the event loop."""
+        if not confinement.support().available:
+            return
+        config = self._candidate_config
+        confinement.interpreter_folders(
+            config.python, config.extra_env.get("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+        )
+        for slot in self._slots:
+            if not slot.device.is_cpu:
+                confinement.gpu_nodes(slot.device.physical, slot.device.index)
 
     @property
     def confinement(self) -> confinement.BoxSupport:
