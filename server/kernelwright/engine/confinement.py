@@ -387,10 +387,13 @@ def interpreter_folders(python: str, pythonpath: str = "") -> tuple[Path, ...]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
-    done = subprocess.run(
-        [python, "-c", _PROBE], capture_output=True, text=True, timeout=60, env=env, check=False
-    )
     folders: list[Path] = [Path(python).parent, Path(os.path.realpath(python)).parent]
+    try:
+        done = subprocess.run(
+            [python, "-c", _PROBE], capture_output=True, text=True, timeout=60, env=env, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):  # no such interpreter: its worker's start says so
+        return tuple(p for p in folders if p.exists())
     if done.returncode == 0:
         try:
             found = json.loads(done.stdout.strip().splitlines()[-1])

@@ -185,6 +185,12 @@ class WorkerProcess:
         sandbox: Sandbox | None = None
         extra_fds: tuple[int, ...] = ()
         if role is Role.CANDIDATE:
+            if shutil.which(config.python) is None:  # inside the box it would be bwrap's exec that fails
+                os.close(capture)
+                for fd in (req_r, req_w, resp_r, resp_w):
+                    os.close(fd)
+                shutil.rmtree(tmpdir, ignore_errors=True)
+                raise _no_interpreter(config, device, "no such executable file")
             sandbox = Sandbox.prepare(device, config, tmpdir, env)
             env, cwd = sandbox.env, sandbox.cwd
             cmd, extra_fds = sandbox.wrap(cmd)
@@ -205,14 +211,7 @@ class WorkerProcess:
             shutil.rmtree(tmpdir, ignore_errors=True)
             if sandbox is not None:
                 sandbox.remove()
-            raise JobError(
-                JobErrorInfo(
-                    ErrorCode.START_FAILED,
-                    f"cannot run {config.python}: {exc}; set the Python interpreter to one that has "
-                    "torch and kernelwright installed",
-                ),
-                device=device.label,
-            ) from None
+            raise _no_interpreter(config, device, str(exc)) from None
         finally:
             os.close(capture)
             for fd in extra_fds:
@@ -464,6 +463,17 @@ class Sandbox:
 
     def remove(self) -> None:
         shutil.rmtree(self.exchange, ignore_errors=True)
+
+
+def _no_interpreter(config: WorkerConfig, device: Device, why: str) -> JobError:
+    return JobError(
+        JobErrorInfo(
+            ErrorCode.START_FAILED,
+            f"cannot run {config.python}: {why}; set the Python interpreter to one that has "
+            "torch and kernelwright installed",
+        ),
+        device=device.label,
+    )
 
 
 def _exchange_folder(tmpdir: Path) -> Path:

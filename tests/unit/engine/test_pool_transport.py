@@ -108,3 +108,12 @@ async def test_a_missing_interpreter_is_a_start_failure(
 def test_the_sync_pool_serves_the_cli(make_config: Callable[..., WorkerConfig]) -> None:
     with SyncWorkerPool("cpu", config=make_config()) as pool:
         assert pool.submit("echo", [1, 2]) == [1, 2]
+
+
+async def test_a_missing_interpreter_is_a_start_failure_for_a_candidate_too(
+    make_config: Callable[..., WorkerConfig], tmp_path: Path
+) -> None:
+    async with WorkerPool(["cpu"], config=make_config(python=str(tmp_path / "nope")), standby=False) as pool:
+        with pytest.raises(JobError, match="cannot run") as err:
+            await pool.submit("echo", 1, fresh=True)
+    assert err.value.code is ErrorCode.START_FAILED
