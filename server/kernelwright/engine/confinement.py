@@ -173,6 +173,13 @@ class BoxSupport:
     reason: str = ""
     fix: str = ""
 
+    def refusal(self, what: str) -> str:
+        """Why `what` (model-written code) is not run here, and the two ways out."""
+        return (
+            f"{what} would run unconfined: {self.reason}. {self.fix}; or accept the risk with the setting "
+            "allow_unconfined (CLI: --allow-unconfined)"
+        )
+
     def describe(self) -> str:
         if self.available:
             return f"candidates run confined ({self.mechanism}: no network, no home folder, own PIDs)"

@@ -264,11 +264,7 @@ class WorkerPool(SlotPool[_Slot]):
         if support.available or origin is not Origin.MODEL or self.config.allow_unconfined:
             return
         raise JobError(
-            JobErrorInfo(
-                ErrorCode.UNCONFINED,
-                f"refused to run a model-written candidate unconfined: {support.reason}. {support.fix}; "
-                "or accept the risk with the setting allow_unconfined (CLI: --allow-unconfined)",
-            ),
+            JobErrorInfo(ErrorCode.UNCONFINED, "refused: " + support.refusal("a model-written candidate")),
             device=slot.device.label,
         )
 

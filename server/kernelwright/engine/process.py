@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import dataclasses
 import enum
+import errno
 import os
 import shutil
 import signal
@@ -184,17 +185,13 @@ class WorkerProcess:
         cwd = config.cwd or tmpdir
         sandbox: Sandbox | None = None
         extra_fds: tuple[int, ...] = ()
-        if role is Role.CANDIDATE:
-            if shutil.which(config.python) is None:  # inside the box it would be bwrap's exec that fails
-                os.close(capture)
-                for fd in (req_r, req_w, resp_r, resp_w):
-                    os.close(fd)
-                shutil.rmtree(tmpdir, ignore_errors=True)
-                raise _no_interpreter(config, device, "no such executable file")
-            sandbox = Sandbox.prepare(device, config, tmpdir, env)
-            env, cwd = sandbox.env, sandbox.cwd
-            cmd, extra_fds = sandbox.wrap(cmd)
         try:
+            if role is Role.CANDIDATE:
+                if shutil.which(config.python) is None:  # in the box, bwrap's exec would be what fails
+                    raise FileNotFoundError(errno.ENOENT, "no such executable file", config.python)
+                sandbox = Sandbox.prepare(device, config, tmpdir, env)
+                env, cwd = sandbox.env, sandbox.cwd
+                cmd, extra_fds = sandbox.wrap(cmd)
             proc = await asyncio.create_subprocess_exec(
                 *cmd,
                 stdin=asyncio.subprocess.DEVNULL,

@@ -13,7 +13,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from kernelwright.core.jsonable import JsonValue
+from kernelwright.core.jsonable import JsonValue, to_json
 from kernelwright.core.site import Site
 from kernelwright.lsp.app import KernelwrightServer
 from kernelwright.lsp.command_ids import CommandId, SiteRef
@@ -117,8 +117,7 @@ def _confinement() -> JsonValue:
     """Whether candidates run in the box here (engine.confinement), why not and the fix."""
     from kernelwright.engine.confinement import support
 
-    box = support()
-    return {"available": box.available, "mechanism": box.mechanism, "reason": box.reason, "fix": box.fix}
+    return to_json(support())
 
 
 def register(server: KernelwrightServer) -> None:

@@ -177,11 +177,7 @@ def _unboxed_refusal(pool: EnginePool | None, provider: Provider) -> str | None:
     support = pool.confinement
     if support.available:
         return None
-    return (
-        f"{provider.name.value} candidates are model-written and would run unconfined here: "
-        f"{support.reason}. "
-        f"{support.fix}; or accept the risk with the setting allow_unconfined (CLI: --allow-unconfined)"
-    )
+    return support.refusal(f"{provider.name.value}'s candidates are model-written and")
 
 
 def _feedback_message(verdict: Verdict) -> str:
@@ -380,7 +376,7 @@ async def optimize(
         yield result(Status.FAILED, refusal)
         return
     if pool is not None and evaluator is None and not pool.confinement.available:
-        yield Note(f"the builtin search's candidates run unconfined: {pool.confinement.reason}")
+        yield Note(f"candidates run unconfined: {pool.confinement.reason}")
     # Without facts given, one ping finds the device and its stored calibration, which then rides on
     # every verify job (else engine.client looks it up per job).
     facts = device_facts or DeviceFacts("unknown")
