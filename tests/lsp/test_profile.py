@@ -104,7 +104,8 @@ async def test_results_survive_a_restart_through_the_store(start_editor: StartEd
     titles = await again.lens_titles(uri2)
     assert [t for t in titles if " · CPU" in t] == [t for t in first if " · CPU" in t]
     history = await again.command("kernelwright.showHistory", {"uri": uri2, "site": "double"})
-    assert len(history) == 1 and history[0]["device"].startswith("CPU")
+    rows = history["measurements"]
+    assert len(rows) == 1 and rows[0]["device"].startswith("CPU") and history["attempts"] == []
     cleared = await again.command("kernelwright.clearResults")
     assert cleared["stored"] == 1
     assert not any(" · CPU" in t for t in await again.lens_titles(uri2))

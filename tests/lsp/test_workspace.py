@@ -49,7 +49,7 @@ async def test_each_root_keeps_its_own_store(start_editor: StartEditor, tmp_path
     assert (b / ".kernelwright" / "results.sqlite3").is_file()
     assert not (tmp_path / ".kernelwright").exists()
     history_a = await editor.command("kernelwright.showHistory", {"uri": uri_a, "site": "first"})
-    assert len(history_a) == 1
+    assert len(history_a["measurements"]) == 1
     # Clearing one file's results leaves the other root's alone.
     await editor.command("kernelwright.clearResults", {"uri": uri_a})
     assert not any(" · CPU" in t for t in await editor.lens_titles(uri_a))

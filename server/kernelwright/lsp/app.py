@@ -36,17 +36,26 @@ class ClientSupport:
     work_done_progress: bool = False
     change_annotations: bool = False
     configuration: bool = False
+    # kernelwright's own client (vscode-client) says, under capabilities.experimental.kernelwright, that it
+    # shows an optimize result as a diff with Accept / Reject (kernelwright/resultReady) and a site's history
+    # in a view of its own, instead of the server's edit-with-confirmation and message.
+    review_results: bool = False
+    history_view: bool = False
 
     @staticmethod
     def of(caps: types.ClientCapabilities) -> ClientSupport:
         ws = caps.workspace
         edit = ws.workspace_edit if ws is not None else None
+        ours = caps.experimental.get("kernelwright") if isinstance(caps.experimental, dict) else None
+        ours = ours if isinstance(ours, dict) else {}
         return ClientSupport(
             code_lens_refresh=bool(ws and ws.code_lens and ws.code_lens.refresh_support),
             inlay_hint_refresh=bool(ws and ws.inlay_hint and ws.inlay_hint.refresh_support),
             work_done_progress=bool(caps.window and caps.window.work_done_progress),
             change_annotations=bool(edit and edit.change_annotation_support),
             configuration=bool(ws and ws.configuration),
+            review_results=ours.get("reviewResults") is True,
+            history_view=ours.get("historyView") is True,
         )
 
 
@@ -66,6 +75,12 @@ class PendingResult:
     old_text: str  # that text: the edit goes only where it still stands
     new_text: str
     summary: str  # "2.1x faster (183 µs -> 87 µs on H100)"
+    # The figures of the summary, for a client that words them itself (the diff's title).
+    speedup: float | None = None
+    baseline_us: float | None = None
+    best_us: float | None = None
+    device: str = ""
+    roofline_fraction: float | None = None
 
 
 @dataclass

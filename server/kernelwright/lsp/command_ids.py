@@ -15,6 +15,9 @@ class CommandId(enum.StrEnum):
     CLEAR_RESULTS = "kernelwright.clearResults"
     # Offers an optimize result again after its edit could not be applied (the text moved on).
     APPLY_RESULT = "kernelwright.applyResult"
+    # A result as a client shows it for review (the file as it would read), and dropping it (Reject).
+    REVIEW_RESULT = "kernelwright.reviewResult"
+    DISCARD_RESULT = "kernelwright.discardResult"
     # For tests and bug reports: which heavy modules this process has loaded, and its state.
     DEBUG_STATE = "kernelwright.debugState"
 

@@ -14,6 +14,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from kernelwright.core.jsonable import JsonValue, to_json
+from kernelwright.core.measure import TimingMethod
 from kernelwright.core.site import Site
 from kernelwright.lsp.app import KernelwrightServer
 from kernelwright.lsp.command_ids import CommandId, SiteRef
@@ -56,32 +57,58 @@ def cancel(ls: KernelwrightServer, args: tuple[Any, ...]) -> JsonValue:
 
 
 def show_history(ls: KernelwrightServer, args: tuple[Any, ...]) -> JsonValue:
+    """A site's stored measurements and optimize runs, newest first (a client's history view draws them);
+    to a client without such a view, also a message with the last few."""
     doc, site = _site(ls, args)
-    history = ls.session.stores.history(SiteKey(doc.path, site.name))
-    rows: list[JsonValue] = []
+    key = SiteKey(doc.path, site.name)
+    history = ls.session.stores.history(key)
+    measurements: list[JsonValue] = []
     for stored in history:
         m = stored.measurement
-        rows.append(
+        measurements.append(
             {
                 "created_at": m.created_at,
                 "median_us": m.timing.median_us,
+                "p10_us": m.timing.p10_us,
+                "p90_us": m.timing.p90_us,
+                "repeats": m.timing.repeats,
+                "timed": m.timing.method is not TimingMethod.NOT_TIMED,
                 "device": m.device.label,
                 "roofline_fraction": m.roofline.fraction if m.roofline else None,
                 "source_hash": m.source_hash,
             }
         )
-    if history:
-        lines = [
-            f"{format_us(s.measurement.timing.median_us)} on {short_device(s.measurement.device)}"
-            for s in history[:5]
-        ]
-        ls.tell(
-            f"{site.name}: {len(history)} measurements, newest first: " + "; ".join(lines),
-            types.MessageType.Info,
-        )
-    else:
-        ls.tell(f"{site.name} has no stored measurements yet.", types.MessageType.Info)
-    return rows
+    attempts: list[JsonValue] = [
+        {
+            "started_at": a.started_at,
+            "status": a.status.value,
+            "provider": a.provider,
+            "model": a.model,
+            "device": a.device,
+            "best_candidate": a.best_candidate,
+            "best_rationale": a.best_rationale,
+            "best_speedup": a.best_speedup,
+            "baseline_us": a.baseline_us,
+            "best_us": a.best_us,
+            "rounds": a.rounds,
+            "candidates": a.candidates,
+            "message": a.message,
+        }
+        for a in ls.session.stores.attempts(key)
+    ]
+    if not ls.session.support.history_view:
+        if history:
+            lines = [
+                f"{format_us(s.measurement.timing.median_us)} on {short_device(s.measurement.device)}"
+                for s in history[:5]
+            ]
+            ls.tell(
+                f"{site.name}: {len(history)} measurements, newest first: " + "; ".join(lines),
+                types.MessageType.Info,
+            )
+        else:
+            ls.tell(f"{site.name} has no stored measurements yet.", types.MessageType.Info)
+    return {"site": site.name, "uri": doc.uri, "measurements": measurements, "attempts": attempts}
 
 
 def clear_results(ls: KernelwrightServer, args: tuple[Any, ...]) -> JsonValue:
@@ -120,6 +147,21 @@ def _confinement() -> JsonValue:
     return to_json(support())
 
 
+def _result_argument(args: tuple[Any, ...]) -> tuple[str, int | None]:
+    """`RESULT_ID`, or `{"id": RESULT_ID, "version": N}` (the document version its diff was shown at)."""
+    first = args[0] if len(args) == 1 else None
+    if isinstance(first, str):
+        return first, None
+    if isinstance(first, dict) and isinstance(first.get("id"), str):
+        version = first.get("version")
+        if version is None or (isinstance(version, int) and not isinstance(version, bool)):
+            return first["id"], version
+    raise JsonRpcInvalidParams(
+        "expected one argument: the result id from the message that offered it, or "
+        f"{{'id': RESULT_ID, 'version': DOCUMENT_VERSION}}; got {list(args)!r}"
+    )
+
+
 def register(server: KernelwrightServer) -> None:
     @server.command(CommandId.PROFILE)
     def _profile(ls: KernelwrightServer, *args: Any) -> JsonValue:
@@ -146,14 +188,22 @@ def register(server: KernelwrightServer) -> None:
 
     @server.command(CommandId.APPLY_RESULT)
     async def _apply(ls: KernelwrightServer, *args: Any) -> JsonValue:
-        result_id = args[0] if args and isinstance(args[0], str) else None
-        if result_id is None:
-            raise JsonRpcInvalidParams(
-                "expected one argument: the result id from the message that offered it"
-            )
+        result_id, version = _result_argument(args)
         from kernelwright.lsp import optimize_run
 
-        return await optimize_run.apply_pending(ls, result_id)
+        return await optimize_run.apply_pending(ls, result_id, version)
+
+    @server.command(CommandId.REVIEW_RESULT)
+    def _review(ls: KernelwrightServer, *args: Any) -> JsonValue:
+        from kernelwright.lsp import optimize_run
+
+        return optimize_run.review(ls, _result_argument(args)[0])
+
+    @server.command(CommandId.DISCARD_RESULT)
+    def _discard(ls: KernelwrightServer, *args: Any) -> JsonValue:
+        from kernelwright.lsp import optimize_run
+
+        return optimize_run.discard(ls, _result_argument(args)[0])
 
     @server.command(CommandId.DEBUG_STATE)
     def _debug(ls: KernelwrightServer, *args: Any) -> JsonValue:

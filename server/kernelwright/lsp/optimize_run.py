@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 
 from lsprotocol import types
 
@@ -45,40 +46,115 @@ from kernelwright.optimize.loop import optimize
 from kernelwright.optimize.providers import factory as providers
 from kernelwright.optimize.providers.base import Provider, ProviderError
 
+RESULT_READY = "kernelwright/resultReady"  # server -> client: {"id", "site", "uri", "summary"}
 
-async def apply_pending(ls: KernelwrightServer, result_id: str) -> JsonValue:
+
+def _pending(ls: KernelwrightServer, result_id: str) -> PendingResult | None:
     pending = ls.session.pending_results.get(result_id)
     if pending is None:
         known = ", ".join(ls.session.pending_results) or "none"
         ls.tell(f"kernelwright: no optimize result {result_id!r} is waiting (waiting: {known})")
-        return {"applied": False, "reason": "unknown result"}
-    return await offer(ls, pending)
+    return pending
 
 
-async def offer(ls: KernelwrightServer, pending: PendingResult) -> JsonValue:
-    """Send the result as a versioned, annotated edit; keep it for another try if it cannot apply."""
-    ls.session.pending_results[pending.id] = pending
+def _place(ls: KernelwrightServer, pending: PendingResult) -> tuple[OpenDocument, Range] | None:
+    """Where the result's edit goes in the document as it reads now; None when its code moved on."""
     doc = ls.session.documents.get(pending.uri)
-    site = doc.site(pending.key.name) if doc is not None else None
-    place: Range | None = None
-    if doc is not None:
-        place = anchor_edit(
-            doc.text,
-            text_hash(doc.text),
-            pending.original_hash,
-            pending.range,
-            pending.old_text,
-            site.range if site is not None else None,
-        )
-    if doc is None or place is None:
-        ls.tell(
-            f"kernelwright: {pending.summary} for {pending.key.name}, but its code was edited while optimize "
-            "ran, so the result was not applied. Run the command kernelwright.applyResult with "
-            f"{pending.id!r} after undoing the edit, or optimize again.",
-        )
-        return {"applied": False, "reason": "site changed", "result": pending.id}
+    if doc is None:
+        return None
+    site = doc.site(pending.key.name)
+    place = anchor_edit(
+        doc.text,
+        text_hash(doc.text),
+        pending.original_hash,
+        pending.range,
+        pending.old_text,
+        site.range if site is not None else None,
+    )
+    return (doc, place) if place is not None else None
+
+
+def _moved_on(ls: KernelwrightServer, pending: PendingResult) -> JsonValue:
+    ls.tell(
+        f"kernelwright: {pending.summary} for {pending.key.name}, but its code was edited while optimize "
+        "ran, so the result was not applied. Run the command kernelwright.applyResult with "
+        f"{pending.id!r} after undoing the edit, or optimize again.",
+    )
+    return {"applied": False, "reason": "site changed", "result": pending.id}
+
+
+def review(ls: KernelwrightServer, result_id: str) -> JsonValue:
+    """The result as a client shows it for review: the file as it would read, against which version."""
+    pending = _pending(ls, result_id)
+    if pending is None:
+        return {"found": False, "reason": "unknown result"}
+    placed = _place(ls, pending)
+    if placed is None:
+        return {"found": True, "result": pending.id, "site": pending.key.name, "placed": False}
+    doc, place = placed
+    start, end = range_offsets(doc.text, place)
+    return {
+        "found": True,
+        "placed": True,
+        "result": pending.id,
+        "site": pending.key.name,
+        "uri": doc.uri,
+        "version": doc.version if ls.session.documents.is_open(doc.path) else None,
+        "range": {
+            "start": {"line": place.start.line, "character": place.start.character},
+            "end": {"line": place.end.line, "character": place.end.character},
+        },
+        "newText": pending.new_text,
+        "proposedText": doc.text[:start] + pending.new_text + doc.text[end:],
+        "summary": pending.summary,
+        "speedup": pending.speedup,
+        "baselineUs": pending.baseline_us,
+        "bestUs": pending.best_us,
+        "device": pending.device,
+        "rooflineFraction": pending.roofline_fraction,
+    }
+
+
+def discard(ls: KernelwrightServer, result_id: str) -> JsonValue:
+    """Reject: the result is dropped and nothing in the file changes."""
+    pending = ls.session.pending_results.pop(result_id, None)
+    if pending is not None:
+        ls.log(f"optimize result for {pending.key.name} rejected ({pending.summary}); the file is unchanged")
+    return {"discarded": pending is not None, "result": result_id}
+
+
+async def apply_pending(
+    ls: KernelwrightServer, result_id: str, reviewed_version: int | None = None
+) -> JsonValue:
+    """Apply a waiting result. `reviewed_version`: the document version its diff was shown against; a
+    document edited since then is refused (the person accepted a diff that no longer stands)."""
+    pending = _pending(ls, result_id)
+    if pending is None:
+        return {"applied": False, "reason": "unknown result"}
+    if reviewed_version is not None:
+        doc = ls.session.documents.get(pending.uri)
+        if doc is not None and doc.version != reviewed_version:
+            ls.tell(
+                f"kernelwright: {doc.path.name} changed after the diff for {pending.key.name} was shown, so "
+                "nothing was applied. Review the result again to see it against the current text.",
+            )
+            return {"applied": False, "reason": "changed since review", "result": pending.id}
+    return await offer(ls, pending, reviewed=reviewed_version is not None)
+
+
+async def offer(ls: KernelwrightServer, pending: PendingResult, reviewed: bool = False) -> JsonValue:
+    """Send the result as a versioned edit; keep it for another try if it cannot apply.
+
+    Not yet reviewed, the edit carries a change annotation that asks the client to confirm (clients that
+    support it show the diff first); a result the person accepted in the client's own diff goes as is.
+    """
+    ls.session.pending_results[pending.id] = pending
+    placed = _place(ls, pending)
+    if placed is None:
+        return _moved_on(ls, pending)
+    doc, place = placed
     annotation = None
-    if ls.session.support.change_annotations:
+    if ls.session.support.change_annotations and not reviewed:
         annotation = types.ChangeAnnotation(
             label=f"kernelwright: optimized {pending.key.name}",
             needs_confirmation=True,
@@ -147,6 +223,7 @@ async def run(ls: KernelwrightServer, uri: str, name: str) -> None:
     progress = ProgressReporter(ls, key, f"Optimizing {name}")
     await progress.begin(f"{settings.provider.value} provider, up to {budget.rounds} rounds")
     result: OptimizeResult | None = None
+    tally = ProgressTally(budget.rounds)
     try:
         provider = make_provider(settings)
     except (ProviderError, ImportError) as exc:
@@ -160,10 +237,10 @@ async def run(ls: KernelwrightServer, uri: str, name: str) -> None:
         events = optimize(site, file_text, str(doc.path), provider, budget, pool, store, device=device)
         try:
             async for event in events:
-                message = _describe(event, budget)
+                message = tally.update(event)
                 if message is not None:
                     ls.session.jobs.set_label(key, f"optimizing: {message}")
-                    progress.report(message, _percent(event, budget))
+                    progress.report(message, tally.percent())
                 if isinstance(event, Error):
                     ls.log(f"optimize {name}: {event.stage}: {event.message}", types.MessageType.Warning)
                 if isinstance(event, Done):
@@ -208,7 +285,17 @@ async def _conclude(
         old_text=old_text,
         new_text=new_text,
         summary=summary,
+        speedup=result.best_speedup,
+        baseline_us=result.baseline_us,
+        best_us=result.best_us,
+        device=result.device,
+        roofline_fraction=result.best_roofline_fraction,
     )
+    if ls.session.support.review_results:
+        # The client shows the diff (kernelwright.reviewResult) and answers Accept or Reject.
+        ls.session.pending_results[pending.id] = pending
+        ls.protocol.notify(RESULT_READY, {"id": pending.id, "site": key.name, "uri": uri, "summary": summary})
+        return
     await offer(ls, pending)
 
 
@@ -225,21 +312,38 @@ def single_edit(old: str, new: str, edits: tuple[TextEdit, ...]) -> tuple[Range,
     return Range(position_at(old, begin), position_at(old, end)), old[begin:end], middle
 
 
-def _describe(event: object, budget: Budget) -> str | None:
-    if isinstance(event, RoundStarted):
-        return f"round {event.round}/{budget.rounds}: asking for {event.wanted} candidates"
-    if isinstance(event, VerdictReady):
-        verdict = "passed" if event.verdict is not None and event.verdict.passed else "rejected"
-        speed = f", {event.speedup:.2f}x" if event.speedup else ""
-        return f"round {event.round}: candidate {verdict}{speed}"
-    if isinstance(event, NewBest):
-        return f"best so far {event.speedup:.2f}x ({format_us(event.median_us)})"
-    if isinstance(event, BudgetSpent):
-        return event.message
-    return None
+@dataclass
+class ProgressTally:
+    """What an optimize run's progress line says: the round, candidates passed of those tried (the
+    unchanged original not counted), and the best verified speedup so far."""
 
+    rounds: int
+    round: int = 0
+    tried: int = 0
+    passed: int = 0
+    best: float | None = None
 
-def _percent(event: object, budget: Budget) -> int | None:
-    if isinstance(event, RoundStarted):
-        return min(99, int(100 * (event.round - 1) / max(1, budget.rounds)))
-    return None
+    def update(self, event: object) -> str | None:
+        """The new progress line after `event`, or None when it changes nothing shown."""
+        if isinstance(event, RoundStarted):
+            self.round = event.round
+        elif isinstance(event, VerdictReady):
+            if event.is_baseline:
+                return None
+            self.tried += 1
+            self.passed += int(event.verdict is not None and event.verdict.passed)
+        elif isinstance(event, NewBest):
+            self.best = event.speedup
+        elif isinstance(event, BudgetSpent):
+            return f"{self.line()} · {event.message}"
+        else:
+            return None
+        return self.line()
+
+    def line(self) -> str:
+        parts = [f"round {self.round}/{self.rounds}", f"{self.passed} of {self.tried} candidates passed"]
+        parts.append(f"best {self.best:.2f}x" if self.best is not None else "no verified speedup yet")
+        return " · ".join(parts)
+
+    def percent(self) -> int:
+        return min(99, int(100 * max(0, self.round - 1) / max(1, self.rounds)))

@@ -15,7 +15,7 @@ from kernelwright.lsp.results import Results, SiteKey, SiteRecord, comparable
 from kernelwright.lsp.roots import root_for
 
 if TYPE_CHECKING:
-    from kernelwright.store import Store, StoredMeasurement
+    from kernelwright.store import AttemptRecord, Store, StoredMeasurement
 
 log = logging.getLogger("kernelwright.lsp.store")
 
@@ -62,6 +62,11 @@ class Stores:
     def history(self, key: SiteKey, limit: int = 50) -> list[StoredMeasurement]:
         store = self.for_path(key.path)
         return store.history(str(key.path), key.name, limit) if store is not None else []
+
+    def attempts(self, key: SiteKey) -> list[AttemptRecord]:
+        """The site's optimize runs, newest first."""
+        store = self.for_path(key.path)
+        return store.attempts(str(key.path), key.name) if store is not None else []
 
     def load_into(self, results: Results, key: SiteKey) -> None:
         """Fill a site's record from the store, unless this session already has one."""

@@ -562,6 +562,8 @@ async def optimize(
                 candidates=r.candidates,
                 usage=r.usage,
                 message=r.message,
+                device=r.device,
+                best_rationale=r.best_candidate.rationale if r.best_candidate else "",
             )
         )
     yield final

@@ -37,6 +37,8 @@ class AttemptRecord:
     candidates: int = 0
     usage: Usage = field(default_factory=Usage)
     message: str = ""
+    device: str = ""  # where the candidates were timed ("NVIDIA H200", "CPU ...")
+    best_rationale: str = ""  # what the winning candidate does, in its provider's words
 
 
 @dataclass(frozen=True)
