@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 # torch is pinned to the CPU build that lies on these machines' disk; a bare `torch` pulls a CUDA build.
 TORCH_SPEC ?= torch==2.13.0 triton==3.7.1 numpy
 
-.PHONY: setup demo test lint typecheck pytest clean
+.PHONY: setup demo test lint typecheck pytest vscode vscode-check vscode-package vscode-e2e clean
 
 $(VENV)/.installed: pyproject.toml
 	@command -v nvim >/dev/null || { (apt-get update -qq && apt-get install -y -qq neovim >/dev/null) \
@@ -35,7 +35,25 @@ typecheck: setup
 pytest: setup
 	$(VENV)/bin/pytest -q
 
-test: lint typecheck pytest
+# The VS Code extension (vscode-client/): npm's lockfile, strict TypeScript, eslint, vitest, the .vsix,
+# then the end-to-end test in a real VS Code (code-server on Node 24, cached under ~/.cache).
+vscode-client/node_modules/.installed: vscode-client/package-lock.json
+	cd vscode-client && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+vscode-check: vscode-client/node_modules/.installed
+	cd vscode-client && npm run --silent typecheck && npm run --silent lint && npm run --silent test
+
+vscode-package: setup vscode-client/node_modules/.installed
+	cd vscode-client && PYTHON=../$(PY) ./build-package.sh
+
+vscode-e2e: vscode-package
+	cd vscode-client && CODE_SERVER_HOME=$$(scripts/install-code-server.sh | tail -1) \
+	  KERNELWRIGHT_PYTHON=$(abspath $(PY)) node e2e/run.mjs
+
+vscode: vscode-check vscode-e2e
+
+test: lint typecheck pytest vscode
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache vscode-client/node_modules vscode-client/dist

@@ -77,7 +77,7 @@ async def test_a_reviewed_result_applies_only_at_the_version_its_diff_showed(
     refused = await editor.command("kernelwright.applyResult", {"id": result_id, "version": shown["version"]})
     assert refused == {"applied": False, "reason": "changed since review", "result": result_id}
     assert editor.applied == []
-    assert any("changed after the diff" in m for m in editor.messages())
+    assert any("changed after the diff" in m.message for m in editor.client.log_messages)
 
     again = await editor.command("kernelwright.reviewResult", result_id)
     assert again["version"] == later and again["proposedText"].startswith("# a comment\nimport torch")

@@ -134,9 +134,10 @@ async def apply_pending(
     if reviewed_version is not None:
         doc = ls.session.documents.get(pending.uri)
         if doc is not None and doc.version != reviewed_version:
-            ls.tell(
-                f"kernelwright: {doc.path.name} changed after the diff for {pending.key.name} was shown, so "
-                "nothing was applied. Review the result again to see it against the current text.",
+            # Logged, not shown: the reviewing client words the refusal and offers to review again.
+            ls.log(
+                f"{doc.path.name} changed after the diff for {pending.key.name} was shown (version "
+                f"{reviewed_version}, now {doc.version}), so nothing was applied",
             )
             return {"applied": False, "reason": "changed since review", "result": pending.id}
     return await offer(ls, pending, reviewed=reviewed_version is not None)
@@ -341,8 +342,12 @@ class ProgressTally:
         return self.line()
 
     def line(self) -> str:
-        parts = [f"round {self.round}/{self.rounds}", f"{self.passed} of {self.tried} candidates passed"]
-        parts.append(f"best {self.best:.2f}x" if self.best is not None else "no verified speedup yet")
+        parts = [f"round {self.round}/{self.rounds}"]
+        if self.tried == 0:
+            parts.append("waiting for the first candidate's verdict")
+        else:
+            parts.append(f"{self.passed} of {self.tried} candidates passed")
+            parts.append(f"best {self.best:.2f}x" if self.best is not None else "no verified speedup yet")
         return " · ".join(parts)
 
     def percent(self) -> int:
