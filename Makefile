@@ -33,7 +33,7 @@ typecheck: setup
 	$(VENV)/bin/mypy
 
 pytest: setup
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q --durations=25
 
 # The VS Code extension (vscode-client/): npm's lockfile, strict TypeScript, eslint, vitest, the .vsix,
 # then the end-to-end test in a real VS Code (code-server on Node 24, cached under ~/.cache).

@@ -155,3 +155,18 @@ async def eventually(
         if loop.time() > end:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; last answer: {last!r}")
         await asyncio.sleep(0.05)
+
+
+def scripted_model_settings(url: str, **extra: Any) -> dict[str, Any]:
+    """initializationOptions for an optimize on the CPU whose candidates come from a scripted
+    OpenAI-compatible server at `url` (support.scripted_servers): one round, one candidate."""
+    return {
+        "device": "cpu",
+        "compileBaseline": False,
+        "autoProfile": "off",
+        "provider": "openai",
+        "baseUrl": url + "/v1",
+        "model": "scripted",
+        "budgets": {"rounds": 1, "candidates": 1},
+        **extra,
+    }

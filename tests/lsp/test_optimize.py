@@ -6,12 +6,10 @@ replies are test input. Candidates are verified and timed in the engine's CPU wo
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from kernelwright.core.site import Position
 from kernelwright.core.text import offset_at
-from lsp.editor_support import Editor, StartEditor, wait_until
+from lsp.editor_support import Editor, StartEditor, scripted_model_settings, wait_until
 from lsprotocol import types
 from support.scripted_servers import OpenAIServer, Scripted
 
@@ -42,19 +40,6 @@ def double(x):
     return x * 2
 ```
 """
-
-
-def settings(url: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "device": "cpu",
-        "compileBaseline": False,
-        "autoProfile": "off",
-        "provider": "openai",
-        "baseUrl": url + "/v1",
-        "model": "scripted",
-        "budgets": {"rounds": 1, "candidates": 1},
-        **extra,
-    }
 
 
 def apply_text_edit(text: str, edit: types.TextEdit | types.AnnotatedTextEdit) -> str:
@@ -96,7 +81,7 @@ async def test_optimize_reports_progress_and_ends_with_a_previewed_versioned_edi
     start_editor: StartEditor,
 ) -> None:
     with OpenAIServer([Scripted(REPLY)]) as server:
-        editor = await start_editor(init_options=settings(server.url))
+        editor = await start_editor(init_options=scripted_model_settings(server.url))
         uri = editor.open("double.py", SLOW)
         started = await editor.command("kernelwright.optimize", {"uri": uri, "site": "double"})
         assert started == {"started": True, "site": "double"}
@@ -118,7 +103,7 @@ async def test_optimize_reports_progress_and_ends_with_a_previewed_versioned_edi
 
 async def test_an_edit_above_the_site_during_optimize_is_re_anchored(start_editor: StartEditor) -> None:
     with OpenAIServer([Scripted(REPLY)]) as server:
-        editor = await start_editor(init_options=settings(server.url))
+        editor = await start_editor(init_options=scripted_model_settings(server.url))
         uri = editor.open("double.py", SLOW)
         await editor.command("kernelwright.optimize", {"uri": uri, "site": "double"})
         # The person types two lines at the top (with non-ASCII) while candidates are checked.
@@ -135,7 +120,7 @@ async def test_an_edit_above_the_site_during_optimize_is_re_anchored(start_edito
 
 async def test_an_edit_inside_the_site_during_optimize_is_never_clobbered(start_editor: StartEditor) -> None:
     with OpenAIServer([Scripted(REPLY)]) as server:
-        editor = await start_editor(init_options=settings(server.url))
+        editor = await start_editor(init_options=scripted_model_settings(server.url))
         uri = editor.open("double.py", SLOW)
         await editor.command("kernelwright.optimize", {"uri": uri, "site": "double"})
         line = SLOW.splitlines()[9]
@@ -152,7 +137,7 @@ async def test_an_edit_inside_the_site_during_optimize_is_never_clobbered(start_
 
 async def test_cancel_from_the_client_stops_the_optimize_and_its_workers(start_editor: StartEditor) -> None:
     with OpenAIServer([Scripted(REPLY)]) as server:
-        editor = await start_editor(init_options=settings(server.url))
+        editor = await start_editor(init_options=scripted_model_settings(server.url))
         uri = editor.open("double.py", SLOW)
         await editor.command("kernelwright.optimize", {"uri": uri, "site": "double"})
         token = await wait_until(
@@ -175,7 +160,7 @@ async def test_cancel_from_the_client_stops_the_optimize_and_its_workers(start_e
 
 async def test_the_cancel_command_stops_a_running_optimize(start_editor: StartEditor) -> None:
     with OpenAIServer([Scripted(REPLY)]) as server:
-        editor = await start_editor(init_options=settings(server.url))
+        editor = await start_editor(init_options=scripted_model_settings(server.url))
         uri = editor.open("double.py", SLOW)
         await editor.command("kernelwright.optimize", {"uri": uri, "site": "double"})
         await wait_until(lambda: any("round 1" in m for m in progress_messages(editor)), DEADLINE, "round 1")

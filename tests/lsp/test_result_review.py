@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from lsp.conftest import vscode_capabilities
-from lsp.editor_support import StartEditor, wait_until
+from lsp.editor_support import Editor, StartEditor, scripted_model_settings, wait_until
 from lsprotocol import types
 from support.scripted_servers import OpenAIServer, Scripted
 
@@ -37,21 +37,11 @@ def reviewing_capabilities() -> types.ClientCapabilities:
     return caps
 
 
-async def test_a_reviewed_result_applies_only_at_the_version_its_diff_showed(
-    start_editor: StartEditor,
-) -> None:
+async def optimized(start_editor: StartEditor) -> tuple[Editor, str, Any]:
+    """An optimize of `double` with a scripted model, up to the server's kernelwright/resultReady."""
     with OpenAIServer([Scripted(REPLY)]) as server:
         editor = await start_editor(
-            init_options={
-                "device": "cpu",
-                "compileBaseline": False,
-                "autoProfile": "off",
-                "provider": "openai",
-                "baseUrl": server.url + "/v1",
-                "model": "scripted",
-                "budgets": {"rounds": 1, "candidates": 1},
-            },
-            capabilities=reviewing_capabilities(),
+            init_options=scripted_model_settings(server.url), capabilities=reviewing_capabilities()
         )
         ready: list[Any] = []
         editor.client.feature("kernelwright/resultReady")(lambda params: ready.append(params))
@@ -59,6 +49,13 @@ async def test_a_reviewed_result_applies_only_at_the_version_its_diff_showed(
         await editor.command("kernelwright.optimize", {"uri": uri, "site": "double"})
         await wait_until(lambda: ready, DEADLINE, "kernelwright/resultReady")
     (note,) = ready
+    return editor, uri, note
+
+
+async def test_a_reviewed_result_applies_only_at_the_version_its_diff_showed(
+    start_editor: StartEditor,
+) -> None:
+    editor, uri, note = await optimized(start_editor)
     result_id = note.id
     assert note.site == "double" and note.uri == uri and "faster" in note.summary
     # Nothing is applied until the person answers the diff.
@@ -103,25 +100,8 @@ async def test_a_reviewed_result_applies_only_at_the_version_its_diff_showed(
 
 
 async def test_reject_drops_the_result_and_changes_nothing(start_editor: StartEditor) -> None:
-    with OpenAIServer([Scripted(REPLY)]) as server:
-        editor = await start_editor(
-            init_options={
-                "device": "cpu",
-                "compileBaseline": False,
-                "autoProfile": "off",
-                "provider": "openai",
-                "baseUrl": server.url + "/v1",
-                "model": "scripted",
-                "budgets": {"rounds": 1, "candidates": 1},
-            },
-            capabilities=reviewing_capabilities(),
-        )
-        ready: list[Any] = []
-        editor.client.feature("kernelwright/resultReady")(lambda params: ready.append(params))
-        uri = editor.open("double.py", SOURCE)
-        await editor.command("kernelwright.optimize", {"uri": uri, "site": "double"})
-        await wait_until(lambda: ready, DEADLINE, "kernelwright/resultReady")
-    result_id = ready[0].id
+    editor, _, note = await optimized(start_editor)
+    result_id = note.id
     assert await editor.command("kernelwright.discardResult", result_id) == {
         "discarded": True,
         "result": result_id,

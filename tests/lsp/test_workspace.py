@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lsp.editor_support import Editor, StartEditor, eventually, wait_until
+from lsp.editor_support import Editor, StartEditor, eventually, scripted_model_settings, wait_until
 from support.scripted_servers import OpenAIServer, Scripted
 
 pytestmark = pytest.mark.slow
@@ -62,17 +62,7 @@ REPLY = "```python\nimport torch\n\n\ndef double(x):\n    return x * 2\n```\n"
 
 async def test_a_declined_result_is_offered_again_by_command(start_editor: StartEditor) -> None:
     with OpenAIServer([Scripted(REPLY)]) as server:
-        editor = await start_editor(
-            init_options={
-                "device": "cpu",
-                "compileBaseline": False,
-                "autoProfile": "off",
-                "provider": "openai",
-                "baseUrl": server.url + "/v1",
-                "model": "scripted",
-                "budgets": {"rounds": 1, "candidates": 1},
-            }
-        )
+        editor = await start_editor(init_options=scripted_model_settings(server.url))
         editor.accept_edits = False
         uri = editor.open("double.py", SLOW.replace("randn(8, 8)", "randn(256, 64)"))
         await editor.command("kernelwright.optimize", {"uri": uri, "site": "double"})

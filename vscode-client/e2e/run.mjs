@@ -9,7 +9,7 @@
 //
 // Environment: KERNELWRIGHT_PYTHON (the interpreter with kernelwright; default ../.venv/bin/python),
 // CODE_SERVER_HOME (from scripts/install-code-server.sh), KERNELWRIGHT_VSIX (default dist/kernelwright.vsix),
-// E2E_KEEP=1 keeps the temporary folder, E2E_ONLY=TEXT runs only the steps whose name holds TEXT.
+// E2E_KEEP=1 keeps the temporary folder, E2E_ONLY=A,B runs only the steps whose names hold A or B.
 import { spawn, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -102,7 +102,7 @@ async function screenshot(name) {
 }
 async function step(name, run) {
   // E2E_ONLY=text runs only the steps whose name holds it (for working on one step; CI runs all).
-  if (process.env.E2E_ONLY && !name.includes(process.env.E2E_ONLY)) {
+  if (process.env.E2E_ONLY && !process.env.E2E_ONLY.split(",").some((part) => name.includes(part))) {
     results.push({ name, ok: true, seconds: 0, detail: "skipped (E2E_ONLY)" });
     return;
   }
@@ -255,9 +255,16 @@ async function main() {
   const original = fs.readFileSync(sample);
   const pristine = path.join(tmp, "layernorm_gelu_original.py");
   fs.copyFileSync(sample, pristine);
-  async function optimizeToDiff(label) {
-    await page.keyboard.press("Escape");
-    await clickLens("Optimize");
+  async function optimizeToDiff(label, from) {
+    await openFile("pytorch/layernorm_gelu_unfused.py");
+    await lensLinks().filter({ hasText: "Optimize" }).first().waitFor({ timeout: 60_000 });
+    if (from === "palette") {
+      // The cursor inside the class, then the palette command that finds the kernel at the cursor.
+      await page.locator(".view-line span", { hasText: /^forward$/ }).first().click();
+      await palette("kernelwright: Optimize kernel at cursor");
+    } else {
+      await clickLens("Optimize");
+    }
     const progress = await until("the optimize progress notification", async () => {
       const text = await toasts();
       return text.includes("Optimizing Model") ? text : undefined;
@@ -285,7 +292,7 @@ async function main() {
     return `lenses after cancel: ${lenses}`;
   });
   await step("optimize shows progress and a diff; Reject leaves the file as it was", async () => {
-    const shown = await optimizeToDiff("reject");
+    const shown = await optimizeToDiff("reject", "lens");
     if (!/current ↔ proposed/.test(shown.tab) || !/x faster/.test(shown.tab)) throw new Error(`diff tab title: ${shown.tab}`);
     await screenshot("diff-before-reject");
     await clickToastButton("Apply the verified kernel?", "Reject");
@@ -297,8 +304,8 @@ async function main() {
     return `progress: ${shown.progress}; diff: ${shown.tab}; file byte-identical after Reject`;
   });
   let diffTitle = "";
-  await step("optimize again and Accept: the file changes to a verified, faster kernel", async () => {
-    const shown = await optimizeToDiff("accept");
+  await step("optimize again from the palette and Accept: the file changes to a verified, faster kernel", async () => {
+    const shown = await optimizeToDiff("accept", "palette");
     diffTitle = shown.tab;
     await clickToastButton("Apply the verified kernel?", "Accept");
     await until("the applied edit (a dirty editor)", async () => (await page.locator(".tab.dirty").count()) > 0, 30_000);
@@ -312,6 +319,20 @@ async function main() {
     if (!(after < before)) throw new Error(`not faster as measured: original ${before} µs, accepted ${after} µs`);
     return `diff: ${diffTitle}; verify passed; bench, one after the other: original ${before.toFixed(0)} µs, accepted ${after.toFixed(0)} µs, ${(before / after).toFixed(2)}x`;
   });
+  await step("the result lens opens the history view", async () => {
+    await openFile("pytorch/layernorm_gelu_unfused.py");
+    // Measured and optimized by the steps before, kept in the workspace's store: read back after the reload.
+    const result = page.locator(".codelens-decoration a", { hasText: " · CPU" }).first();
+    await result.waitFor({ timeout: 60_000 });
+    await result.click();
+    const tab = await until("the history view's tab", async () => {
+      const tabs = (await page.locator(".tab").allInnerTexts()).join(" | ");
+      return tabs.includes("History: Model") ? tabs : undefined;
+    }, 30_000);
+    await new Promise((r) => setTimeout(r, 1500)); // the webview paints its chart
+    return `tabs: ${tab}`;
+  });
+
   await step("Set API key: no log or settings file holds it", async () => {
     await openFile("pytorch/softmax_unfused.py");
     await palette("kernelwright: Set API key");
@@ -416,7 +437,13 @@ for (const r of results) console.log(`| ${r.name} | ${r.ok ? "ok" : "FAILED"} | 
 if (firstLens !== undefined) console.log(`\nopen to first lens: ${firstLens.toFixed(1)} s (cold: the server starts with the page)`);
 console.log(`screenshots: ${artifacts}`);
 // E2E_UPDATE_MEDIA=1: the README's pictures are this run's screenshots.
-const MEDIA = { "lenses-torch": "lenses-on-a-torch-sample", hover: "profile-then-hover", "optimize-progress": "reject-progress", "optimize-diff": "diff-before-reject" };
+const MEDIA = {
+  "lenses-torch": "lenses-on-a-torch-sample",
+  hover: "profile-then-hover",
+  "optimize-progress": "reject-progress",
+  "optimize-diff": "diff-before-reject",
+  history: "history-view",
+};
 if (code === 0 && process.env.E2E_UPDATE_MEDIA === "1") {
   const shots = fs.readdirSync(artifacts);
   for (const [name, from] of Object.entries(MEDIA)) {

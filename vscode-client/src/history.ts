@@ -92,6 +92,10 @@ export function historyChart(rows: readonly MeasurementRow[]): string {
     }
     parts.push(`</g>`);
   });
+  parts.push(`<text x="${PAD}" y="${HEIGHT - 4}" class="tick">${escapeHtml(when(t0))}</text>`);
+  if (t1 !== t0) {
+    parts.push(`<text x="${WIDTH - PAD}" y="${HEIGHT - 4}" class="tick" text-anchor="end">${escapeHtml(when(t1))}</text>`);
+  }
   parts.push(`</svg>`);
   const legend = devices.map((d, i) => `<span class="key s${i % 4}">●</span> ${escapeHtml(d)}`).join(" &nbsp; ");
   return parts.join("") + `<p class="legend">${legend} · bars: p10 to p90</p>`;
@@ -105,19 +109,27 @@ function attemptTable(rows: readonly AttemptRow[]): string {
     .map((a) => {
       const speed = a.best_speedup != null ? `${a.best_speedup.toFixed(2)}x` : "–";
       const times = a.baseline_us != null && a.best_us != null ? `${micros(a.baseline_us)} → ${micros(a.best_us)}` : "";
-      const winner = a.best_candidate != null ? `${a.best_candidate}${a.best_rationale ? `: ${a.best_rationale}` : ""}` : "none";
+      const winner =
+        a.best_candidate != null
+          ? `<span title="${escapeHtml(a.best_rationale)}">${escapeHtml(a.best_candidate)}</span>` +
+            (a.best_rationale ? `<div class="why">${escapeHtml(a.best_rationale)}</div>` : "")
+          : "none";
       const who = a.model ? `${a.provider} (${a.model})` : a.provider;
       return (
-        `<tr><td>${escapeHtml(when(a.started_at))}</td><td>${escapeHtml(a.status)}</td><td>${escapeHtml(who)}</td>` +
-        `<td>${escapeHtml(a.device || "–")}</td><td>${escapeHtml(speed)}</td><td>${escapeHtml(times)}</td>` +
-        `<td>${escapeHtml(winner)}</td><td>${a.candidates} in ${a.rounds} rounds</td><td>${escapeHtml(a.message)}</td></tr>`
+        `<tr title="${escapeHtml(a.message)}"><td>${escapeHtml(when(a.started_at))}</td><td>${escapeHtml(a.status)}</td>` +
+        `<td>${escapeHtml(who)}</td><td>${escapeHtml(a.device || "–")}</td><td>${escapeHtml(speed)}</td>` +
+        `<td>${escapeHtml(times)}</td><td>${winner}</td><td>${a.candidates} in ${a.rounds}</td></tr>`
       );
     })
     .join("");
   return (
     `<table><thead><tr><th>started</th><th>status</th><th>provider</th><th>device</th><th>speedup</th>` +
-    `<th>time per call</th><th>winner</th><th>candidates</th><th>result</th></tr></thead><tbody>${body}</tbody></table>`
+    `<th>before → after</th><th>winner</th><th>candidates in rounds</th></tr></thead><tbody>${body}</tbody></table>`
   );
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 export function historyHtml(history: History, cspSource: string): string {
@@ -132,10 +144,11 @@ body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); 
 .s0 { stroke: #4e9de6; fill: #4e9de6; color: #4e9de6; } .s1 { stroke: #e6894e; fill: #e6894e; color: #e6894e; }
 .s2 { stroke: #5fbf6a; fill: #5fbf6a; color: #5fbf6a; } .s3 { stroke: #b46fd6; fill: #b46fd6; color: #b46fd6; }
 polyline.median { fill: none; }
+.why { color: var(--vscode-descriptionForeground); font-size: 11px; max-width: 28em; }
 table { border-collapse: collapse; font-size: 12px; } td, th { padding: 3px 8px; text-align: left; border-bottom: 1px solid var(--vscode-panel-border, #444); }
 </style><title>${escapeHtml(history.site)} history</title></head><body>
 <h2>${escapeHtml(history.site)}</h2>
-<h3>Time per call (${history.measurements.length} measurements)</h3>
+<h3>Time per call (${plural(history.measurements.length, "measurement")})</h3>
 ${historyChart(history.measurements)}
 <h3>Optimize runs (${history.attempts.length})</h3>
 ${attemptTable(history.attempts)}

@@ -222,7 +222,8 @@ async def run(ls: KernelwrightServer, uri: str, name: str) -> None:
     file_text = doc.text  # the snapshot optimized: edits are computed against it
     budget = Budget.from_settings(settings.budgets)
     progress = ProgressReporter(ls, key, f"Optimizing {name}")
-    await progress.begin(f"{settings.provider.value} provider, up to {budget.rounds} rounds")
+    rounds = f"{budget.rounds} round" + ("" if budget.rounds == 1 else "s")
+    await progress.begin(f"{settings.provider.value} provider, up to {rounds}")
     result: OptimizeResult | None = None
     tally = ProgressTally(budget.rounds)
     try:

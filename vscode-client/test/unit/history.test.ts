@@ -48,7 +48,9 @@ describe("the history view", () => {
   it("lists optimize runs with the winner, its speedup and device, escaped", () => {
     const html = historyHtml(history, "vscode-resource:");
     expect(html).toContain("6.52x");
-    expect(html).toContain("c7: torch.compile &lt;script&gt;alert(1)&lt;/script&gt; max-autotune");
+    expect(html).toContain(">c7</span>");
+    expect(html).toContain('<div class="why">torch.compile &lt;script&gt;alert(1)&lt;/script&gt; max-autotune</div>');
+    expect(html).toContain('title="improved 6.52x"');
     expect(html).not.toContain("<script>");
     expect(html).toContain("default-src 'none'");
   });
