@@ -35,7 +35,7 @@ from kernelwright.harness.problem import Problem, RefusedError
 from kernelwright.harness.profile import profile_call
 from kernelwright.harness.roofline import compute_dtype, count_flops, moved_bytes, roofline
 from kernelwright.harness.source import LoadError, error_place, source_hash
-from kernelwright.harness.timing import Stages, TimingPlan, not_timed, suspicious, time_calls
+from kernelwright.harness.timing import Stages, TimingPlan, few_calls, not_timed, suspicious, time_calls
 from kernelwright.harness.verify import load_side
 
 TIMING_SEED = 777
@@ -178,9 +178,7 @@ def measure(
     plan = _plan(options)
     with stages(Phase.TIMING):
         timing = _guard(problem, Stage.TIMING, lambda: time_calls(problem, sets, target, plan), target)
-    odd = suspicious(timing)
-    if odd:
-        notes.append(odd)
+    notes.extend(note for note in (suspicious(timing), few_calls(timing)) if note)
     with stages(Phase.ROOFLINE):
         module = problem.target if isinstance(problem.target, torch.nn.Module) else None
         nbytes = moved_bytes(first, outputs, module, skip=problem.output_args)

@@ -50,7 +50,7 @@ from kernelwright.harness.poison import nbytes_of
 from kernelwright.harness.problem import Problem
 from kernelwright.harness.roofline import beyond_roof, compute_dtype, count_flops, moved_bytes, roofline
 from kernelwright.harness.source import source_hash
-from kernelwright.harness.timing import BlockResult, BlockTimer, summarize
+from kernelwright.harness.timing import BlockResult, BlockTimer, few_calls, summarize
 from kernelwright.harness.verify import tolerances
 from kernelwright.harness.verify_context import Context, Rejected
 
@@ -460,6 +460,9 @@ def _measurement(
             f"speedup {estimate.ratio:.3f}x, 95% interval {estimate.low:.3f}-{estimate.high:.3f} over "
             f"{estimate.blocks} blocks"
         )
+    few = few_calls(timing)
+    if few:
+        notes.append(few)
     if not target.is_cuda:
         notes.append("timed on the CPU: no roofline (CPU figures are not GPU figures)")
     return Measurement(

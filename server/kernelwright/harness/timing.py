@@ -297,6 +297,22 @@ def suspicious(stats: TimingStats) -> str | None:
     return None
 
 
+# A median of fewer calls than this is a sample, not a distribution: the measurement says so.
+FEW_CALLS = 5
+
+
+def few_calls(stats: TimingStats) -> str | None:
+    """A note when the median rests on fewer than FEW_CALLS timed calls, with why and what gives more."""
+    if stats.method is TimingMethod.NOT_TIMED or stats.repeats >= FEW_CALLS:
+        return None
+    calls = "1 timed call" if stats.repeats == 1 else f"{stats.repeats} timed calls"
+    each = f"{stats.median_us / 1e6:.3g} s" if stats.median_us >= 1e5 else f"{stats.median_us / 1e3:.3g} ms"
+    return (
+        f"the median rests on {calls} (about {each} each): read it as one sample, not a distribution; "
+        "more repeats, more time for timing or a smaller problem give a spread"
+    )
+
+
 def not_timed() -> TimingStats:
     return TimingStats(
         median_us=0.0,

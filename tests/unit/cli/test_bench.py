@@ -92,3 +92,11 @@ def test_asking_for_a_gpu_that_is_not_there(capsys: pytest.CaptureFixture[str], 
     code, doc = run_json(capsys, *argv)
     assert code == 2
     assert "GPU" in doc["error"]["message"] or "not visible" in doc["error"]["message"]  # type: ignore[index]
+
+
+def test_a_median_of_few_calls_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = run_json(capsys, "bench", str(SAMPLE), "--device", "cpu", "--repeats", "3")
+    assert code == 0, doc
+    m = doc["measurement"]
+    assert isinstance(m, dict) and m["timing"]["repeats"] == 3
+    assert any(n.startswith("the median rests on 3 timed calls") for n in m["notes"]), m["notes"]
