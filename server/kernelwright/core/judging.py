@@ -86,7 +86,7 @@ class CandidateFailure:
 
 
 # The checks a candidate worker may report failing (its own load, build, run; its live tamper check).
-FAILURE_CHECKS = frozenset({"load", "compile", "run", "no_gpu", "memory", "tamper", "dtype"})
+FAILURE_CHECKS = frozenset({"load", "compile", "run", "no_gpu", "machine", "memory", "tamper", "dtype"})
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,7 @@ class CheckName(enum.StrEnum):
     RUN = "run"  # the call raises
     MEMORY = "memory"  # the problem does not fit on this device
     NO_GPU = "no_gpu"  # the problem needs a GPU this machine lacks
+    MACHINE = "machine"  # the candidate's build needs what this machine lacks (a CUDA toolkit, a compiler)
     PROBLEM = "problem"  # the reference itself cannot be used (no outputs, null outputs pass, ...)
     STRUCTURE = "structure"  # number / nesting of outputs
     LAZY_OUTPUT = "lazy_output"  # outputs must be plain torch.Tensor

@@ -32,7 +32,7 @@ from kernelwright.core.judging import (
 from kernelwright.core.site import CudaSpec
 from kernelwright.harness import clock
 from kernelwright.harness.compare import tensors_in
-from kernelwright.harness.cuda_build import CompileError
+from kernelwright.harness.cuda_build import BuildEnvironmentError, CompileError
 from kernelwright.harness.device import Target, resolve
 from kernelwright.harness.exchange import input_checksums, write_outputs
 from kernelwright.harness.poison import poison
@@ -107,6 +107,8 @@ def _load(request: CandidateLoad) -> LoadReply:
             inputs_module=inputs_module,
         )
     except LoadError as exc:
+        if isinstance(exc.raised, BuildEnvironmentError):
+            return LoadReply(symbol, failure=_machine_failure(exc.raised, exc.line, exc.tail))
         return LoadReply(
             symbol,
             failure=CandidateFailure(
@@ -130,8 +132,16 @@ def _line(line: int | None) -> int:
     return -1 if line is None else line
 
 
+def _machine_failure(exc: BuildEnvironmentError, line: int | None, tail: str | None) -> CandidateFailure:
+    """The machine's failure, not the candidate's: it was not judged, and the message says what to fix."""
+    message = f"the candidate could not be built on this machine, so it was not judged: {exc}"
+    return CandidateFailure("machine", message, _line(line), tail or "")
+
+
 def _run_failure(exc: BaseException, session: _Session) -> CandidateFailure:
     place = error_place(exc, session.candidate.path)
+    if isinstance(exc, BuildEnvironmentError):
+        return _machine_failure(exc, place.line, place.tail)
     where = f" at line {place.line + 1}" if place.line is not None else ""
     oom = isinstance(exc, torch.OutOfMemoryError | MemoryError)
     return CandidateFailure(

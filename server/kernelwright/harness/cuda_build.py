@@ -9,6 +9,7 @@ import functools
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import time
@@ -175,40 +176,97 @@ def extensions_root() -> str:
     return root
 
 
+def _prune_dead_workers() -> None:
+    """Remove the build folders of workers that are gone (killed workers never clean up after
+    themselves); a live worker's folder, this one's included, is kept for its reuse by content."""
+    base = os.path.dirname(extensions_root())
+    for entry in os.listdir(base):
+        pid = entry.removeprefix("worker-")
+        if entry.startswith("worker-") and pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            shutil.rmtree(os.path.join(base, entry), ignore_errors=True)
+
+
 def _content_name(name: str, parts: Sequence[Any]) -> str:
     h = hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
     return f"{re.sub(r'[^A-Za-z0-9_]', '_', name)}_{h}"
 
 
+# What the machine lacks, not what the candidate got wrong: a build that fails so is not retried.
+_MACHINE_PROBLEMS = (
+    (
+        "CUDA_HOME",
+        "this machine has no CUDA toolkit (CUDA_HOME is not set and nvcc is not found): install "
+        "one, or set CUDA_HOME to it",
+    ),
+    ("Ninja is required", "torch's extension builder needs ninja: pip install ninja"),
+    ("error: command 'c++' failed", "no working C++ compiler: install g++"),
+)
+
+
+class BuildEnvironmentError(OSError):
+    """A load_inline build failed on what this machine lacks (a CUDA toolkit, a compiler), not on the code.
+    An OSError, as torch's own error is, so code that catches that still catches this."""
+
+
+def machine_problem(exc: BaseException) -> str | None:
+    """What this machine lacks for a load_inline build that failed with `exc`, or None."""
+    text = str(exc)
+    return next((fix for needle, fix in _MACHINE_PROBLEMS if needle in text), None)
+
+
+def _stale_lock(directory: str) -> bool:
+    return os.path.exists(os.path.join(directory, "lock"))
+
+
 def install_load_inline_wrapper(retries: int = 3) -> None:
     """Route candidates' load_inline calls to content-named build directories under this worker's root,
-    so an unchanged source reuses its build and different sources never share a directory."""
+    so an unchanged source reuses its build and different sources never share a directory.
+
+    A build that fails on a lock left by a killed build is retried, each time in a fresh folder (a retry in
+    the same folder meets the first attempt's half-built files and fails on those instead); any other
+    failure is raised at once. What is raised is always the first error, with a note of the retries; the
+    folders of failed attempts are removed."""
     from torch.utils import cpp_extension
 
     original = cpp_extension.load_inline
     if getattr(original, "_kernelwright", False):
         return
+    _prune_dead_workers()
 
     @functools.wraps(original)
     def load_inline(name: str, *args: Any, **kwargs: Any) -> Any:
         parts = [args, sorted((k, repr(v)) for k, v in kwargs.items())]
         unique = _content_name(name, parts)
-        if "build_directory" not in kwargs or kwargs["build_directory"] is None:
-            directory = os.path.join(extensions_root(), unique)
-            os.makedirs(directory, exist_ok=True)
-            kwargs["build_directory"] = directory
-        last: Exception | None = None
+        chosen = kwargs.get("build_directory")
+        first: BaseException | None = None
+        tried: list[str] = []
         for attempt in range(retries):
+            directory = chosen or os.path.join(
+                extensions_root(), unique if attempt == 0 else f"{unique}-r{attempt}"
+            )
+            os.makedirs(directory, exist_ok=True)
             try:
-                return original(unique, *args, **kwargs)  # type: ignore[no-untyped-call]
-            except (OSError, TimeoutError) as exc:  # lock files left by a killed build
-                last = exc
-                lock = os.path.join(kwargs["build_directory"], "lock")
-                if os.path.exists(lock):
-                    os.remove(lock)
+                return original(unique, *args, **{**kwargs, "build_directory": directory})  # type: ignore[no-untyped-call]
+            except Exception as exc:
+                first = first or exc
+                tried.append(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+                locked = _stale_lock(directory) or isinstance(exc, TimeoutError)
+                if chosen is None:
+                    shutil.rmtree(directory, ignore_errors=True)  # a failed build's files help no one
+                if not locked or machine_problem(exc) is not None or chosen is not None:
+                    break
                 time.sleep(0.5 * (attempt + 1))
-        assert last is not None
-        raise last
+        assert first is not None
+        fix = machine_problem(first)
+        if fix is not None:
+            raise BuildEnvironmentError(
+                f"this machine cannot build {name!r}: {fix} (torch: {first})"
+            ) from first
+        if len(tried) > 1:
+            first.add_note(
+                "kernelwright: retried in fresh folders, which failed with: " + "; ".join(tried[1:])
+            )
+        raise first
 
     load_inline._kernelwright = True  # type: ignore[attr-defined]
     cpp_extension.load_inline = load_inline

@@ -22,11 +22,19 @@ def source_hash(source: str) -> str:
 class LoadError(Exception):
     """The source did not run, or does not define what it must. `line` is 0-based in `path`."""
 
-    def __init__(self, message: str, path: str, line: int | None = None, tail: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        path: str,
+        line: int | None = None,
+        tail: str | None = None,
+        raised: BaseException | None = None,
+    ) -> None:
         super().__init__(message)
         self.path = path
         self.line = line
         self.tail = tail
+        self.raised = raised  # what the code raised, when it ran and raised (kept out of the traceback chain)
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,7 @@ def load_module(path: str, source: str, role: str) -> types.ModuleType:
             path,
             place.line,
             place.tail,
+            raised=exc,
         ) from None
     return module
 

@@ -64,3 +64,43 @@ def test_an_unknown_symbol_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
     )
     assert code == 2
     assert "no site named `Nope`" in doc["error"]["message"]  # type: ignore[index]
+
+
+BUILDS_CUDA = """import torch
+from torch.utils.cpp_extension import load_inline
+
+ext = load_inline(
+    "twice",
+    cpp_sources="torch::Tensor twice(torch::Tensor x);",
+    cuda_sources="#include <torch/extension.h>\\ntorch::Tensor twice(torch::Tensor x) { return x * 2; }",
+    functions=["twice"],
+)
+
+
+class ModelNew(torch.nn.Module):
+    def forward(self, x):
+        return ext.twice(x)
+"""
+
+
+def test_a_build_this_machine_cannot_do_is_the_machines_not_the_candidates(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from torch.utils.cpp_extension import CUDA_HOME  # None in a CPU build of torch, whatever is installed
+
+    if CUDA_HOME is not None:
+        pytest.skip("torch here builds CUDA extensions")
+    reference = tmp_path / "twice.py"
+    reference.write_text(
+        "import torch\n\n\nclass Model(torch.nn.Module):\n    def forward(self, x):\n        return x * 2\n\n\n"
+        "def get_inputs():\n    return [torch.randn(64)]\n\n\ndef get_init_inputs():\n    return []\n"
+    )
+    candidate = tmp_path / "twice_cuda.py"
+    candidate.write_text(BUILDS_CUDA)
+    code, doc = run_json(capsys, str(reference), str(candidate), "--device", "cpu")
+    assert code == 1, doc
+    assert doc["passed"] is False and doc["check"] == "machine", doc
+    message = str(doc["verdict"]["message"])  # type: ignore[index]
+    assert "could not be built on this machine, so it was not judged" in message
+    assert "CUDA_HOME" in message and "install one" in message
+    assert "did not load" not in message and "cannot open shared object" not in message
