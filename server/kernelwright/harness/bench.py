@@ -30,7 +30,7 @@ from kernelwright.core.site import CudaSpec, FunctionSpec
 from kernelwright.harness import clock
 from kernelwright.harness.compare import flatten, tensors_in
 from kernelwright.harness.cuda_build import CompileError
-from kernelwright.harness.device import Target, triton_interpreted, versions
+from kernelwright.harness.device import Target, does_not_fit, is_out_of_memory, triton_interpreted, versions
 from kernelwright.harness.problem import Problem, RefusedError
 from kernelwright.harness.profile import profile_call
 from kernelwright.harness.roofline import compute_dtype, count_flops, moved_bytes, roofline
@@ -69,18 +69,11 @@ def _load_or_stop(job: BenchJob, target: Target) -> Problem:
 def _guard(problem: Problem, stage: Stage, fn: Callable[[], Any], target: Target) -> Any:
     try:
         return fn()
-    except torch.OutOfMemoryError as exc:
-        free = target.info.free_memory_bytes or 0
-        raise Stop(
-            BenchFailure(
-                Stage.MEMORY,
-                f"the problem does not fit on {target.info.name} ({free / 2**30:.1f} GiB free when the job "
-                f"started): {str(exc).splitlines()[0]}. Use smaller inputs (or cpu_inputs=) for this device.",
-            )
-        ) from None
     except LoadError as exc:  # an input factory the file does not define
         raise Stop(BenchFailure(Stage.LOAD, str(exc), traceback_tail=exc.tail, line=exc.line)) from None
     except Exception as exc:
+        if is_out_of_memory(exc):
+            raise Stop(BenchFailure(Stage.MEMORY, does_not_fit(exc, target, "the code"))) from None
         place = error_place(exc, problem.path)
         where = f" at line {place.line + 1}" if place.line is not None else ""
         raise Stop(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import platform
+import re
+import resource
 import shutil
 import sys
 from dataclasses import dataclass
@@ -131,3 +133,80 @@ def ncu_path() -> str | None:
 
 def triton_interpreted() -> bool:
     return os.environ.get("TRITON_INTERPRET", "") == "1"
+
+
+# ---- memory: what is free, what an allocation asked for -------------------------------------------------
+
+_ASKED = (
+    re.compile(r"Tried to allocate ([\d.]+) (GiB|MiB|KiB|B)"),  # CUDA's caching allocator
+    re.compile(r"you tried to allocate (\d+) bytes"),  # the CPU allocator
+)
+_UNITS = {"GiB": 2**30, "MiB": 2**20, "KiB": 2**10, "B": 1}
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    # torch's allocators raise RuntimeError (OutOfMemoryError on CUDA), not MemoryError.
+    text = str(exc).lower()
+    return (
+        isinstance(exc, MemoryError)
+        or type(exc).__name__ == "OutOfMemoryError"
+        or any(
+            marker in text for marker in ("can't allocate memory", "out of memory", "cannot allocate memory")
+        )
+    )
+
+
+def free_bytes(target: Target) -> int | None:
+    """Memory free now on the target: the GPU's by the driver, the CPU's as the kernel's MemAvailable."""
+    if target.is_cuda:
+        try:
+            free, _ = torch.cuda.mem_get_info(target.device)
+            return int(free)
+        except Exception:
+            return None
+    available = _proc_field("/proc/meminfo", "MemAvailable:")
+    # A CPU worker runs under RLIMIT_AS (engine.config): what it may still map is the limit less its size.
+    limit, _ = resource.getrlimit(resource.RLIMIT_AS)
+    size = _proc_field("/proc/self/status", "VmSize:")
+    room = limit - size if limit != resource.RLIM_INFINITY and size is not None else None
+    known = [b for b in (available, room) if b is not None]
+    return max(0, min(known)) if known else None
+
+
+def _proc_field(path: str, key: str) -> int | None:
+    """A `kB` field of a /proc file, in bytes."""
+    try:
+        with open(path) as info:
+            for line in info:
+                if line.startswith(key):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def asked_bytes(exc: BaseException) -> int | None:
+    """How much the failed allocation asked for, where the allocator's message says."""
+    text = str(exc)
+    for pattern in _ASKED:
+        m = pattern.search(text)
+        if m:
+            unit = _UNITS[m.group(2)] if m.lastindex and m.lastindex >= 2 else 1
+            return int(float(m.group(1)) * unit)
+    return None
+
+
+def gib(nbytes: int) -> str:
+    return f"{nbytes / 2**30:.2f} GiB"
+
+
+def does_not_fit(exc: BaseException, target: Target, who: str) -> str:
+    """'the problem does not fit on DEVICE: WHO asked for N GiB with M GiB free; ...' and the fix."""
+    asked = asked_bytes(exc)
+    free = free_bytes(target)
+    ask = f"asked for {gib(asked)}" if asked is not None else "ran out of memory"
+    room = f" with {gib(free)} free" if free is not None else ""
+    return (
+        f"the problem does not fit on {target.info.name}: {who} {ask}{room} "
+        f"({str(exc).splitlines()[0][:200]}). Use smaller inputs (or cpu_inputs=) for this device."
+    )

@@ -42,7 +42,7 @@ from kernelwright.harness.compare import (
     tolerance_for,
 )
 from kernelwright.harness.cuda_build import CompileError, check_with_nvcc
-from kernelwright.harness.device import Target
+from kernelwright.harness.device import Target, does_not_fit, free_bytes, gib, is_out_of_memory
 from kernelwright.harness.exchange import input_checksums
 from kernelwright.harness.poison import nbytes_of
 from kernelwright.harness.problem import (
@@ -58,6 +58,8 @@ from kernelwright.harness.tamper import static_fallback, static_tamper
 from kernelwright.harness.verify_context import Context, Rejected
 
 BASE_SEED = 20_251
+# The float64 oracle runs only where its copies need at most this share of the memory free.
+FLOAT64_SHARE = 0.5
 PRECISION_FACTOR = 100.0  # candidate error may be this many times the reference's own error
 PRECISION_FLOOR = {torch.float32: 1e-5, torch.float64: 1e-12}  # below these, any error is fine
 
@@ -107,6 +109,8 @@ def run_guarded(problem: Problem, args: tuple[Any, ...], target: Target, who: st
             out = problem(args)
         _sync(target)
     except Exception as exc:
+        if is_out_of_memory(exc):
+            raise Rejected(CheckName.MEMORY, does_not_fit(exc, target, f"the {who}")) from None
         place = error_place(exc, problem.path)
         where = f" at line {place.line + 1}" if place.line is not None else ""
         raise Rejected(
@@ -419,6 +423,7 @@ class _Trials:
         self.nbytes = nbytes_of(ref_out)
         # What the judge will read back: the reference's output size with room for wrong shapes.
         self.limit = 4 * sum(self.nbytes) + (1 << 20)
+        self.float64_skipped = ""
 
     def _outputs(self, seed: int, name: str, what: str, refill: bool) -> Any:
         out_c, reply = self.line.call(seed, name, self.nbytes, self.limit, refill, what)
@@ -448,7 +453,7 @@ class _Trials:
             out_c = self._outputs(seed, f"trial-{trial + 1}.out", what, refill=False)
             out_r = run_guarded(reference, reference.draw(seed), target, "reference")
             with ctx.stages(Phase.PRECISION):
-                ref64 = reference_in_float64(reference, reference.draw(seed)) if trial == 0 else None
+                ref64 = self._float64(seed, out_r) if trial == 0 else None
                 if ref64 is not None:
                     ref_err = max(error_norms(out_r, ref64), default=0.0)
                     self._note_noise_level(out_r, ref_err)
@@ -477,12 +482,31 @@ class _Trials:
                 raise _reject_mismatch(mismatch, trial)
             if trial == 0:
                 if ref64 is None:
-                    ctx.notes.append("precision check skipped: the reference cannot run in float64 here")
+                    ctx.notes.append(f"precision check skipped: {self.float64_skipped}")
                 elif ref_err is not None:
                     with ctx.stages(Phase.PRECISION):
                         _check_precision(ctx, out_c, ref64, ref_err)
             previous.append(out_c)
         return ref_err
+
+    def _float64(self, seed: int, out_r: Any) -> Any | None:
+        """The reference in float64 on trial `seed`'s inputs, when it fits in the memory free now: a
+        float64 copy of the inputs, the parameters and the outputs beside what the problem holds."""
+        args = self.reference.draw(seed)
+        module = self.reference.target if isinstance(self.reference.target, torch.nn.Module) else None
+        held = [*tensors_in(args), *tensors_in(out_r), *(module.parameters() if module is not None else ())]
+        need = sum(t.numel() * 8 for t in held if t.is_floating_point())
+        free = free_bytes(self.ctx.target)
+        if free is not None and need > FLOAT64_SHARE * free:
+            self.float64_skipped = (
+                f"the float64 run of the reference needs about {gib(need)} and {gib(free)} is free on "
+                f"{self.ctx.target.info.name}"
+            )
+            return None
+        out = reference_in_float64(self.reference, args)
+        if out is None:
+            self.float64_skipped = "the reference cannot run in float64 here"
+        return out
 
     def _note_noise_level(self, out_r: Any, ref_err: float) -> None:
         """Where the reference itself misses its norm bound against the exact (float64) answer, its

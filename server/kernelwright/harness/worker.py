@@ -132,7 +132,9 @@ def _serve(
         else:
             error = _info(ErrorCode.EXCEPTION, f"{type(exc).__name__}: {exc}")
     except Exception as exc:
-        if _is_oom(exc):
+        from kernelwright.harness.device import is_out_of_memory  # here, torch is loaded already
+
+        if is_out_of_memory(exc):
             error, retire = _info(ErrorCode.OOM, f"out of memory: {type(exc).__name__}: {exc}"), True
         elif _is_cuda_fault(exc):
             error, retire = _info(ErrorCode.CUDA_FAULT, f"{type(exc).__name__}: {exc}"), True
@@ -161,14 +163,6 @@ def _error_response(req_id: int, code: ErrorCode, message: str) -> Response:
 
 def _is_unknown_job(exc: LookupError, job_type: str) -> bool:
     return "unknown job" in str(exc).lower() or str(exc).strip("'\"") == job_type
-
-
-def _is_oom(exc: BaseException) -> bool:
-    # torch's allocators raise RuntimeError (OutOfMemoryError on CUDA), not MemoryError.
-    text = str(exc).lower()
-    return type(exc).__name__ == "OutOfMemoryError" or any(
-        marker in text for marker in ("can't allocate memory", "out of memory", "cannot allocate memory")
-    )
 
 
 def _is_cuda_fault(exc: BaseException) -> bool:

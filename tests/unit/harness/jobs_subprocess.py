@@ -43,8 +43,13 @@ def main() -> None:
         from kernelwright.engine.pool import SyncWorkerPool
 
         replies: list[Any] = []
+        from kernelwright.engine.config import WorkerConfig
+
         cuda = any(str(p.get("device", "auto")).startswith("cuda") for _, p in jobs if isinstance(p, dict))
-        with SyncWorkerPool("cuda:0" if cuda else "cpu", standby=True) as pool:
+        # KW_TEST_MEMORY_CAP: the CPU workers' RLIMIT_AS, for problems near the memory limit.
+        cap = os.environ.get("KW_TEST_MEMORY_CAP")
+        config = WorkerConfig(cpu_memory_cap_bytes=int(cap)) if cap else None
+        with SyncWorkerPool("cuda:0" if cuda else "cpu", standby=True, config=config) as pool:
             for kind, payload in jobs:
                 try:
                     replies.append(pool.submit(kind, payload))
