@@ -20,6 +20,7 @@ import logging
 import math
 import os
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -50,6 +51,8 @@ BACKSTOP_SLACK_S = 60.0
 # After ray.cancel, how long to wait for the actor to confirm that it killed the job's worker.
 CANCEL_SETTLE_S = 15.0
 CLOSE_TIMEOUT_S = 30.0
+# How long an actor that Ray is restarting (max_restarts) is waited for before a new one replaces it.
+RESTART_WAIT_S = 30.0
 # Control calls (ready, pids, close) run beside the job; jobs themselves are one at a time (see above).
 ACTOR_CONCURRENCY = 8
 
@@ -339,10 +342,19 @@ class RayPool(SlotPool[_Slot]):
         return info
 
     async def _heal(self, slot: _Slot) -> None:
-        """After an actor failed a job: keep it if Ray restarted it, else put a new actor in its place."""
+        """After an actor failed a job: keep it if Ray restarted it, else put a new actor in its place.
+        An actor that Ray is still restarting is waited for (RESTART_WAIT_S), not replaced at once."""
         errors = self._ray_module.exceptions
         try:
-            slot.info = await self._ready(slot)
+            deadline = time.monotonic() + RESTART_WAIT_S
+            while True:
+                try:
+                    slot.info = await self._ready(slot)
+                    break
+                except errors.ActorUnavailableError:
+                    if time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.5)
         except (errors.RayActorError, UsageError) as exc:
             log.warning("ray actor for %s is gone (%s); starting a new one", slot.device.label, exc)
             await self._end_actor(slot.actor)

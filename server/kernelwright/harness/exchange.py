@@ -228,20 +228,36 @@ def _tensor(node: dict[str, Any], data: Payload, device: torch.device, lazy: lis
 # ---- checksums ------------------------------------------------------------------------------------------
 
 _INT_VIEWS = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
-_weight_cache: dict[tuple[int, str], torch.Tensor] = {}
 _MASK = (1 << 64) - 1
+# Checksums work on CHECKSUM_CHUNK elements at a time: their int64 temporaries are a few chunks' worth,
+# whatever the tensor's size (a whole-tensor pass took three int64 copies of it, and cached weights of
+# every size it met).
+CHECKSUM_CHUNK = 1 << 22
+_A, _B, _C = 6364136223846793005, 1442695040888963407, 0x9E3779B97F4A7C15
+_base_cache: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
 
-def _weights(n: int, device: torch.device) -> torch.Tensor:
-    """Fixed pseudo-random odd int64 weights, one per element (cached: the same n comes every call)."""
-    key = (n, str(device))
-    w = _weight_cache.get(key)
-    if w is None:
-        if len(_weight_cache) > 16:
-            _weight_cache.clear()
-        i = torch.arange(n, device=device, dtype=torch.int64)
-        w = _weight_cache[key] = ((i * 6364136223846793005 + 1442695040888963407) >> 17) | 1
-    return w
+def _base(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """i * A + B (mod 2^64) for i in [0, CHECKSUM_CHUNK), and the first chunk's weights made of it;
+    cached per device (two chunks of int64, whatever the tensors' sizes)."""
+    key = str(device)
+    cached = _base_cache.get(key)
+    if cached is None:
+        base = torch.arange(CHECKSUM_CHUNK, device=device, dtype=torch.int64) * _A + _B
+        cached = _base_cache[key] = (base, (base >> 17) | 1)
+    return cached
+
+
+def _weights(start: int, n: int, device: torch.device) -> torch.Tensor:
+    """Fixed pseudo-random odd int64 weights of elements [start, start + n), within one chunk: the
+    position in the chunk and the chunk's index both change them, so moved elements change the sum."""
+    chunk, offset = divmod(start, CHECKSUM_CHUNK)
+    base, first = _base(device)
+    if chunk == 0:
+        return first[offset : offset + n]
+    shift = (chunk * _C) & _MASK
+    shift -= (1 << 64) if shift >= 1 << 63 else 0  # as int64 (the tensor arithmetic wraps alike)
+    return ((base[offset : offset + n] + shift) >> 17) | 1
 
 
 class PendingChecksums:
@@ -276,9 +292,12 @@ def _pending(t: torch.Tensor) -> tuple[str, torch.Tensor | None]:
     head = f"{tuple(t.shape)}{str(t.dtype).replace('torch.', '')}"
     if flat.numel() == 0:
         return head, None
-    plain = flat.sum(dtype=torch.int64)
-    mixed = (flat.to(torch.int64) * _weights(flat.numel(), flat.device)).sum()
-    return head, torch.stack([plain, mixed])
+    sums = torch.zeros(2, dtype=torch.int64, device=flat.device)
+    for start in range(0, flat.numel(), CHECKSUM_CHUNK):
+        part = flat[start : start + CHECKSUM_CHUNK]
+        sums[0] += part.sum(dtype=torch.int64)  # int64 arithmetic wraps: the sums are mod 2^64 in any order
+        sums[1] += (part.to(torch.int64) * _weights(start, part.numel(), part.device)).sum()
+    return head, sums
 
 
 def checksum(t: torch.Tensor) -> str:

@@ -258,7 +258,12 @@ async def test_an_actor_killed_mid_job_is_restarted_or_replaced(ray_pool: RayPoo
     err = await kill_actor_mid_job(restart=True)
     assert err.code is ErrorCode.CRASH and "Ray actor" in err.message
     assert await ray_pool.submit("run", run("honest.py"), fresh=True) == {"numel": 256}
-    assert ray_pool.actor(device) is first_actor  # Ray restarted it (max_restarts)
+    # Ray restarts it (max_restarts) and the backend waits for that; on a machine too busy for the
+    # restart to finish within RESTART_WAIT_S, a new actor replaces it. Either way the next job runs,
+    # and no actor is left behind.
+    if ray_pool.actor(device) is not first_actor:
+        with pytest.raises(ray.exceptions.RayActorError):  # the one replaced was ended, not left running
+            await asyncio.to_thread(ray.get, first_actor.ready.remote(), timeout=30)
 
     err = await kill_actor_mid_job(restart=False)
     assert err.code is ErrorCode.CRASH
