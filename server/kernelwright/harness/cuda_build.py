@@ -4,6 +4,7 @@ machines without a GPU, and a load_inline wrapper that gives every build its own
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import hashlib
@@ -253,7 +254,10 @@ def install_load_inline_wrapper(retries: int = 3) -> None:
                 locked = _stale_lock(directory) or isinstance(exc, TimeoutError)
                 if chosen is None:
                     shutil.rmtree(directory, ignore_errors=True)  # a failed build's files help no one
-                if not locked or machine_problem(exc) is not None or chosen is not None:
+                elif locked:  # the person's own folder: only the stale lock goes, then the same folder
+                    with contextlib.suppress(OSError):
+                        os.remove(os.path.join(directory, "lock"))
+                if not locked or machine_problem(exc) is not None:
                     break
                 time.sleep(0.5 * (attempt + 1))
         assert first is not None

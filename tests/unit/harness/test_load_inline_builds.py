@@ -94,3 +94,22 @@ def test_folders_of_workers_that_are_gone_are_removed_at_start(
     alive.mkdir(parents=True)
     install(monkeypatch, lambda *a, **k: "built")
     assert not gone.parent.exists() and alive.exists()
+
+
+def test_a_folder_the_code_chose_is_kept_and_only_its_stale_lock_removed(
+    monkeypatch: pytest.MonkeyPatch, builds: Path
+) -> None:
+    own = builds / "mine"
+    own.mkdir()
+    seen: list[str] = []
+
+    def fake(name: str, *args: Any, build_directory: str, **kwargs: Any) -> str:
+        seen.append(build_directory)
+        if len(seen) == 1:
+            Path(build_directory, "lock").write_text("")
+            raise TimeoutError("waiting for the lock")
+        assert not Path(build_directory, "lock").exists()
+        return "built"
+
+    assert install(monkeypatch, fake)("twice", cpp_sources="x", build_directory=str(own)) == "built"
+    assert seen == [str(own), str(own)] and own.is_dir()
