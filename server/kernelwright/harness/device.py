@@ -200,6 +200,18 @@ def gib(nbytes: int) -> str:
     return f"{nbytes / 2**30:.2f} GiB"
 
 
+def needs_a_gpu(exc: BaseException, target: Target) -> str | None:
+    """Why code that raised `exc` on the CPU needs a GPU instead, or None when that is not its error."""
+    if target.is_cuda:
+        return None
+    if "active drivers" in str(exc) and "There should only be one" in str(exc):
+        return (
+            "Triton found no GPU driver: its autotuner (@triton.autotune) benchmarks configs on a GPU, which "
+            "the CPU's Triton interpreter cannot; measure it on a GPU machine"
+        )
+    return None
+
+
 def does_not_fit(exc: BaseException, target: Target, who: str) -> str:
     """'the problem does not fit on DEVICE: WHO asked for N GiB with M GiB free; ...' and the fix."""
     asked = asked_bytes(exc)

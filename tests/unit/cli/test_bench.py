@@ -100,3 +100,12 @@ def test_a_median_of_few_calls_says_so(capsys: pytest.CaptureFixture[str]) -> No
     m = doc["measurement"]
     assert isinstance(m, dict) and m["timing"]["repeats"] == 3
     assert any(n.startswith("the median rests on 3 timed calls") for n in m["notes"]), m["notes"]
+
+
+def test_a_triton_autotuner_on_the_cpu_is_the_machines_lack(capsys: pytest.CaptureFixture[str]) -> None:
+    sample = ROOT / "samples" / "triton" / "swiglu_autotuned.py"
+    code, doc = run_json(capsys, "bench", str(sample), "--device", "cpu")
+    assert code != 0
+    failure = doc["error"]["failure"]  # type: ignore[index]
+    assert failure["stage"] == "no_gpu", failure
+    assert "autotuner (@triton.autotune)" in failure["message"] and "GPU machine" in failure["message"]
