@@ -30,14 +30,7 @@ from kernelwright.core.site import CudaSpec, FunctionSpec
 from kernelwright.harness import clock
 from kernelwright.harness.compare import flatten, tensors_in
 from kernelwright.harness.cuda_build import CompileError
-from kernelwright.harness.device import (
-    Target,
-    does_not_fit,
-    is_out_of_memory,
-    needs_a_gpu,
-    triton_interpreted,
-    versions,
-)
+from kernelwright.harness.device import Target, machine_lacks, triton_interpreted, versions
 from kernelwright.harness.problem import Problem, RefusedError
 from kernelwright.harness.profile import profile_call
 from kernelwright.harness.roofline import compute_dtype, count_flops, moved_bytes, roofline
@@ -79,11 +72,9 @@ def _guard(problem: Problem, stage: Stage, fn: Callable[[], Any], target: Target
     except LoadError as exc:  # an input factory the file does not define
         raise Stop(BenchFailure(Stage.LOAD, str(exc), traceback_tail=exc.tail, line=exc.line)) from None
     except Exception as exc:
-        if is_out_of_memory(exc):
-            raise Stop(BenchFailure(Stage.MEMORY, does_not_fit(exc, target, "the code"))) from None
-        gpu = needs_a_gpu(exc, target)
-        if gpu is not None:
-            raise Stop(BenchFailure(Stage.NO_GPU, f"{problem.symbol} needs a GPU: {gpu}")) from None
+        lacks = machine_lacks(exc, target, problem.symbol)
+        if lacks is not None:
+            raise Stop(BenchFailure(Stage(lacks[0]), lacks[1])) from None
         place = error_place(exc, problem.path)
         where = f" at line {place.line + 1}" if place.line is not None else ""
         raise Stop(

@@ -35,6 +35,7 @@ from kernelwright.harness.compare import tensors_in
 from kernelwright.harness.cuda_build import BuildEnvironmentError, CompileError
 from kernelwright.harness.device import Target, resolve
 from kernelwright.harness.exchange import input_checksums, write_outputs
+from kernelwright.harness.faults import is_out_of_memory
 from kernelwright.harness.poison import poison
 from kernelwright.harness.problem import Problem, RefusedError
 from kernelwright.harness.source import LoadError, error_place, load_module
@@ -143,7 +144,7 @@ def _run_failure(exc: BaseException, session: _Session) -> CandidateFailure:
     if isinstance(exc, BuildEnvironmentError):
         return _machine_failure(exc, place.line, place.tail)
     where = f" at line {place.line + 1}" if place.line is not None else ""
-    oom = isinstance(exc, torch.OutOfMemoryError | MemoryError)
+    oom = is_out_of_memory(exc)
     return CandidateFailure(
         "memory" if oom else "run",
         f"the candidate raised {type(exc).__name__}{where}: {exc}",

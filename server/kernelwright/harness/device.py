@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from kernelwright.core.measure import DeviceInfo, DeviceKind, Versions
+from kernelwright.harness.faults import is_out_of_memory
 
 
 class NoGpuError(Exception):
@@ -144,18 +145,6 @@ _ASKED = (
 _UNITS = {"GiB": 2**30, "MiB": 2**20, "KiB": 2**10, "B": 1}
 
 
-def is_out_of_memory(exc: BaseException) -> bool:
-    # torch's allocators raise RuntimeError (OutOfMemoryError on CUDA), not MemoryError.
-    text = str(exc).lower()
-    return (
-        isinstance(exc, MemoryError)
-        or type(exc).__name__ == "OutOfMemoryError"
-        or any(
-            marker in text for marker in ("can't allocate memory", "out of memory", "cannot allocate memory")
-        )
-    )
-
-
 def free_bytes(target: Target) -> int | None:
     """Memory free now on the target: the GPU's by the driver, the CPU's as the kernel's MemAvailable."""
     if target.is_cuda:
@@ -209,6 +198,18 @@ def needs_a_gpu(exc: BaseException, target: Target) -> str | None:
             "Triton found no GPU driver: its autotuner (@triton.autotune) benchmarks configs on a GPU, which "
             "the CPU's Triton interpreter cannot; measure it on a GPU machine"
         )
+    return None
+
+
+def machine_lacks(exc: BaseException, target: Target, who: str) -> tuple[str, str] | None:
+    """Whether `who`'s exception is what this machine lacks, not a fault of the code: ("memory", why) when
+    it does not fit, ("no_gpu", why) when it needs a GPU; None otherwise. The kinds are the values of both
+    core.measure.Stage (bench) and CheckName (verify)."""
+    if is_out_of_memory(exc):
+        return "memory", does_not_fit(exc, target, who)
+    gpu = needs_a_gpu(exc, target)
+    if gpu is not None:
+        return "no_gpu", f"{who} needs a GPU: {gpu}"
     return None
 
 

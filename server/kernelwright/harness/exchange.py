@@ -237,13 +237,14 @@ _A, _B, _C = 6364136223846793005, 1442695040888963407, 0x9E3779B97F4A7C15
 _base_cache: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
 
-def _base(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """i * A + B (mod 2^64) for i in [0, CHECKSUM_CHUNK), and the first chunk's weights made of it;
-    cached per device (two chunks of int64, whatever the tensors' sizes)."""
+def _base(device: torch.device, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """i * A + B (mod 2^64) for i in [0, n) at least, and the first chunk's weights made of it; cached per
+    device, as long as the longest chunk asked for so far (at most CHECKSUM_CHUNK: small tensors keep it
+    small)."""
     key = str(device)
     cached = _base_cache.get(key)
-    if cached is None:
-        base = torch.arange(CHECKSUM_CHUNK, device=device, dtype=torch.int64) * _A + _B
+    if cached is None or cached[0].numel() < n:
+        base = torch.arange(n, device=device, dtype=torch.int64) * _A + _B
         cached = _base_cache[key] = (base, (base >> 17) | 1)
     return cached
 
@@ -252,7 +253,7 @@ def _weights(start: int, n: int, device: torch.device) -> torch.Tensor:
     """Fixed pseudo-random odd int64 weights of elements [start, start + n), within one chunk: the
     position in the chunk and the chunk's index both change them, so moved elements change the sum."""
     chunk, offset = divmod(start, CHECKSUM_CHUNK)
-    base, first = _base(device)
+    base, first = _base(device, offset + n)
     if chunk == 0:
         return first[offset : offset + n]
     shift = (chunk * _C) & _MASK

@@ -42,14 +42,7 @@ from kernelwright.harness.compare import (
     tolerance_for,
 )
 from kernelwright.harness.cuda_build import CompileError, check_with_nvcc
-from kernelwright.harness.device import (
-    Target,
-    does_not_fit,
-    free_bytes,
-    gib,
-    is_out_of_memory,
-    needs_a_gpu,
-)
+from kernelwright.harness.device import Target, free_bytes, gib, machine_lacks
 from kernelwright.harness.exchange import input_checksums
 from kernelwright.harness.poison import nbytes_of
 from kernelwright.harness.problem import (
@@ -116,11 +109,9 @@ def run_guarded(problem: Problem, args: tuple[Any, ...], target: Target, who: st
             out = problem(args)
         _sync(target)
     except Exception as exc:
-        if is_out_of_memory(exc):
-            raise Rejected(CheckName.MEMORY, does_not_fit(exc, target, f"the {who}")) from None
-        gpu = needs_a_gpu(exc, target)
-        if gpu is not None:
-            raise Rejected(CheckName.NO_GPU, f"the {who} needs a GPU: {gpu}") from None
+        lacks = machine_lacks(exc, target, f"the {who}")
+        if lacks is not None:
+            raise Rejected(CheckName(lacks[0]), lacks[1]) from None
         place = error_place(exc, problem.path)
         where = f" at line {place.line + 1}" if place.line is not None else ""
         raise Rejected(

@@ -40,6 +40,7 @@ from kernelwright.core.protocol import (
     encode,
 )
 from kernelwright.harness import channel
+from kernelwright.harness.faults import is_out_of_memory
 
 Handler = Callable[[str, JsonValue], JsonValue]
 
@@ -132,8 +133,6 @@ def _serve(
         else:
             error = _info(ErrorCode.EXCEPTION, f"{type(exc).__name__}: {exc}")
     except Exception as exc:
-        from kernelwright.harness.device import is_out_of_memory  # here, torch is loaded already
-
         if is_out_of_memory(exc):
             error, retire = _info(ErrorCode.OOM, f"out of memory: {type(exc).__name__}: {exc}"), True
         elif _is_cuda_fault(exc):

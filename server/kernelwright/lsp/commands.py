@@ -78,24 +78,7 @@ def show_history(ls: KernelwrightServer, args: tuple[Any, ...]) -> JsonValue:
                 "source_hash": m.source_hash,
             }
         )
-    attempts: list[JsonValue] = [
-        {
-            "started_at": a.started_at,
-            "status": a.status.value,
-            "provider": a.provider,
-            "model": a.model,
-            "device": a.device,
-            "best_candidate": a.best_candidate,
-            "best_rationale": a.best_rationale,
-            "best_speedup": a.best_speedup,
-            "baseline_us": a.baseline_us,
-            "best_us": a.best_us,
-            "rounds": a.rounds,
-            "candidates": a.candidates,
-            "message": a.message,
-        }
-        for a in ls.session.stores.attempts(key)
-    ]
+    attempts = [to_json(a) for a in ls.session.stores.attempts(key)]  # store.AttemptRecord's fields
     if not ls.session.support.history_view:
         if history:
             lines = [

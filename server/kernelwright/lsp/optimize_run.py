@@ -17,7 +17,7 @@ from lsprotocol import types
 
 from kernelwright.core.candidate import TextEdit, text_hash
 from kernelwright.core.errors import KernelwrightError
-from kernelwright.core.jsonable import JsonValue
+from kernelwright.core.jsonable import JsonValue, to_json
 from kernelwright.core.settings import Settings
 from kernelwright.core.site import Range
 from kernelwright.core.text import position_at, range_offsets
@@ -100,10 +100,7 @@ def review(ls: KernelwrightServer, result_id: str) -> JsonValue:
         "site": pending.key.name,
         "uri": doc.uri,
         "version": doc.version if ls.session.documents.is_open(doc.path) else None,
-        "range": {
-            "start": {"line": place.start.line, "character": place.start.character},
-            "end": {"line": place.end.line, "character": place.end.character},
-        },
+        "range": to_json(place),
         "newText": pending.new_text,
         "proposedText": doc.text[:start] + pending.new_text + doc.text[end:],
         "summary": pending.summary,
