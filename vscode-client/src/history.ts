@@ -3,6 +3,8 @@
 // through kernelwright.showHistory. `historyHtml` builds the page (tested); `HistoryView` shows it.
 import * as vscode from "vscode";
 
+import { formatMicros } from "./format";
+
 export interface MeasurementRow {
   readonly created_at: number;
   readonly median_us: number;
@@ -41,13 +43,6 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
-function micros(us: number): string {
-  if (us >= 1000) {
-    return `${(us / 1000).toPrecision(3)} ms`;
-  }
-  return us >= 10 ? `${Math.round(us)} µs` : `${us.toPrecision(3)} µs`;
-}
-
 function when(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace("T", " ").slice(0, 16);
 }
@@ -70,7 +65,7 @@ export function historyChart(rows: readonly MeasurementRow[]): string {
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" role="img" aria-label="median time per call over time">`,
     `<line x1="${PAD}" y1="${y(0)}" x2="${WIDTH - PAD / 2}" y2="${y(0)}" class="axis"/>`,
-    `<text x="4" y="${y(top / 1.1) + 4}" class="tick">${escapeHtml(micros(top / 1.1))}</text>`,
+    `<text x="4" y="${y(top / 1.1) + 4}" class="tick">${escapeHtml(formatMicros(top / 1.1))}</text>`,
     `<text x="4" y="${y(0)}" class="tick">0</text>`,
   ];
   const devices = [...new Set(timed.map((r) => r.device))];
@@ -83,7 +78,7 @@ export function historyChart(rows: readonly MeasurementRow[]): string {
       parts.push(`<line x1="${cx}" y1="${y(r.p10_us).toFixed(1)}" x2="${cx}" y2="${y(r.p90_us).toFixed(1)}" class="spread"/>`);
       parts.push(
         `<circle cx="${cx}" cy="${y(r.median_us).toFixed(1)}" r="3"><title>${escapeHtml(
-          `${micros(r.median_us)} (p10 ${micros(r.p10_us)}, p90 ${micros(r.p90_us)}, n=${r.repeats}) on ${r.device}, ${when(r.created_at)}`,
+          `${formatMicros(r.median_us)} (p10 ${formatMicros(r.p10_us)}, p90 ${formatMicros(r.p90_us)}, n=${r.repeats}) on ${r.device}, ${when(r.created_at)}`,
         )}</title></circle>`,
       );
     }
@@ -108,7 +103,7 @@ function attemptTable(rows: readonly AttemptRow[]): string {
   const body = rows
     .map((a) => {
       const speed = a.best_speedup != null ? `${a.best_speedup.toFixed(2)}x` : "–";
-      const times = a.baseline_us != null && a.best_us != null ? `${micros(a.baseline_us)} → ${micros(a.best_us)}` : "";
+      const times = a.baseline_us != null && a.best_us != null ? `${formatMicros(a.baseline_us)} → ${formatMicros(a.best_us)}` : "";
       const winner =
         a.best_candidate != null
           ? `<span title="${escapeHtml(a.best_rationale)}">${escapeHtml(a.best_candidate)}</span>` +

@@ -4,6 +4,8 @@
 // the diff was shown at (an edit since then is refused, never clobbered); Reject drops it.
 import * as vscode from "vscode";
 
+import { formatMicros } from "./format";
+
 export const PROPOSAL_SCHEME = "kernelwright-proposal";
 export const RESULT_READY = "kernelwright/resultReady";
 
@@ -34,19 +36,6 @@ export interface Review {
 export interface ApplyAnswer {
   readonly applied: boolean;
   readonly reason?: string;
-}
-
-export function formatMicros(us: number): string {
-  if (us >= 1_000_000) {
-    return `${(us / 1_000_000).toPrecision(3)} s`;
-  }
-  if (us >= 1000) {
-    return `${(us / 1000).toPrecision(3)} ms`;
-  }
-  if (us >= 10) {
-    return `${Math.round(us)} µs`;
-  }
-  return `${us.toPrecision(3)} µs`;
 }
 
 /** `double: 2.10x faster (1.52 ms -> 724 µs) · 41% of roofline · CPU — current ↔ proposed` */
