@@ -173,3 +173,21 @@ async def test_utf16_is_used_even_when_the_client_prefers_utf8(start_editor: Sta
     literal = next(d for d in diags if d.code == "KW106")
     line = CUDA_UTF16.splitlines()[2]
     assert literal.range.start.character == len(line[: line.index("1e-3")].encode("utf-16-le")) // 2
+
+
+async def test_a_syntax_error_is_a_diagnostic_until_it_is_fixed(start_editor: StartEditor) -> None:
+    editor = await start_editor()
+    uri = editor.open("broken.py", NO_SPEC.replace("return x * 3", "return (x * 3"))
+    diags = await wait_until(
+        lambda: [d for d in editor.diagnostics(uri) if d.code == "KW002"], what="the syntax error"
+    )
+    (error,) = diags
+    assert error.severity == types.DiagnosticSeverity.Error
+    assert error.message == "syntax error: `(` is never closed"
+    assert (error.range.start.line, error.range.start.character) == (6, 8)
+    # Closing the bracket clears it (the incremental path re-analyses the statement).
+    end = types.Position(6, len("        return (x * 3"))
+    editor.edit(uri, types.Range(start=end, end=end), ")")
+    await wait_until(
+        lambda: not any(d.code == "KW002" for d in editor.diagnostics(uri)), what="the error to clear"
+    )

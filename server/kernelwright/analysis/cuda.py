@@ -16,7 +16,7 @@ from functools import lru_cache
 from tree_sitter import Node, QueryCursor
 
 from kernelwright.analysis.directives import CommentLine, cuda_spec, is_directive, parse_directive
-from kernelwright.analysis.parsing import CUDA_QUERY, parser_for
+from kernelwright.analysis.parsing import cuda_query, parser_for
 from kernelwright.analysis.positions import ByteColumns, node_range, shift
 from kernelwright.analysis.rules import RuleId, finding
 from kernelwright.core.site import (
@@ -186,7 +186,7 @@ class _Unit:
         return node_range(self.cols, node, self.base)
 
     def facts(self) -> UnitFacts:
-        matches = QueryCursor(CUDA_QUERY).matches(self.top)
+        matches = QueryCursor(cuda_query()).matches(self.top)
         funcs: list[_Func] = []
         comments: list[CommentLine] = []
         for _, caps in matches:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tree_sitter import Point, Tree
+from tree_sitter import Parser, Point, Tree
 
 from kernelwright.analysis.parsing import parser_for
 from kernelwright.analysis.pipeline import Pipeline, encode, internal_error, language_for
@@ -20,6 +20,28 @@ def _point_after(start: Point, inserted: bytes) -> Point:
     return Point(start.row + newlines, len(inserted) - inserted.rfind(b"\n") - 1)
 
 
+# Above this size a fresh parse reads the source in slices (see _fresh_parse).
+SLICED_PARSE_ABOVE = 1 << 20
+_SLICE = 1 << 16
+
+
+def _fresh_parse(parser: Parser, source: bytes) -> Tree:
+    """Parse `source` from scratch without holding the GIL for all of it.
+
+    One parse call over a 5 MB buffer holds the GIL for most of a second, and the language server
+    analyses in a thread so that its event loop keeps answering; read through a callback, 64 KB at a
+    time, the parse lets other threads run between reads. A tree parsed that way reads node text back
+    through the callback (ten times slower analysis), so it is parsed once more from the bytes with
+    itself as the old tree: nothing changed, every node is reused (tens of ms). A broken file is parsed
+    from the bytes alone, as apply_changes does, so its error recovery never depends on that step."""
+    if len(source) <= SLICED_PARSE_ABOVE:
+        return parser.parse(source)
+    sliced = parser.parse(lambda offset, _: source[offset : offset + _SLICE])
+    if sliced.root_node.has_error:
+        return parser.parse(source)
+    return parser.parse(source, sliced)
+
+
 class DocumentAnalysis:
     """Keeps the parse tree between edits: tree.edit + an incremental parse, then a cached analysis."""
 
@@ -31,7 +53,7 @@ class DocumentAnalysis:
         self._parser = parser_for(self.language)
         self._pipeline = Pipeline(self.language)
         self._source = encode(text)
-        self._tree: Tree | None = self._parser.parse(self._source)
+        self._tree: Tree | None = _fresh_parse(self._parser, self._source)
         self.result = self._pipeline.run(self._tree, self._source, path)
 
     def apply_changes(self, changes: Sequence[TextChange], version: int | None = None) -> AnalysisResult:
@@ -44,7 +66,7 @@ class DocumentAnalysis:
             if tree is None or tree.root_node.has_error:
                 # Error recovery after an incremental parse can differ from a fresh parse of the same
                 # text; a broken file is parsed from scratch so the result never depends on edit history.
-                tree = self._parser.parse(source)
+                tree = _fresh_parse(self._parser, source)
             self._tree = tree
             self._source = source
             self.result = self._pipeline.run(self._tree, source, self.path)

@@ -1,20 +1,24 @@
-"""tree-sitter languages, parsers and the queries both language modules run."""
+"""tree-sitter languages, parsers and the queries both language modules run.
+
+Every query is compiled on first use and cached, never at import: compiling one costs about 0.6 ms
+against the Python grammar and 9 ms against the CUDA (C++) one before its patterns add anything (16-24 ms
+for the CUDA query below), so a scan of a Python file must not pay for CUDA's queries, nor a start-up
+for either (benchmarks/BENCHMARKS.md, "Scan cost").
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 
-import tree_sitter_cuda
 import tree_sitter_python
 from tree_sitter import Language as TSLanguage
 from tree_sitter import Parser, Query
 
 from kernelwright.core.site import Language
 
-PYTHON = TSLanguage(tree_sitter_python.language())
-CUDA = TSLanguage(tree_sitter_cuda.language())
+PYTHON = TSLanguage(tree_sitter_python.language())  # cheap: a pointer to the grammar's static tables
 
 # Call names some detector looks at (methods, torch/triton functions, load_inline). Filtering them in the
 # query keeps the thousands of uninteresting calls of a big file out of Python entirely.
@@ -80,31 +84,45 @@ def python_query(extra_names: tuple[str, ...] = (), float64: bool = True, cuda_s
     )
 
 
-# Assignments inside a Triton kernel: which names derive from tl.arange (for the mask rule).
-ASSIGN_QUERY = Query(
-    PYTHON,
-    """
-    (assignment left: (identifier) @left right: (_) @right)
-    (augmented_assignment left: (identifier) @left right: (_) @right)
-    """,
-)
+@cache
+def cuda_language() -> TSLanguage:
+    """The CUDA grammar, imported on first use (a Python-only scan never loads it)."""
+    import tree_sitter_cuda
 
-CUDA_QUERY = Query(
-    CUDA,
-    """
-    (function_definition) @func
-    (comment) @comment
-    (call_expression function: (identifier) @call.name) @call
-    (subscript_expression argument: (_) @sub.arg indices: (_) @sub.index) @sub
-    ((number_literal) @number (#match? @number "^([0-9]*[.][0-9]*|[0-9.]+[eE][-+]?[0-9]+)$"))
-    ((primitive_type) @type (#eq? @type "double"))
-    (binary_expression operator: ["<" "<=" ">" ">=" "==" "!="]) @compare
-    (init_declarator declarator: (identifier) @decl.name value: (_) @decl.value)
-    (assignment_expression left: (identifier) @decl.name right: (_) @decl.value)
-    """,
-)
+    return TSLanguage(tree_sitter_cuda.language())
+
+
+@cache
+def assign_query() -> Query:
+    """Assignments inside a Triton kernel: which names derive from tl.arange (for the mask rule)."""
+    return Query(
+        PYTHON,
+        """
+        (assignment left: (identifier) @left right: (_) @right)
+        (augmented_assignment left: (identifier) @left right: (_) @right)
+        """,
+    )
+
+
+@cache
+def cuda_query() -> Query:
+    """Everything the CUDA reader looks at, in one query."""
+    return Query(
+        cuda_language(),
+        """
+        (function_definition) @func
+        (comment) @comment
+        (call_expression function: (identifier) @call.name) @call
+        (subscript_expression argument: (_) @sub.arg indices: (_) @sub.index) @sub
+        ((number_literal) @number (#match? @number "^([0-9]*[.][0-9]*|[0-9.]+[eE][-+]?[0-9]+)$"))
+        ((primitive_type) @type (#eq? @type "double"))
+        (binary_expression operator: ["<" "<=" ">" ">=" "==" "!="]) @compare
+        (init_declarator declarator: (identifier) @decl.name value: (_) @decl.value)
+        (assignment_expression left: (identifier) @decl.name right: (_) @decl.value)
+        """,
+    )
 
 
 def parser_for(language: Language) -> Parser:
     """A fresh parser (parsers are not shared: a DocumentAnalysis keeps its own for incremental parses)."""
-    return Parser(PYTHON if language is Language.PYTHON else CUDA)
+    return Parser(PYTHON if language is Language.PYTHON else cuda_language())

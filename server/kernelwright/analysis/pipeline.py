@@ -17,7 +17,7 @@ from pathlib import PurePath
 
 from tree_sitter import Node, Query, QueryCursor, Tree
 
-from kernelwright.analysis import cuda, directives, python
+from kernelwright.analysis import cuda, directives, python, syntax
 from kernelwright.analysis.parsing import parser_for
 from kernelwright.analysis.positions import ByteColumns
 from kernelwright.core.site import AnalysisResult, Finding, Language, Range, Severity, SiteKind
@@ -138,6 +138,10 @@ class Pipeline:
                 statements.append(facts)
             self._cache = cache
             sites, findings = python.link(statements, bases, path, self._sites)
+            error = syntax.syntax_error(root, source, cols)
+            if error is not None:
+                findings.append(error)
+                findings.sort(key=lambda x: (x.range.start.line, x.range.start.character, x.rule))
             return AnalysisResult(path, self.language, tuple(sites), tuple(findings), _imports(root))
         units: list[cuda.UnitFacts] = []
         for top in cuda.top_nodes(root):

@@ -21,7 +21,7 @@ from tree_sitter import Node, Query, QueryCursor
 from kernelwright.analysis import cuda
 from kernelwright.analysis.directives import CommentLine, function_spec, is_directive, parse_directive
 from kernelwright.analysis.imports import Aliases, dotted_name, import_bindings
-from kernelwright.analysis.parsing import ASSIGN_QUERY, INTERESTING_CALLS, python_query
+from kernelwright.analysis.parsing import INTERESTING_CALLS, assign_query, python_query
 from kernelwright.analysis.positions import (
     ByteColumns,
     Span,
@@ -650,7 +650,7 @@ class _Statement:
     def _arange_derived(self, b: _Builder) -> set[str]:
         """Names a kernel assigns from tl.arange, directly or through other such names."""
         assigns: list[tuple[str, frozenset[str], bool]] = []
-        for _, caps in QueryCursor(ASSIGN_QUERY).matches(b.node):
+        for _, caps in QueryCursor(assign_query()).matches(b.node):
             idents, ar = _expr_info(caps["right"][0], self.aliases)
             assigns.append((_text(caps["left"][0]), idents, ar))
         derived: set[str] = set()

@@ -15,6 +15,7 @@ from kernelwright.core.site import Finding, Language, Range, Severity
 
 class RuleId(enum.StrEnum):
     MALFORMED_DIRECTIVE = "KW001"
+    SYNTAX_ERROR = "KW002"
     HOST_SYNC = "KW101"
     PYTHON_LOOP = "KW102"
     UNMASKED_ACCESS = "KW103"
@@ -49,6 +50,15 @@ RULES: tuple[Rule, ...] = (
         "A bench directive that is silently ignored makes a site look unmeasurable for no visible reason.",
         Severity.ERROR,
         _BOTH,
+    ),
+    Rule(
+        RuleId.SYNTAX_ERROR,
+        "syntax-error",
+        "Python source that does not parse",
+        "A file that does not parse cannot be imported, so it cannot be benched or verified, and the sites "
+        "found in it are tree-sitter's best guess around the error.",
+        Severity.ERROR,
+        _PY,
     ),
     Rule(
         RuleId.HOST_SYNC,

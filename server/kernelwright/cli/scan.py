@@ -1,14 +1,26 @@
 """`kernelwright scan FILE...`: the sites, bench specs and static findings of files and directories.
 
-Exit codes: 0 when no finding is an error, 1 when some finding is (a malformed directive, a
-non-power-of-two block, a divergent barrier), 2 when a path cannot be read.
+A file that is not text (a NUL byte, or bytes that are not UTF-8), is not a regular file (a FIFO or a
+device named like source, a dangling link) or cannot be read is skipped with a warning on stderr naming
+the file and the reason (`x.py: not UTF-8 text (byte 0xff at offset 12, line 2); skipped`); the other
+files are still scanned, and `--json` lists it under "skipped" with its path and reason. A Python file
+that does not parse is scanned: its first syntax error is a KW002 finding (an error) at the position
+tree-sitter reports.
+
+Exit codes: 0 when no finding is an error; 1 when some finding is (a syntax error, a malformed
+directive, a non-power-of-two block, a divergent barrier); 2 when a path given does not exist or is not
+a Python/CUDA file or directory, or when every file was skipped (there is nothing to report on). A
+skipped file is a warning, not a failure, as long as some other file was scanned.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from kernelwright.analysis import analyze, language_for
@@ -19,6 +31,45 @@ from kernelwright.core.site import AnalysisResult, CudaSpec, FunctionSpec, Modul
 SKIP_DIRS = frozenset(
     {".git", ".venv", "venv", "node_modules", "__pycache__", ".kernelwright", ".mypy_cache"}
 )
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file the scan did not analyse, and why (`reason` completes "PATH: ...; skipped")."""
+
+    path: str
+    reason: str
+
+
+def _where(data: bytes, offset: int) -> str:
+    line = data.count(b"\n", 0, offset) + 1
+    return f"at offset {offset}, line {line}"
+
+
+def not_text(data: bytes) -> str | None:
+    """Why `data` is not source text, or None when it is (UTF-8 without NUL bytes)."""
+    nul = data.find(b"\0")
+    if nul >= 0:
+        return f"binary, not text (NUL byte {_where(data, nul)})"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 text (byte 0x{data[exc.start]:02x} {_where(data, exc.start)})"
+    return None
+
+
+def read_source(path: Path) -> bytes | Skipped:
+    """The bytes of a file to scan, or why it is skipped."""
+    if not path.is_file():
+        if path.is_symlink() and not path.exists():
+            return Skipped(str(path), "a symbolic link to a file that does not exist")
+        return Skipped(str(path), "not a regular file (a FIFO, socket or device)")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Skipped(str(path), f"cannot be read ({exc.strerror})")
+    reason = not_text(data)
+    return Skipped(str(path), reason) if reason is not None else data
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -113,21 +164,30 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if error is not None:
         out.error(error, code="usage")
         return EXIT_USAGE
+    # At exit the interpreter runs full collections over every object still alive (the modules, the
+    # compiled queries, the caches): about 7 ms of a 110 ms one-file scan. Frozen objects are skipped
+    # and go back to the OS with the process (finalizers of objects alive at exit are not promised).
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
     results: list[AnalysisResult] = []
+    skipped: list[Skipped] = []
     for path in files:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            out.error(f"{path}: cannot read ({exc.strerror}); check its permissions", code="usage")
-            return EXIT_USAGE
-        results.append(analyze(data, str(path)))
+        source = read_source(path)
+        if isinstance(source, Skipped):
+            out.warn(f"{source.path}: {source.reason}; skipped")
+            skipped.append(source)
+        else:
+            results.append(analyze(source, str(path)))
     if out.json_mode:
-        out.document({"files": [_file_json(r) for r in results]})
+        out.document({"files": [_file_json(r) for r in results], "skipped": to_json(skipped)})
     else:
         for r in results:
             _print(out, r)
         sites = sum(len(r.sites) for r in results)
         findings = sum(len(r.findings) for r in results)
-        out.line(f"{len(results)} file(s), {sites} site(s), {findings} finding(s)")
+        tail = f", {len(skipped)} skipped" if skipped else ""
+        out.line(f"{len(results)} file(s), {sites} site(s), {findings} finding(s){tail}")
+    if skipped and not results:
+        return EXIT_USAGE
     failed = any(f.severity is Severity.ERROR for r in results for f in r.findings)
     return EXIT_FAILED if failed else EXIT_OK

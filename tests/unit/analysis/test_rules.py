@@ -58,6 +58,13 @@ GOOD_KERNEL_BODY = "tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=offs < n
 # (rule, path, bad source, the text the finding must cover, good source)
 CASES = [
     (
+        RuleId.SYNTAX_ERROR,
+        "m.py",
+        MODULE.format(body="y = torch.relu(x"),
+        "y = torch.relu(x",
+        MODULE.format(body="y = torch.relu(x)"),
+    ),
+    (
         RuleId.HOST_SYNC,
         "m.py",
         MODULE.format(body="s = x.sum().item()"),

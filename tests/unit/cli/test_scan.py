@@ -1,8 +1,12 @@
-"""`kernelwright scan`: goldens for every sample, the human table, directory walking, exit codes."""
+"""`kernelwright scan`: goldens for every sample, the human table, directory walking, exit codes, files
+that are not text, syntax errors, and what a scan compiles."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -110,3 +114,126 @@ def test_unsupported_file_type(tmp_path: Path, capsys: pytest.CaptureFixture[str
     code, doc = scan_json(capsys, str(f))
     assert code == 2
     assert "not a Python (.py/.pyi) or CUDA (.cu/.cuh) file" in doc["error"]["message"]
+
+
+def test_binary_and_non_utf8_files_are_skipped_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "good.py"
+    good.write_text("import torch.nn as nn\nclass M(nn.Module):\n    pass\n")
+    latin = tmp_path / "latin.py"
+    latin.write_bytes(b"x = 1\n# caf\xe9\n")
+    blob = tmp_path / "blob.cu"
+    blob.write_bytes(b"\x7fELF\x02\x01\x00\x00")
+    os.mkfifo(tmp_path / "pipe.py")  # read, it would block the scan forever
+    (tmp_path / "zgone.py").symlink_to(tmp_path / "deleted.py")
+    gone = f"{tmp_path / 'zgone.py'}: a symbolic link to a file that does not exist; skipped"
+    latin_reason = "not UTF-8 text (byte 0xe9 at offset 11, line 2)"
+    blob_reason = "binary, not text (NUL byte at offset 6, line 1)"
+
+    # A directory walk: the text file is scanned, the others skipped; stdout is still one JSON document.
+    code, doc = scan_json(capsys, str(tmp_path))
+    assert code == 0
+    assert [f["path"] for f in doc["files"]] == [str(good)]
+    assert doc["files"][0]["sites"][0]["name"] == "M"
+    assert doc["skipped"] == [
+        {"path": str(blob), "reason": blob_reason},
+        {"path": str(latin), "reason": latin_reason},
+        {"path": str(tmp_path / "pipe.py"), "reason": "not a regular file (a FIFO, socket or device)"},
+        {"path": str(tmp_path / "zgone.py"), "reason": "a symbolic link to a file that does not exist"},
+    ]
+    code = main(["scan", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert captured.err.splitlines() == [
+        f"warning: {blob}: {blob_reason}; skipped",
+        f"warning: {latin}: {latin_reason}; skipped",
+        f"warning: {tmp_path / 'pipe.py'}: not a regular file (a FIFO, socket or device); skipped",
+        f"warning: {gone}",
+    ]
+    assert "1 file(s), 1 site(s), 0 finding(s), 4 skipped" in captured.out
+
+    # Named alongside a good file it is a warning; named alone there is nothing to report: exit 2.
+    assert main(["scan", str(good), str(latin)]) == 0
+    assert capsys.readouterr().err == f"warning: {latin}: {latin_reason}; skipped\n"
+    code, doc = scan_json(capsys, str(latin))
+    assert code == 2
+    assert doc == {"files": [], "skipped": [{"path": str(latin), "reason": latin_reason}]}
+
+
+def test_a_python_syntax_error_is_a_finding_at_its_position(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = tmp_path / "broken.py"
+    f.write_text(
+        "import torch.nn as nn\n\nclass M(nn.Module):\n    def forward(self, x):\n        return (x\n"
+    )
+    code, doc = scan_json(capsys, str(f))
+    assert code == 1  # a syntax error is an error finding
+    (finding,) = doc["files"][0]["findings"]
+    assert finding["rule"] == "KW002" and finding["name"] == "syntax-error"
+    assert finding["severity"] == "error"
+    assert finding["message"] == "syntax error: `(` is never closed"
+    assert finding["range"] == {"start": {"line": 4, "character": 8}, "end": {"line": 4, "character": 17}}
+    # The rest of the file is still analysed, and the table shows the error one-based.
+    assert [s["name"] for s in doc["files"][0]["sites"]] == ["M"]
+    assert main(["scan", str(f)]) == 1
+    out = capsys.readouterr().out
+    assert "5:9  KW002 syntax-error  error     syntax error: `(` is never closed" in out
+    # A file that parses has no such finding.
+    f.write_text(
+        "import torch.nn as nn\n\nclass M(nn.Module):\n    def forward(self, x):\n        return (x)\n"
+    )
+    code, doc = scan_json(capsys, str(f))
+    assert code == 0 and doc["files"][0]["findings"] == []
+    # CUDA files get none: tree-sitter does not expand macros, so this valid CUDA parses with errors.
+    cu = tmp_path / "macro.cu"
+    cu.write_text(
+        "#define FOR_EACH(i, n) for (int i = 0; i < (n); ++i)\n"
+        "__global__ void k(float* y) { FOR_EACH(i, 4) { y[i] = 0.0f; } }\n"
+    )
+    code, doc = scan_json(capsys, str(cu))
+    assert code == 0 and doc["files"][0]["findings"] == []
+
+
+# Which grammar each compiled query is for, in a fresh interpreter: after the imports, then after each
+# scan of the files named on the command line.
+COUNT_QUERIES = """
+import json, sys
+import tree_sitter
+
+compiled = []
+real = tree_sitter.Query
+
+def counting(language, source):
+    compiled.append(language.name)
+    return real(language, source)
+
+tree_sitter.Query = counting
+from kernelwright.cli import main
+import kernelwright.analysis, kernelwright.cli.scan
+steps = [list(compiled)]
+for name in sys.argv[1:]:
+    main(["scan", "--json", name])
+    steps.append(list(compiled))
+print(json.dumps(steps), file=sys.stderr)
+"""
+
+
+def test_queries_are_compiled_on_first_use_per_language(tmp_path: Path) -> None:
+    py = tmp_path / "m.py"
+    py.write_text("import torch.nn as nn\nclass M(nn.Module):\n    pass\n")
+    cu = tmp_path / "k.cu"
+    cu.write_text("__global__ void k(float* y, int n) { int i = threadIdx.x; if (i < n) y[i] = 0.0f; }\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", COUNT_QUERIES, str(py), str(cu), str(py), str(cu)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    imports, after_py, after_cu, again_py, again_cu = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert imports == []  # importing the analysis and the CLI compiles nothing
+    assert after_py and set(after_py) == {"python"}  # a Python file never compiles CUDA's queries
+    assert after_cu[: len(after_py)] == after_py and set(after_cu[len(after_py) :]) == {"cuda"}
+    assert again_py == again_cu == after_cu  # the same files again: every query comes from the cache
