@@ -6,11 +6,13 @@ LSP feature registers its handlers in its own module (see `server.build_server`)
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from lsprotocol import types
+from pygls.exceptions import FeatureRequestError, JsonRpcException, JsonRpcInternalError
 from pygls.lsp.server import LanguageServer
 
 from kernelwright import __version__
@@ -20,11 +22,32 @@ from kernelwright.lsp.debounce import Debouncer
 from kernelwright.lsp.documents import Documents
 from kernelwright.lsp.engine_link import EngineLink
 from kernelwright.lsp.jobs import Jobs
+from kernelwright.lsp.lanes import DocumentLanes
 from kernelwright.lsp.persistence import Stores
 from kernelwright.lsp.protocol import KernelwrightProtocol
 from kernelwright.lsp.results import Results, SiteKey
 
+if TYPE_CHECKING:
+    from pygls.server import ServerErrors
+
 log = logging.getLogger("kernelwright.lsp")
+
+# Said once a session, however many messages the editor sends that cannot be read.
+UNREADABLE_TOLD = (
+    "kernelwright: the editor sent a message that is not valid JSON-RPC; it was ignored "
+    "(each one is in the kernelwright log)"
+)
+
+
+class _NoTracebackForUnreadable(logging.Filter):
+    """pygls logs a frame that is not JSON with a full traceback before it reports it; report_server_error
+    below logs it in one line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], json.JSONDecodeError))
+
+
+logging.getLogger("pygls.server").addFilter(_NoTracebackForUnreadable())
 
 
 @dataclass
@@ -93,6 +116,7 @@ class Session:
     support: ClientSupport = field(default_factory=ClientSupport)
     diagnostics_debounce: Debouncer = field(default_factory=lambda: Debouncer(0.3))
     jobs: Jobs = field(default_factory=Jobs)
+    lanes: DocumentLanes = field(default_factory=DocumentLanes)
     engine: EngineLink = field(default_factory=EngineLink)
     stores: Stores = field(default_factory=Stores)
     watcher: Stoppable | None = None
@@ -113,6 +137,7 @@ class KernelwrightServer(LanguageServer):
         self.session = Session()
         # Lenses show what runs ("profiling…"); they refresh when a job starts or ends.
         self.session.jobs = Jobs(on_change=self.refresh_views, on_error=self._job_error)
+        self.session.lanes.on_error = self._lane_error
         self.session.engine.on_unconfined = self.tell
 
     def log(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
@@ -130,6 +155,30 @@ class KernelwrightServer(LanguageServer):
 
     def _job_error(self, message: str) -> None:
         self.tell(message, types.MessageType.Error)
+
+    def _lane_error(self, what: str, exc: BaseException) -> None:
+        self.tell(f"kernelwright: {what} failed: {exc}", types.MessageType.Error)
+
+    def report_server_error(self, error: Exception, source: ServerErrors) -> None:
+        """What pygls could not handle outside a request (a request's error goes in its response).
+
+        pygls's default shows each one as a popup: a client that sends bad frames, or a notification
+        handler that fails on every keystroke, would raise one popup per message. Here each is a line in
+        the log, and the person is told once per distinct problem."""
+        if source is FeatureRequestError:
+            return
+        if source is JsonRpcInternalError:  # sending failed: telling the client would send again
+            log.error("could not send a message to the editor: %s", error)
+            return
+        if source is JsonRpcException:  # the reader loop: the frame was not JSON-RPC at all
+            self.log(
+                f"ignored a message from the editor that could not be read: {error}",
+                types.MessageType.Warning,
+            )
+            if UNREADABLE_TOLD not in self.session.told:
+                self.tell(UNREADABLE_TOLD)
+            return
+        self.tell(f"kernelwright: internal error ({source.__name__}): {error}", types.MessageType.Error)
 
     def refresh_views(self) -> None:
         """Ask the client to pull lenses and inlay hints again, where it supports being asked."""

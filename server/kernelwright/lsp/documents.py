@@ -2,11 +2,24 @@
 
 pygls keeps the text (its workspace applies the same changes); this keeps what analysis made of it, so
 lenses, hovers and diagnostics read the latest AnalysisResult without parsing again.
+
+Analysis of an open buffer runs in a thread, off the event loop: a 5 MB file takes seconds, and every
+other document's requests would wait for it. What the loop reads of a document (`text`, `result`,
+`version`) is replaced all at once when the thread is done, never half-updated; the document's lane
+(lanes.py) keeps its opens and changes in order and holds its own requests until they are done.
+
+A file read from disk (a hover on a file not open, the watcher re-profiling a closed file) is read only
+when it is a regular file: a FIFO would block the read until a writer closes it, and a device such as
+/dev/zero never ends.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import stat
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -67,17 +80,14 @@ class OpenDocument:
     uri: str
     path: Path
     version: int
-    analysis: DocumentAnalysis
+    analysis: DocumentAnalysis  # touched only by the document's lane (in a thread): read `text`, `result`
     result: AnalysisResult
+    text: str
     _index: LineIndex | None = None
 
     @property
-    def text(self) -> str:
-        return self.analysis.text
-
-    @property
     def lines(self) -> LineIndex:
-        text = self.analysis.text
+        text = self.text
         if self._index is None or self._index.text is not text:
             self._index = LineIndex(text)
         return self._index
@@ -151,19 +161,37 @@ class Documents:
     def __init__(self) -> None:
         self._open: dict[str, OpenDocument] = {}
         self._disk: dict[Path, OpenDocument] = {}
+        self._opening: Counter[str] = Counter()  # didOpen received, analysis not done yet
 
-    def open(self, uri: str, text: str, version: int) -> OpenDocument:
-        doc = _analyse(uri, uri_to_path(uri), text, version)
+    def opening(self, uri: str) -> None:
+        """A didOpen arrived: until its analysis is done the file is neither read from disk nor served
+        from an older analysis of the disk's text."""
+        self._opening[uri] += 1
+
+    async def open(self, uri: str, text: str, version: int) -> OpenDocument:
+        try:
+            path = uri_to_path(uri)
+            doc = await asyncio.to_thread(_analyse, uri, path, text, version)
+        finally:
+            self._opening[uri] -= 1
+            if self._opening[uri] <= 0:
+                del self._opening[uri]
         self._open[uri] = doc
         self._disk.pop(doc.path, None)
         return doc
 
-    def change(self, uri: str, changes: Sequence[TextChange], version: int) -> OpenDocument | None:
+    async def change(self, uri: str, changes: Sequence[TextChange], version: int) -> OpenDocument | None:
         doc = self._open.get(uri)
         if doc is None:
             return None
-        doc.result = doc.analysis.apply_changes(changes, version)
-        doc.version = version
+        analysis = doc.analysis
+
+        def apply() -> tuple[AnalysisResult, str]:
+            result = analysis.apply_changes(changes, version)
+            return result, analysis.text
+
+        result, text = await asyncio.to_thread(apply)
+        doc.result, doc.text, doc.version = result, text, version
         return doc
 
     def close(self, uri: str) -> None:
@@ -172,7 +200,7 @@ class Documents:
     def get(self, uri: str) -> OpenDocument | None:
         """The open buffer, else the file on disk (analysed once, until it changes)."""
         doc = self._open.get(uri)
-        if doc is not None:
+        if doc is not None or uri in self._opening:
             return doc
         try:
             path = uri_to_path(uri)
@@ -191,9 +219,8 @@ class Documents:
         cached = self._disk.get(path)
         if cached is not None:
             return cached
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+        text = read_regular_file(path)
+        if text is None:
             return None
         loaded = _analyse(path.as_uri(), path, text, 0)
         self._disk[path] = loaded
@@ -208,10 +235,40 @@ class Documents:
         return iter(list(self._open.values()))
 
 
+def read_regular_file(path: Path) -> str | None:
+    """The UTF-8 text of `path` if it is a regular file, else None (a FIFO, a device, a directory, a
+    file that cannot be read or decoded), newlines read as Path.read_text reads them.
+
+    Never blocks on the file: its type is checked before it is opened, and again on the open file
+    (opened with O_NONBLOCK, in case it was swapped for a FIFO in between)."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    # As Path.read_text reads it (universal newlines), so hashes agree with the rest of kernelwright.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _analyse(uri: str, path: Path, text: str, version: int) -> OpenDocument:
     # Imported on first use (and warmed after `initialized`): tree-sitter's grammars load in tens of
     # milliseconds that the initialize response should not wait for.
     from kernelwright.analysis import DocumentAnalysis
 
     analysis = DocumentAnalysis(str(path), text)
-    return OpenDocument(uri, path, version, analysis, analysis.result)
+    return OpenDocument(uri, path, version, analysis, analysis.result, analysis.text)

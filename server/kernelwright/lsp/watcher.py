@@ -5,6 +5,10 @@ arrive on watchdog's thread and are handed to the server's loop; a burst (a bran
 over the tree) is coalesced into one pass after the debounce period. A new profile of a site cancels
 the outdated one in flight (Jobs.start). Open documents follow their buffer: a change on disk to an open
 file is the editor's to report (didChange/didSave), but its imports are still watched here.
+
+The watcher only notes paths; it never opens a file (what is read later goes through
+documents.read_regular_file), so a FIFO or a device in the tree cannot block it. Stopping it is quiet:
+an event that watchdog had already taken when it was stopped is dropped, not logged as an error.
 """
 
 from __future__ import annotations
@@ -26,6 +30,19 @@ log = logging.getLogger("kernelwright.lsp.watcher")
 WATCHED_SUFFIXES = frozenset({".py", ".cu", ".cuh"})
 IGNORED_PARTS = frozenset({".kernelwright", "__pycache__", ".git", ".venv", "node_modules", ".mypy_cache"})
 
+# watchdog's inotify emitter logs this at ERROR when an event it was holding (a move out of the tree waits
+# half a second for its other half) comes out after stop(): an event after the end of watching, which a
+# stop is expected to drop.
+_STOPPED_EMITTER = "InotifyEmitter.queue_events() called when the thread is inactive"
+
+
+class _QuietStop(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != _STOPPED_EMITTER
+
+
+logging.getLogger("watchdog.observers.inotify").addFilter(_QuietStop())
+
 
 class _Forward(FileSystemEventHandler):
     """Runs on watchdog's thread: filter, then hand the path to the server's loop."""
@@ -34,16 +51,20 @@ class _Forward(FileSystemEventHandler):
         self._loop = loop
         self._changed = changed
         self._wake = wake
+        self.stopped = False
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.is_directory or event.event_type in ("opened", "closed_no_write"):
+        if self.stopped or event.is_directory or event.event_type in ("opened", "closed_no_write"):
             return
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             if not raw:
                 continue
             path = Path(raw if isinstance(raw, str) else raw.decode())
             if path.suffix in WATCHED_SUFFIXES and not IGNORED_PARTS.intersection(path.parts):
-                self._loop.call_soon_threadsafe(self._note, path)
+                try:
+                    self._loop.call_soon_threadsafe(self._note, path)
+                except RuntimeError:  # the loop closed (the server is exiting): nothing to tell
+                    return
 
     def _note(self, path: Path) -> None:
         self._changed.add(path.resolve())
@@ -56,10 +77,10 @@ class WorkspaceWatcher:
         self._changed: set[Path] = set()
         self._wake = asyncio.Event()
         self._observer: BaseObserver = Observer()
-        handler = _Forward(asyncio.get_running_loop(), self._changed, self._wake)
+        self._handler = _Forward(asyncio.get_running_loop(), self._changed, self._wake)
         for root in roots:
             if root.is_dir():
-                self._observer.schedule(handler, str(root), recursive=True)
+                self._observer.schedule(self._handler, str(root), recursive=True)
         self._observer.daemon = True
         self._observer.start()
         self._task = asyncio.get_running_loop().create_task(self._drain())
@@ -84,8 +105,10 @@ class WorkspaceWatcher:
                 log.exception("handling changed files %s", sorted(map(str, batch)))
 
     def stop(self) -> None:
+        self._handler.stopped = True
         self._task.cancel()
-        self._observer.stop()
+        self._observer.stop()  # joins the emitters
+        self._observer.join(timeout=2)
 
 
 def start(ls: KernelwrightServer) -> None:

@@ -165,3 +165,19 @@ def test_edit_inside_function_moves_later_sites() -> None:
     assert moved is not None
     assert moved.range.start.line == model.range.start.line + 2
     assert moved.range.start.character == model.range.start.character
+
+
+def test_a_big_document_parsed_in_slices_equals_a_full_analysis() -> None:
+    from kernelwright.analysis.document import SLICED_PARSE_ABOVE
+
+    filler = "".join(
+        f"\n\ndef helper_{i}(a):\n    return [a, a + {i}]\n" for i in range(SLICED_PARSE_ABOVE // 30)
+    )
+    big = PY_DOC + filler + PY_DOC.replace("def add(", "def add_again(")
+    assert len(big.encode()) > SLICED_PARSE_ABOVE
+    doc = DocumentAnalysis("big.py", big)
+    assert doc.result == analyze(big, "big.py")
+    assert {"add", "add_again", "Model"} <= {s.name for s in doc.result.sites}
+    broken = big + "\ndef broken(:\n"
+    doc.apply_changes([TextChange(broken)])  # a whole-document change: a fresh parse, in slices
+    assert doc.result == analyze(broken, "big.py")
