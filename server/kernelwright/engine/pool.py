@@ -29,7 +29,6 @@ import logging
 import os
 import shutil
 import sys
-import tempfile
 import time
 from collections import deque
 from collections.abc import Coroutine, Sequence
@@ -42,7 +41,7 @@ from kernelwright.core.errors import UsageError
 from kernelwright.core.jobs import JobType, Origin
 from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.protocol import CapturedOutput, ErrorCode, Hello, JobErrorInfo, Response
-from kernelwright.engine import confinement
+from kernelwright.engine import confinement, leftovers
 from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.devices import Device, resolve_devices
 from kernelwright.engine.environment import torch_bytecode_missing
@@ -102,6 +101,8 @@ class WorkerPool(SlotPool[_Slot]):
     async def start(self) -> None:
         """Resolve the devices (UsageError if one is not there) and start a standby worker on each."""
         self._loop = asyncio.get_running_loop()
+        # Folders of runs that were killed (their owner process is gone): ours are made after this.
+        await asyncio.to_thread(leftovers.sweep_stale_folders)
         # Finding GPUs runs nvidia-smi: keep it off the event loop (the language server's).
         self._slots = [_Slot(d) for d in await asyncio.to_thread(resolve_devices, self._request)]
         self._worker_config = self._with_shared_caches(self.config, candidates=False)
@@ -138,7 +139,7 @@ class WorkerPool(SlotPool[_Slot]):
             root = config.cache_dir  # the person's directory: Triton already goes there
         elif config.share_caches:
             if self._cache_root is None:
-                self._cache_root = Path(tempfile.mkdtemp(prefix="kernelwright-caches-"))
+                self._cache_root = leftovers.make_folder(leftovers.CACHES_PREFIX)
             root = self._cache_root
         else:
             return config

@@ -20,7 +20,6 @@ import errno
 import os
 import shutil
 import signal
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -41,7 +40,7 @@ from kernelwright.core.protocol import (
     decode,
     encode,
 )
-from kernelwright.engine import confinement
+from kernelwright.engine import confinement, leftovers
 from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.devices import Device
 from kernelwright.engine.environment import worker_env
@@ -51,7 +50,6 @@ WORKER_MODULE = "kernelwright.harness.worker"
 # A judge's question and the job's deadline (monotonic) -> the answer to write back.
 AskHandler = Callable[[Ask, float], Awaitable[Answer]]
 CAPTURE_NAME = "output.log"  # in the worker's directory: its stdout and stderr
-SHARED_MEMORY = Path("/dev/shm")
 PROCESS_WATCH_S = 0.1  # how often a running candidate worker's processes are counted
 
 
@@ -125,7 +123,8 @@ class WorkerProcess:
     async def start(cls, device: Device, config: WorkerConfig, role: Role = Role.TRUSTED) -> WorkerProcess:
         """Spawn a worker and wait for its hello; raise JobError(START_FAILED) with its output if not."""
         spawned_at = time.monotonic()
-        tmpdir = Path(tempfile.mkdtemp(prefix="kernelwright-worker-"))
+        # Named with this process as its owner: if we are killed, the next pool start removes it.
+        tmpdir = leftovers.make_folder(leftovers.WORKER_PREFIX)
         worker = await cls._spawn(device, config, tmpdir, role)
         worker.spawned_at = spawned_at
         try:
@@ -476,9 +475,9 @@ def _no_interpreter(config: WorkerConfig, device: Device, why: str) -> JobError:
 def _exchange_folder(tmpdir: Path) -> Path:
     """Where a candidate writes outputs for the judge: in shared memory where there is some (no disk in
     the way of a GPU-sized output), else in the worker's own directory."""
-    usable = SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK)
-    base = SHARED_MEMORY if usable else tmpdir
-    return Path(tempfile.mkdtemp(prefix=f"kernelwright-exchange-{os.getpid()}-", dir=base))
+    shared = leftovers.SHARED_MEMORY
+    usable = shared.is_dir() and os.access(shared, os.W_OK)
+    return leftovers.make_folder(leftovers.EXCHANGE_PREFIX, shared if usable else tmpdir)
 
 
 def signal_tree(pid: int, sig: signal.Signals) -> None:

@@ -51,7 +51,11 @@ class StoredMeasurement:
 
 @dataclass(frozen=True)
 class AppliedEdit:
-    """A file `optimize --apply` rewrote: its text before, so `undo` can put it back."""
+    """A file `optimize --apply` rewrote: its text before, so `undo` can put it back.
+
+    Recorded before the file is written; `landed_at` is set once the rename put the new text in place,
+    so an edit whose run was killed in between has none (until an apply or undo settles it from the
+    file's text), and `dropped_at` marks one found never to have landed."""
 
     id: int
     path: str
@@ -61,3 +65,5 @@ class AppliedEdit:
     new_hash: str
     applied_at: float
     undone_at: float | None = None
+    landed_at: float | None = None
+    dropped_at: float | None = None

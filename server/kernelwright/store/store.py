@@ -8,6 +8,7 @@ serialises its use of the single connection.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -57,7 +58,9 @@ class Store:
         opened = open_database(db_path)
         self.path = db_path
         self.version = opened.version
-        # Set when a damaged file was moved aside on open: the caller shows or logs it.
+        # Set when a damaged file was moved aside on open: the caller shows (stderr, and JSON through
+        # `recovery`) or logs it.
+        self.recovery = opened.recovery
         self.message = opened.message
         self.recovered_from = opened.recovered_from
         self._conn = opened.connection
@@ -248,14 +251,42 @@ class Store:
         return AppliedEdit(edit_id, path, attempt_id, original_text, original_hash, new_hash, applied_at)
 
     def last_applied_edit(self, path: str) -> AppliedEdit | None:
-        """The most recent edit of `path` that has not been undone."""
+        """The most recent edit of `path` that is neither undone nor found never to have landed."""
         rows = self._read(
-            "SELECT id, path, attempt_id, original_text, original_hash, new_hash, applied_at, undone_at "
-            "FROM applied_edits WHERE path = ? AND undone_at IS NULL "
-            "ORDER BY applied_at DESC, id DESC LIMIT 1",
+            f"SELECT {_EDIT_COLUMNS} FROM applied_edits WHERE path = ? AND undone_at IS NULL "
+            "AND dropped_at IS NULL ORDER BY applied_at DESC, id DESC LIMIT 1",
             (path,),
         )
         return AppliedEdit(*rows[0]) if rows else None
+
+    def unsettled_edits(self, path: str) -> list[AppliedEdit]:
+        """Edits of `path` not known to have landed (their run may have been killed mid-apply), newest
+        first."""
+        rows = self._read(
+            f"SELECT {_EDIT_COLUMNS} FROM applied_edits WHERE path = ? AND landed_at IS NULL "
+            "AND undone_at IS NULL AND dropped_at IS NULL ORDER BY applied_at DESC, id DESC",
+            (path,),
+        )
+        return [AppliedEdit(*r) for r in rows]
+
+    def mark_landed(self, edit_id: int) -> None:
+        """The edit's text is in its file (also when it had been taken for one that never landed: an
+        apply still in flight in another process)."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE applied_edits SET landed_at = ?, dropped_at = NULL "
+                "WHERE id = ? AND landed_at IS NULL",
+                (time.time(), edit_id),
+            )
+
+    def mark_dropped(self, edit_id: int) -> None:
+        """The edit never reached its file: undo passes over it."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE applied_edits SET dropped_at = ? WHERE id = ? AND landed_at IS NULL "
+                "AND dropped_at IS NULL",
+                (time.time(), edit_id),
+            )
 
     def mark_undone(self, edit_id: int) -> None:
         with self._write() as conn:
@@ -265,3 +296,7 @@ class Store:
             )
             if cursor.rowcount != 1:
                 raise StoreError(f"applied edit {edit_id} does not exist or was already undone")
+
+
+# The applied_edits columns are AppliedEdit's fields, in order.
+_EDIT_COLUMNS = ", ".join(f.name for f in dataclasses.fields(AppliedEdit))

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from kernelwright.store import Store, store_path
-from kernelwright.store.database import connect
+from kernelwright.store.database import builtin_migrations, connect
 from support.measurements import measurement
 
 WRITER = """
@@ -67,9 +67,10 @@ def test_concurrent_first_opens_migrate_once(tmp_path: Path) -> None:
     for proc in procs:
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
-        assert out.strip() == "2"
+        assert out.strip() == str(len(builtin_migrations()))
     conn = connect(path)
-    assert [r[0] for r in conn.execute("SELECT version FROM schema_version")] == [1, 2]
+    versions = [r[0] for r in conn.execute("SELECT version FROM schema_version")]
+    assert versions == list(range(1, len(builtin_migrations()) + 1))
     conn.close()
 
 

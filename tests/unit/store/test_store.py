@@ -19,6 +19,7 @@ from kernelwright.store import (
     site_source_hash,
     store_path,
 )
+from kernelwright.store.database import builtin_migrations
 from support.measurements import CPU, GPU, VERSIONS, measurement, passed, rejected
 
 
@@ -32,7 +33,7 @@ def store(tmp_path: Path) -> Store:
 def test_the_file_lives_under_the_workspace_in_wal_mode(tmp_path: Path, store: Store) -> None:
     assert store.path == tmp_path / ".kernelwright" / "results.sqlite3"
     assert store.path.exists()
-    assert store.version == 2
+    assert store.version == len(builtin_migrations())
     assert store.message is None
     mode = store._read("PRAGMA journal_mode")[0][0]
     assert mode == "wal"
