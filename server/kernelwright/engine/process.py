@@ -373,8 +373,12 @@ class WorkerProcess:
         # A frozen (SIGSTOPped) process dies at once too; in a box, the rest of its PID namespace dies
         # with its first process.
         signal_tree(self.proc.pid, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError):
-            self.proc.kill()
+        if self.proc.returncode is None:
+            # os.kill, not Popen.kill: that polls first, reaping the child under asyncio's child watcher,
+            # which then logs "Unknown child process pid N" and reports its exit status as 255. An
+            # unreaped pid cannot be reused, so this signal reaches the worker or its zombie.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.proc.pid, signal.SIGKILL)
         await self.proc.wait()
         self._writer.close()
         if self._final_output is None:
