@@ -30,7 +30,8 @@ from kernelwright.core.site import CudaSpec, FunctionSpec
 from kernelwright.harness import clock
 from kernelwright.harness.compare import flatten, tensors_in
 from kernelwright.harness.cuda_build import CompileError
-from kernelwright.harness.device import Target, machine_lacks, triton_interpreted, versions
+from kernelwright.harness.device import Target, free_bytes, gib, machine_lacks, triton_interpreted, versions
+from kernelwright.harness.faults import is_out_of_memory
 from kernelwright.harness.problem import Problem, RefusedError
 from kernelwright.harness.profile import profile_call
 from kernelwright.harness.roofline import compute_dtype, count_flops, moved_bytes, roofline
@@ -94,18 +95,53 @@ def problem_size(args: tuple[Any, ...]) -> str:
     return "; ".join(parts)
 
 
-def timing_input_sets(problem: Problem, target: Target, first: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    """Input sets at distinct addresses, made before any timed call (PITFALLS 3). Bounded by free memory."""
+def timing_input_sets(
+    problem: Problem, target: Target, first: tuple[Any, ...]
+) -> tuple[list[tuple[Any, ...]], str | None]:
+    """Input sets at distinct addresses, made before any timed call (PITFALLS 3), and a note when fewer
+    than wanted fit: at most INPUT_MEMORY_SHARE of the free memory goes to the extra sets, and one whose
+    drawing runs out of memory ends the drawing (timing with fewer sets beats not timing at all)."""
     sets = [first]
-    want = MAX_INPUT_SETS if target.is_cuda else 3
-    if target.is_cuda:
-        per_set = sum(t.numel() * t.element_size() for t in tensors_in(first))
-        free, _ = torch.cuda.mem_get_info(target.device)
-        if per_set > 0:
-            want = max(1, min(want, int(INPUT_MEMORY_SHARE * free // per_set)))
+    wanted = MAX_INPUT_SETS if target.is_cuda else 3
+    want = wanted
+    per_set = sum(t.numel() * t.element_size() for t in tensors_in(first))
+    free = free_bytes(target)
+    if per_set > 0 and free is not None:
+        want = max(1, min(want, 1 + int(INPUT_MEMORY_SHARE * free // per_set)))
     for seed in range(TIMING_SEED + 1, TIMING_SEED + want):
-        sets.append(_guard(problem, Stage.INPUTS, _drawer(problem, seed), target))
-    return sets
+        drawn = _extra_set(problem, seed, target)
+        if drawn is None:
+            break
+        sets.append(drawn)
+    if len(sets) >= wanted:
+        return sets, None
+    room = f" with {gib(free)} free" if free is not None else ""
+    return sets, (
+        f"timed with {len(sets)} input set(s) instead of {wanted}: each takes {gib(per_set)}{room} on "
+        f"{target.info.name} (fewer sets let caches warm between calls; smaller inputs avoid that)"
+    )
+
+
+def _extra_set(problem: Problem, seed: int, target: Target) -> tuple[Any, ...] | None:
+    """One more input set, or None when it does not fit in memory (other failures stop the bench)."""
+
+    def draw() -> tuple[Any, ...]:
+        try:
+            return problem.draw(seed)
+        except Exception as exc:
+            if is_out_of_memory(exc):
+                raise _NoRoom from None
+            raise
+
+    try:
+        drawn: tuple[Any, ...] = _guard(problem, Stage.INPUTS, draw, target)
+    except _NoRoom:
+        return None
+    return drawn
+
+
+class _NoRoom(BaseException):
+    """An extra input set ran out of memory (a BaseException, so _guard lets it through)."""
 
 
 def _drawer(problem: Problem, seed: int) -> Callable[[], tuple[Any, ...]]:
@@ -168,7 +204,9 @@ def measure(
             stage_seconds=stages.merged({}),
         )
     with stages(Phase.INPUTS):
-        sets = timing_input_sets(problem, target, first)
+        sets, sets_note = timing_input_sets(problem, target, first)
+        if sets_note is not None:
+            notes.append(sets_note)
     plan = _plan(options)
     with stages(Phase.TIMING):
         timing = _guard(problem, Stage.TIMING, lambda: time_calls(problem, sets, target, plan), target)

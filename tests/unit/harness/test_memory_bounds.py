@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kernelwright.core.jobs import CandidateRef, Origin, ProblemRef, VerifyJob
+from kernelwright.core.jobs import BenchJob, BenchOptions, CandidateRef, Origin, ProblemRef, VerifyJob
 from kernelwright.core.jsonable import to_json
 from kernelwright.core.site import ModuleSpec, SiteKind
 from unit.harness.jobs_subprocess import run_jobs
@@ -90,3 +90,37 @@ def test_a_problem_that_does_not_fit_says_what_it_asked_for_and_what_is_free(tmp
     message = verdict["message"]
     assert "the problem does not fit on" in message and "the reference asked for 64.00 GiB with" in message
     assert re.search(r"with [\d.]+ GiB free", message) and "smaller inputs" in message
+
+
+BIG_INPUT = """import torch
+import torch.nn as nn
+
+
+class Model(nn.Module):
+    def forward(self, x):
+        return x * 2
+
+
+def get_inputs():
+    return [torch.ones(160 * 2**20)]  # 640 MiB
+
+
+def get_init_inputs():
+    return []
+"""
+
+
+def test_bench_times_with_fewer_input_sets_where_three_do_not_fit_and_says_so(tmp_path: Path) -> None:
+    ref = tmp_path / "big_input.py"
+    ref.write_text(BIG_INPUT)
+    problem = ProblemRef(str(ref), BIG_INPUT, "Model", SiteKind.TORCH_MODULE, ModuleSpec())
+    payload = to_json(BenchJob(problem, device="cpu", options=BenchOptions(repeats=3)))
+    (reply,) = run_jobs([("bench", payload)], env={"KW_TEST_MEMORY_CAP": str(CAP)}, timeout=600)
+    measurement = reply["measurement"]
+    assert measurement is not None, reply
+    (note,) = [n for n in measurement["notes"] if n.startswith("timed with")]
+    m = re.fullmatch(
+        r"timed with ([12]) input set\(s\) instead of 3: each takes 0.62 GiB with ([\d.]+) GiB free .*", note
+    )
+    assert m is not None, note
+    assert float(m.group(2)) < 3 * 0.62 / 0.3  # what made three too many for the share inputs may take
