@@ -9,7 +9,7 @@
 #
 # Settings (environment): KERNELWRIGHT (the command; default .venv/bin/kernelwright, else the PATH's),
 # DEMO_DIR (default build/demo), DEMO_DEVICE (default cpu: the same figures on every machine; cuda on a
-# GPU), DEMO_BUDGET (default rounds=1,candidates=2,time=80).
+# GPU), DEMO_BUDGET (default rounds=1,candidates=2,limit=300).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,8 +20,10 @@ fi
 SAMPLE=samples/pytorch/layernorm_gelu_unfused.py
 WORK=${DEMO_DIR:-build/demo}
 DEVICE=${DEMO_DEVICE:-cpu}
-# Two torch.compile variants: each candidate runs in a fresh worker and compiles cold (~20 s on 2 cores).
-BUDGET=${DEMO_BUDGET:-rounds=1,candidates=2,time=80}
+# Two torch.compile variants, counted rather than timed: each runs in a fresh worker and compiles cold
+# (~20 s on 2 idle cores, a minute or more on a busy laptop), and is given the time it needs up to the
+# safety limit, which the output names if it is ever hit.
+BUDGET=${DEMO_BUDGET:-rounds=1,candidates=2,limit=300}
 
 if [[ $DEVICE == cpu ]] && ! command -v "${CXX:-g++}" >/dev/null && ! command -v "${CC:-gcc}" >/dev/null; then
   echo "demo: torch.compile on the CPU needs a C++ compiler; install one (apt-get install g++)" >&2

@@ -1,4 +1,4 @@
-// Figures as the server words them (lsp/present.format_us): one way to print a time, everywhere.
+// Figures as the server words them (core/text.format_us): one way to print a time, everywhere.
 
 export function formatMicros(us: number): string {
   if (us >= 1_000_000) {

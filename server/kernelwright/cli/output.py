@@ -52,6 +52,12 @@ class Output:
             self.err.write("\r\x1b[2K")
             self.err.flush()
 
+    def log_line(self, text: str) -> None:
+        """A progress line for a log (stderr that is not a terminal, where progress() is silent)."""
+        if not self.json_mode and not self.err.isatty():
+            self.err.write(text + "\n")
+            self.err.flush()
+
     def warn(self, message: str) -> None:
         """A warning on stderr, in --json mode too (stdout keeps its one document)."""
         self.end_progress()

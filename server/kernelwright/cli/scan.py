@@ -27,6 +27,7 @@ from kernelwright.analysis import analyze, language_for
 from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
 from kernelwright.core.jsonable import JsonValue, to_json
 from kernelwright.core.site import AnalysisResult, CudaSpec, FunctionSpec, ModuleSpec, Severity, Site
+from kernelwright.core.text import not_text
 
 SKIP_DIRS = frozenset(
     {".git", ".venv", "venv", "node_modules", "__pycache__", ".kernelwright", ".mypy_cache"}
@@ -39,23 +40,6 @@ class Skipped:
 
     path: str
     reason: str
-
-
-def _where(data: bytes, offset: int) -> str:
-    line = data.count(b"\n", 0, offset) + 1
-    return f"at offset {offset}, line {line}"
-
-
-def not_text(data: bytes) -> str | None:
-    """Why `data` is not source text, or None when it is (UTF-8 without NUL bytes)."""
-    nul = data.find(b"\0")
-    if nul >= 0:
-        return f"binary, not text (NUL byte {_where(data, nul)})"
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return f"not UTF-8 text (byte 0x{data[exc.start]:02x} {_where(data, exc.start)})"
-    return None
 
 
 def read_source(path: Path) -> bytes | Skipped:

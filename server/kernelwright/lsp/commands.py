@@ -16,10 +16,11 @@ from pygls.exceptions import JsonRpcInvalidParams
 from kernelwright.core.jsonable import JsonValue, to_json
 from kernelwright.core.measure import TimingMethod
 from kernelwright.core.site import Site
+from kernelwright.core.text import format_us
 from kernelwright.lsp.app import KernelwrightServer
 from kernelwright.lsp.command_ids import CommandId, SiteRef
 from kernelwright.lsp.documents import OpenDocument, uri_to_path
-from kernelwright.lsp.present import format_us, short_device
+from kernelwright.lsp.present import short_device
 from kernelwright.lsp.profile import refresh, start_profile
 from kernelwright.lsp.results import SiteKey
 

@@ -20,14 +20,13 @@ from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.jsonable import JsonValue, to_json
 from kernelwright.core.settings import Settings
 from kernelwright.core.site import Range
-from kernelwright.core.text import position_at, range_offsets
+from kernelwright.core.text import format_us, position_at, range_offsets
 from kernelwright.lsp.anchor import anchor_edit
 from kernelwright.lsp.app import KernelwrightServer, PendingResult
 from kernelwright.lsp.command_ids import CommandId
 from kernelwright.lsp.convert import to_lsp_document_edit
 from kernelwright.lsp.documents import OpenDocument
 from kernelwright.lsp.jobs import JobKind
-from kernelwright.lsp.present import format_us
 from kernelwright.lsp.profile import runnable_site
 from kernelwright.lsp.progress import ProgressReporter
 from kernelwright.lsp.results import SiteKey

@@ -19,6 +19,7 @@ from kernelwright.core.measure import (
     TimingMethod,
 )
 from kernelwright.core.site import Convention, FunctionSpec, Site, SiteKind
+from kernelwright.core.text import format_us
 from kernelwright.lsp.command_ids import CommandId, SiteRef
 from kernelwright.lsp.spec_hint import cuda_directive, function_directive
 
@@ -39,16 +40,6 @@ def short_device(device: DeviceInfo) -> str:
         return "CPU"
     found = _GPU_NAME.search(device.name)
     return found.group(1) if found else device.name.removeprefix("NVIDIA ").strip()
-
-
-def format_us(us: float) -> str:
-    if us >= 1_000_000:
-        return f"{us / 1_000_000:.3g} s"
-    if us >= 1000:
-        return f"{us / 1000:.3g} ms"
-    if us >= 10:
-        return f"{us:.0f} µs"
-    return f"{us:.3g} µs"
 
 
 def format_age(seconds: float) -> str:

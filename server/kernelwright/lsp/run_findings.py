@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kernelwright.core.site import Finding, Position, Range, Severity, Site
+from kernelwright.core.text import format_us
 from kernelwright.lsp.documents import CodeHashes
-from kernelwright.lsp.present import format_us, short_device
+from kernelwright.lsp.present import short_device
 from kernelwright.lsp.results import ROOFLINE_HINT_BELOW, SiteRecord, regression
 
 

@@ -2,6 +2,11 @@
 
 `parse_budget("rounds=4,candidates=16,time=600,tokens=200000,cost=2.50")` is the CLI's form; the LSP
 builds one from `core.settings.Budgets`.
+
+Time has two limits. `time` is when no new round or candidate starts: a candidate already being
+evaluated is given the time it needs (a cold torch.compile on a busy laptop takes minutes), up to the
+safety limit `limit` (default: twice `time`, at least two minutes more), where what still runs is cut
+off and reported as "not finished".
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from kernelwright.core.settings import Budgets
 class BudgetAxis(enum.StrEnum):
     ROUNDS = "rounds"
     CANDIDATES = "candidates"
-    TIME = "time"
+    TIME = "time"  # no new round or candidate starts
+    LIMIT = "limit"  # the safety limit: candidates still being evaluated are cut off
     TOKENS = "tokens"
     COST = "cost"
     TARGET = "target"  # the best candidate reached the roofline fraction asked for
@@ -34,6 +40,13 @@ class Budget:
     cost_usd: float | None = None
     target_roofline: float | None = None  # stop once the best reaches this fraction of the roofline
     per_round: int | None = None  # candidates per round; None: spread `candidates` over `rounds`
+    limit_seconds: float | None = None  # the safety limit; None: hard_limit()'s default
+
+    def hard_limit(self) -> float:
+        """Seconds after which candidates still being evaluated are cut off."""
+        if self.limit_seconds is not None:
+            return max(self.limit_seconds, self.wall_seconds)
+        return self.wall_seconds + max(self.wall_seconds, 120.0)
 
     def candidates_per_round(self) -> int:
         if self.per_round is not None:
@@ -59,6 +72,19 @@ _KEYS = {
     "cost": ("cost_usd", float),
     "target": ("target_roofline", float),
     "per_round": ("per_round", int),
+    "limit": ("limit_seconds", float),
+}
+
+# What each key means, for the message that refuses a value out of its range.
+_RANGES = {
+    "rounds": "a whole number of rounds, at least 1",
+    "candidates": "a whole number of candidates, at least 1",
+    "time": "seconds, above 0",
+    "tokens": "a whole number of tokens, at least 1",
+    "cost": "dollars, above 0",
+    "target": "a fraction of the roofline in (0, 1]",
+    "per_round": "a whole number of candidates per round, at least 1",
+    "limit": "seconds, above 0 (the safety limit)",
 }
 
 
@@ -76,13 +102,28 @@ def parse_budget(text: str, base: Budget | None = None) -> Budget:
         try:
             number = kind(value)
         except ValueError:
-            raise UsageError(f"budget item `{part}`: `{value}` is not a {kind.__name__}") from None
-        if number < 0 or (key == "target" and not 0 < number <= 1):
-            raise UsageError(f"budget item `{part}` is out of range (target is a fraction in (0, 1])")
+            what = "a whole number" if kind is int else "a number"
+            raise UsageError(
+                f"budget item `{part}`: `{value}` is not {what}, e.g. {key}={_EXAMPLE[key]}"
+            ) from None
+        if not math.isfinite(number) or number <= 0 or (key == "target" and number > 1):
+            raise UsageError(
+                f"budget item `{part}`: {key} must be {_RANGES[key]}, e.g. {key}={_EXAMPLE[key]}"
+            )
         budget = replace(budget, **{field_name: number})
-    if budget.rounds < 1 or budget.candidates < 1:
-        raise UsageError("a budget needs at least one round and one candidate")
     return budget
+
+
+_EXAMPLE = {
+    "rounds": "4",
+    "candidates": "16",
+    "time": "600",
+    "tokens": "200000",
+    "cost": "2.5",
+    "target": "0.8",
+    "per_round": "4",
+    "limit": "1200",
+}
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,10 @@ class VerdictReady:
     is_baseline: bool = False
     speedup_low: float | None = None
     speedup_high: float | None = None
+    # The reference's median in this candidate's own run (what `speedup` compares it with).
+    reference_us: float | None = None
+    # Set when a budget cut the candidate off before its verdict ("not finished: ..." in `message`).
+    cut_off: BudgetAxis | None = None
     kind: str = "verdict"
 
 
@@ -86,8 +90,9 @@ class Attempt:
     passed: bool
     speedup: float | None
     median_us: float | None
-    check: str | None
+    check: str | None  # the failed check; "not_finished" for a candidate a budget cut off
     is_baseline: bool = False
+    reference_us: float | None = None  # the reference's median in this candidate's run
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,14 @@ class OptimizeResult:
     usage: Usage = field(default_factory=Usage)
     attempts: tuple[Attempt, ...] = ()
     device: str = ""
+    # The best's figures from its own interleaved run: the reference's median there, and the interval
+    # of `best_speedup` (so best_reference_us / best_us lies inside it).
+    best_reference_us: float | None = None
+    best_speedup_low: float | None = None
+    best_speedup_high: float | None = None
+    stopped_by: BudgetAxis | None = None  # the budget that ended the run, if one did
+    stop_message: str = ""  # its words, e.g. "rounds budget spent (1 of 1 rounds)"
+    cut_off: tuple[str, ...] = ()  # candidates a budget stopped before their verdict
 
 
 @dataclass(frozen=True)

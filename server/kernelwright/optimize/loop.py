@@ -34,7 +34,7 @@ from kernelwright.core.measure import (
 from kernelwright.core.protocol import ErrorCode
 from kernelwright.core.settings import Provider as ProviderName
 from kernelwright.core.site import Convention, ModuleSpec, Site
-from kernelwright.core.text import range_offsets
+from kernelwright.core.text import format_us, range_offsets
 from kernelwright.engine import client
 from kernelwright.engine.backends import EnginePool
 from kernelwright.engine.calibrations import load_calibration
@@ -180,6 +180,23 @@ def _unboxed_refusal(pool: EnginePool | None, provider: Provider) -> str | None:
     return support.refusal(f"{provider.name.value}'s candidates are model-written and")
 
 
+def _reference_failure(cand: Candidate, verdict: Verdict, path: str) -> str | None:
+    """Why the run cannot go on when the reference itself fails (to load, to run, to pass as the
+    baseline candidate), else None: every candidate's verdict would be measured against it."""
+    if verdict.check is CheckName.PROBLEM:
+        return (
+            f"the original code could not be run as the reference: {verdict.message}. Fix it (try "
+            f"`kernelwright bench {path}`), then run optimize again"
+        )
+    if cand.is_baseline and not verdict.passed:
+        return (
+            f"the original code, checked as a candidate against itself, was rejected ({verdict.message}); "
+            "candidates cannot be verified against code that does not pass its own check. Try "
+            f"`kernelwright bench {path}` to see it run"
+        )
+    return None
+
+
 def _feedback_message(verdict: Verdict) -> str:
     message = verdict.message
     if verdict.traceback_tail and not verdict.passed:
@@ -221,11 +238,26 @@ async def _device_facts(
 
 
 @dataclasses.dataclass
+class _Stop:
+    """The budget that ended the run, and its words."""
+
+    axis: BudgetAxis | None = None
+    message: str = ""
+
+    def spent(self, axis: BudgetAxis, message: str) -> BudgetSpent:
+        self.axis, self.message = axis, message
+        return BudgetSpent(axis, message)
+
+
+@dataclasses.dataclass
 class _Best:
     candidate: Candidate
     speedup: float
     median_us: float
     fraction: float | None
+    reference_us: float | None = None  # the reference's median in the best's own run
+    low: float | None = None
+    high: float | None = None
 
 
 @dataclasses.dataclass
@@ -240,6 +272,7 @@ class _Progress:
     best: _Best | None = None
     timed_any: bool = False
     passed_any: bool = False
+    cut_off: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def baseline_us(self) -> float | None:
@@ -250,6 +283,25 @@ class _Progress:
         self.history.append(CandidateFeedback(cid, round_no, Outcome.NO_CODE, reason))
         self.attempts.append(Attempt(len(self.attempts) + 1, cid, round_no, False, None, None, "no_code"))
         return VerdictReady(cid, round_no, None, reason)
+
+    def not_finished(self, cand: Candidate, axis: BudgetAxis, reason: str) -> VerdictReady:
+        """A candidate a budget stopped before its verdict: a record like a verdict, never a rejection."""
+        message = f"not finished: {reason}"
+        self.cut_off.append(cand.id)
+        self.history.append(CandidateFeedback(cand.id, cand.round, Outcome.NOT_FINISHED, message))
+        self.attempts.append(
+            Attempt(
+                len(self.attempts) + 1,
+                cand.id,
+                cand.round,
+                False,
+                None,
+                None,
+                "not_finished",
+                cand.is_baseline,
+            )
+        )
+        return VerdictReady(cand.id, cand.round, None, message, is_baseline=cand.is_baseline, cut_off=axis)
 
     def take(self, cand: Candidate, verdict: Verdict) -> list[Event]:
         """Learn one candidate's verdict; the events to report (the verdict, and a new best if it is one)."""
@@ -274,6 +326,7 @@ class _Progress:
                 cand.is_baseline,
                 low,
                 high,
+                ref_us,
             )
         ]
         self.history.append(
@@ -299,6 +352,7 @@ class _Progress:
                 median,
                 check,
                 cand.is_baseline,
+                ref_us,
             )
         )
         if (
@@ -311,7 +365,7 @@ class _Progress:
             and estimate.clears(self.min_speedup)
             and (self.best is None or speedup > self.best.speedup)
         ):
-            self.best = _Best(cand, speedup, median, fraction)
+            self.best = _Best(cand, speedup, median, fraction, ref_us, low, high)
             events.append(NewBest(cand.id, cand.round, speedup, median, fraction, low, high))
         return events
 
@@ -343,12 +397,14 @@ async def optimize(
     device_facts: DeviceFacts | None = None,
     calibration: Calibration | None = None,
     min_speedup: float = MIN_SPEEDUP,
+    timeout: float | None = None,
 ) -> AsyncIterator[Event]:
     """Search for a faster verified replacement of `site`; the last event is always `Done`.
 
     `pool` runs the verify jobs unless an `evaluator` is given; `device_facts` (what the prompt says
     about the device) default to what the pool's worker reports. Roofline fractions use `calibration`,
-    else the one stored for the device by `kernelwright calibrate`, else the peak table.
+    else the one stored for the device by `kernelwright calibrate`, else the peak table. `timeout` is each
+    verify job's (None: the engine's default).
     """
     started = time.monotonic()
     attempt_id = uuid.uuid4().hex[:12]
@@ -384,7 +440,7 @@ async def optimize(
         facts, calibration = await _device_facts(pool, device, calibration)
     if evaluator is None:
         assert pool is not None
-        evaluator = PoolEvaluator(pool, reference, device, calibration=calibration)
+        evaluator = PoolEvaluator(pool, reference, device, timeout=timeout, calibration=calibration)
     site_source = site_text(file_text, site)
     record = AttemptRecord(
         id=attempt_id,
@@ -404,6 +460,8 @@ async def optimize(
     status: Status | None = None
     message = ""
     pending: dict[asyncio.Future[Verdict], Candidate] = {}
+    stop = _Stop()
+    hard_limit = budget.hard_limit()
 
     def summary_extra() -> dict[str, Any]:
         return {
@@ -414,6 +472,9 @@ async def optimize(
             "usage": spent.usage,
             "attempts": tuple(progress.attempts),
             "device": facts.name,
+            "stopped_by": stop.axis,
+            "stop_message": stop.message,
+            "cut_off": tuple(progress.cut_off),
         }
 
     try:
@@ -422,7 +483,7 @@ async def optimize(
             spent = dataclasses.replace(spent, seconds=time.monotonic() - started)
             axis = spent.exhausted(budget)
             if axis is not None:
-                yield BudgetSpent(axis, f"{axis.value} budget spent ({_spent_text(spent, budget, axis)})")
+                yield stop.spent(axis, f"{axis.value} budget spent ({_spent_text(spent, budget, axis)})")
                 break
             round_no += 1
             wanted = min(budget.candidates_per_round(), budget.candidates - spent.candidates)
@@ -452,14 +513,14 @@ async def optimize(
                 status, message = Status.FAILED, str(exc)
                 break
             except TimeoutError:
-                yield BudgetSpent(BudgetAxis.TIME, "time budget spent while the provider was answering")
+                yield stop.spent(BudgetAxis.TIME, "time budget spent while the provider was answering")
                 break
             spent = dataclasses.replace(spent, usage=spent.usage + proposal.usage)
             for note in proposal.notes:
                 yield Note(note)
             if not proposal.candidates and not proposal.rejected:
                 message = "; ".join(proposal.notes) or "the provider proposed nothing"
-                yield BudgetSpent(BudgetAxis.EXHAUSTED, f"nothing left to try: {message}")
+                yield stop.spent(BudgetAxis.EXHAUSTED, f"nothing left to try: {message}")
                 break
             for n, reason in enumerate(proposal.rejected, start=1):
                 yield progress.no_code(f"r{round_no}-reply-{n}", round_no, reason)
@@ -473,13 +534,35 @@ async def optimize(
                 if store is not None:
                     store.record_candidate(attempt_id, cand)
             pending = {asyncio.ensure_future(evaluator.evaluate(c)): c for c in batch}
+            grace_noted = False
             while pending:
-                remaining_s = budget.wall_seconds - (time.monotonic() - started)
+                elapsed = time.monotonic() - started
+                if elapsed >= budget.wall_seconds and not grace_noted:
+                    # The time budget stops new work; what runs is given the time it needs, up to the limit.
+                    grace_noted = True
+                    running = ", ".join(c.id for c in pending.values())
+                    yield Note(
+                        f"time budget spent ({elapsed:.0f} of {budget.wall_seconds:.0f} s): no new candidate "
+                        f"starts; {running} may finish until the safety limit ({hard_limit:.0f} s)"
+                    )
+                deadline = budget.wall_seconds if elapsed < budget.wall_seconds else hard_limit
                 done, _ = await asyncio.wait(
-                    pending, timeout=max(0.0, remaining_s), return_when=asyncio.FIRST_COMPLETED
+                    pending, timeout=max(0.0, deadline - elapsed), return_when=asyncio.FIRST_COMPLETED
                 )
-                if not done:
-                    break  # out of time: the rest are cancelled below
+                if not done and time.monotonic() - started >= hard_limit:
+                    cut = list(pending.values())
+                    reason = (
+                        f"the safety time limit ({hard_limit:.0f} s) was hit while it was being evaluated; "
+                        "give candidates more time with --budget time=SECONDS (or limit=SECONDS)"
+                    )
+                    for cand in cut:
+                        yield progress.not_finished(cand, BudgetAxis.LIMIT, reason)
+                    yield stop.spent(
+                        BudgetAxis.LIMIT,
+                        f"safety time limit hit ({hard_limit:.0f} s): cut off {', '.join(c.id for c in cut)} "
+                        "before a verdict",
+                    )
+                    break  # the rest are cancelled below
                 for fut in [f for f in pending if f in done]:  # in proposal order: baseline first
                     cand = pending.pop(fut)
                     try:
@@ -502,12 +585,19 @@ async def optimize(
                             store.record_measurement(path, verdict.reference_measurement)
                     for event in progress.take(cand, verdict):
                         yield event
+                    failure = _reference_failure(cand, verdict, path)
+                    if failure is not None:  # nothing can be checked against a reference that fails
+                        status, message = Status.FAILED, failure
+                        yield Error(failure, "reference")
+                        break
                 if status is Status.FAILED:
                     break
             for fut in pending:
                 fut.cancel()
+            if pending:  # their workers are killed before the run goes on or ends
+                await asyncio.gather(*pending, return_exceptions=True)
             pending = {}
-            if status is Status.FAILED:
+            if status is Status.FAILED or stop.axis is BudgetAxis.LIMIT:
                 break
             spent = dataclasses.replace(
                 spent,
@@ -523,7 +613,7 @@ async def optimize(
                 and best.fraction is not None
                 and best.fraction >= target
             ):
-                yield BudgetSpent(
+                yield stop.spent(
                     BudgetAxis.TARGET,
                     f"the best candidate reached {best.fraction:.0%} of the roofline (target {target:.0%})",
                 )
@@ -595,9 +685,10 @@ def _finish(
             plan = plan_edit(best.candidate, site, file_text, path, site.spec.convention)
         except EditError as exc:
             return _Finish(Status.FAILED, f"the best candidate could not be merged: {exc}", {}, str(exc))
+        same_run = f" against the original's {format_us(best.reference_us)}" if best.reference_us else ""
         text = (
             f"{best.candidate.id} is {best.speedup:.2f}x faster than the original "
-            f"({best.median_us:.1f} µs on {facts.name})"
+            f"({format_us(best.median_us)}{same_run} on {facts.name}, timed interleaved in one run)"
         )
         return _Finish(
             Status.IMPROVED,
@@ -607,6 +698,9 @@ def _finish(
                 "best_speedup": best.speedup,
                 "best_us": best.median_us,
                 "best_roofline_fraction": best.fraction,
+                "best_reference_us": best.reference_us,
+                "best_speedup_low": best.low,
+                "best_speedup_high": best.high,
                 "edits": plan.edits,
                 "new_file_text": plan.new_text,
             },
@@ -620,10 +714,16 @@ def _finish(
             "(the Triton interpreter checks correctness only); run on a GPU to compare speed",
             {},
         )
+    cut = ""
+    if progress.cut_off:
+        cut = (
+            f"; {len(progress.cut_off)} candidate(s) had no verdict when the time ran out "
+            f"({', '.join(progress.cut_off)}): give them more time with --budget time=SECONDS"
+        )
     return _Finish(
         Status.NO_IMPROVEMENT,
         f"no verified candidate beat the original by {min_speedup - 1:.0%} or more (the whole 95% interval "
-        f"of its speedup at or above {min_speedup:.2f}x); the original stays",
+        f"of its speedup at or above {min_speedup:.2f}x); the original stays{cut}",
         {},
     )
 

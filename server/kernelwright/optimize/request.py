@@ -34,6 +34,7 @@ class Outcome(enum.StrEnum):
     CHECK_FAILED = "check_failed"  # ran, but a verification check rejected it
     NO_CODE = "no_code"  # the reply had no usable code
     CRASHED = "crashed"  # the worker died, hung or timed out on it
+    NOT_FINISHED = "not_finished"  # the run's safety time limit cut its evaluation off
     DUPLICATE = "duplicate"  # the same source was already evaluated in this run
 
 

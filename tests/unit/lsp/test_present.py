@@ -14,9 +14,9 @@ from kernelwright.core.measure import (
     TimingMethod,
 )
 from kernelwright.core.site import FunctionSpec, Language, Range, Severity, Site, SiteKind
+from kernelwright.core.text import format_us
 from kernelwright.lsp.command_ids import CommandId
 from kernelwright.lsp.present import (
-    format_us,
     how_to_add_spec,
     line_cost_label,
     measurement_table,

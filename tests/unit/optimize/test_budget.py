@@ -31,15 +31,26 @@ def test_empty_keeps_defaults() -> None:
     [
         ("rounds", "key=value"),
         ("speed=3", "key=value"),
-        ("rounds=three", "not a int"),
-        ("cost=-1", "out of range"),
-        ("target=1.5", "out of range"),
-        ("rounds=0", "at least one round"),
+        ("rounds=three", "`three` is not a whole number, e.g. rounds=4"),
+        ("cost=-1", "cost must be dollars, above 0"),
+        ("target=1.5", r"target must be a fraction of the roofline in \(0, 1\]"),
+        ("rounds=0", "rounds must be a whole number of rounds, at least 1"),
+        ("candidates=0", "candidates must be a whole number of candidates, at least 1"),
+        ("time=-5", "`time=-5`: time must be seconds, above 0, e.g. time=600"),
+        ("time=nan", "time must be seconds"),
+        ("limit=0", "limit must be seconds, above 0"),
     ],
 )
 def test_bad_items_are_usage_errors_naming_the_fix(text: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         parse_budget(text)
+
+
+def test_the_safety_limit_defaults_past_the_time_budget() -> None:
+    assert parse_budget("time=80").hard_limit() == 200  # at least two minutes more
+    assert parse_budget("time=600").hard_limit() == 1200  # twice the budget
+    assert parse_budget("time=80,limit=300").hard_limit() == 300
+    assert parse_budget("time=80,limit=10").hard_limit() == 80  # never below the time budget
 
 
 def test_candidates_per_round_spreads_the_total() -> None:

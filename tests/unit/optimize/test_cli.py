@@ -59,7 +59,7 @@ def test_usage_errors_exit_2_with_a_json_message(tmp_path: Path, capsys: pytest.
     assert main(["optimize", str(tmp_path / "missing.py"), "--json"]) == 2
     assert "no such file" in _json_error(capsys)
     assert main(["optimize", str(problem), "--budget", "rounds=x", "--json"]) == 2
-    assert "not a int" in _json_error(capsys)
+    assert "`x` is not a whole number" in _json_error(capsys)
     assert main(["optimize", str(problem), "--provider", "openai", "--json"]) == 2
     assert "--base-url" in _json_error(capsys)
     assert main(["optimize", str(problem), "--provider", "anthropic", "--json"]) == 2

@@ -12,7 +12,7 @@ from typing import Any
 from kernelwright.core.settings import Provider as ProviderName
 from kernelwright.optimize.prompting import RenderedPrompt
 from kernelwright.optimize.providers.base import ProviderError
-from kernelwright.optimize.providers.model_common import Reply, propose_with
+from kernelwright.optimize.providers.model_common import Reply, endpoint_words, propose_with
 from kernelwright.optimize.providers.pricing import priced
 from kernelwright.optimize.providers.retry import RetryDecision, RetryPolicy, parse_retry_after, with_retries
 from kernelwright.optimize.request import Proposal, ProposalRequest
@@ -47,9 +47,18 @@ class ClaudeProvider:
         self._model = model or os.environ.get("ANTHROPIC_MODEL") or DEFAULT_MODEL
         self._max_tokens = max_tokens
         self._retry = retry or RetryPolicy()
+        url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
+        self._endpoint = endpoint_words(
+            url or "https://api.anthropic.com",
+            "--base-url (the editor's baseUrl setting)"
+            if base_url
+            else "ANTHROPIC_BASE_URL"
+            if url
+            else None,
+        )
         self._client = anthropic.AsyncAnthropic(
             api_key=key,
-            base_url=base_url or os.environ.get("ANTHROPIC_BASE_URL") or None,
+            base_url=url,
             max_retries=0,  # ours count and report every retry the same way for every provider
             timeout=REQUEST_TIMEOUT_S,
         )
@@ -131,6 +140,8 @@ class ClaudeProvider:
             return await with_retries(call, self._classify, self._retry, notes)
         except ProviderError:
             raise
+        except self._anthropic.APIConnectionError as exc:
+            raise ProviderError(f"cannot reach {self._endpoint}: {_message(exc)}") from exc
         except self._anthropic.APIError as exc:
             raise ProviderError(f"Anthropic request failed: {_message(exc)}") from exc
 

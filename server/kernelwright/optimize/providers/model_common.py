@@ -66,3 +66,9 @@ async def propose_with(ask: Ask, request: ProposalRequest, provider: ProviderNam
             )
         )
     return Proposal(tuple(candidates), usage, tuple(rejected), tuple(notes))
+
+
+def endpoint_words(url: str, set_by: str | None) -> str:
+    """How an unreachable endpoint is named: its URL and what set it, so the fix is plain."""
+    origin = f"set by {set_by}" if set_by else "the provider's default endpoint"
+    return f"the model server at {url} ({origin}); check that it runs and the URL is right"

@@ -10,7 +10,7 @@ from kernelwright.core.candidate import Usage
 from kernelwright.core.settings import Provider as ProviderName
 from kernelwright.optimize.prompting import RenderedPrompt
 from kernelwright.optimize.providers.base import ProviderError
-from kernelwright.optimize.providers.model_common import Reply, propose_with
+from kernelwright.optimize.providers.model_common import Reply, endpoint_words, propose_with
 from kernelwright.optimize.providers.pricing import priced
 from kernelwright.optimize.providers.retry import RetryDecision, RetryPolicy, parse_retry_after, with_retries
 from kernelwright.optimize.request import Proposal, ProposalRequest
@@ -50,6 +50,9 @@ class OpenAICompatProvider:
                 "the openai provider needs the openai SDK: pip install 'kernelwright[openai]'"
             ) from None
         self._openai = openai
+        self._endpoint = endpoint_words(
+            url, "--base-url (the editor's baseUrl setting)" if base_url else "OPENAI_BASE_URL"
+        )
         self._model = name
         self._max_tokens = max_tokens
         self._retry = retry or RetryPolicy()
@@ -140,5 +143,7 @@ class OpenAICompatProvider:
             return await with_retries(call, self._classify, self._retry, notes)
         except ProviderError:
             raise
+        except self._openai.APIConnectionError as exc:
+            raise ProviderError(f"cannot reach {self._endpoint}: {exc.message}") from exc
         except self._openai.APIError as exc:
             raise ProviderError(f"the OpenAI-compatible request failed: {exc.message}") from exc
