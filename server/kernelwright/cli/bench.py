@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import time
 from collections.abc import Callable, Coroutine
@@ -26,10 +27,11 @@ from kernelwright.core.jobs import BenchJob, BenchOptions, ProblemRef, check_dev
 from kernelwright.core.jsonable import to_json
 from kernelwright.core.measure import BenchFailure, DeviceKind, Measurement, Stage, TimingMethod
 from kernelwright.core.protocol import ErrorCode
-from kernelwright.core.site import Site
+from kernelwright.core.site import AnalysisResult, Site
+from kernelwright.core.text import format_us, not_text
 from kernelwright.engine import client
 from kernelwright.engine.backends import Backend, EnginePool, make_pool, parse_cluster
-from kernelwright.engine.config import WorkerConfig
+from kernelwright.engine.config import DEFAULT_TIMEOUTS, WorkerConfig
 from kernelwright.engine.errors import JobError
 
 EXIT_INTERRUPTED = 130
@@ -55,8 +57,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ncu", action="store_true", help="per-kernel Nsight Compute metrics, where ncu exists"
     )
-    parser.add_argument("--repeats", type=int, default=None, help="timed calls (default: until stable)")
-    add_timeout_argument(parser)
+    parser.add_argument(
+        "--repeats", type=positive_int, default=None, help="timed calls, at least 1 (default: until stable)"
+    )
+    add_timeout_argument(parser, "bench")
 
 
 def add_device_argument(parser: argparse.ArgumentParser) -> None:
@@ -89,8 +93,36 @@ def cluster_label(cluster: str) -> str:
     return f" (Ray at {choice.address})" if choice.address else " (Ray)"
 
 
-def add_timeout_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--timeout", type=float, default=None, help="seconds before the job is killed")
+def add_timeout_argument(parser: argparse.ArgumentParser, job_type: str) -> None:
+    default = DEFAULT_TIMEOUTS[job_type]
+    parser.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=None,
+        help=f"seconds before a {job_type} job and its worker are killed (default {default:.0f} s)",
+    )
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1 (the message names what was given)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """argparse type: seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text}")
+    return value
 
 
 # -- finding the site --------------------------------------------------------------------------------
@@ -105,12 +137,22 @@ def split_target(target: str) -> tuple[Path, str | None]:
 
 
 def read_source(path: Path, what: str) -> str:
-    if not path.is_file():
+    """The text of a file named on the command line; UsageError naming the cause and the fix."""
+    if path.is_dir():
+        raise UsageError(f"{what} {path}: is a directory; name a .py or .cu file in it")
+    if not path.exists():
         raise UsageError(f"{what} {path}: no such file")
+    if not path.is_file():
+        raise UsageError(f"{what} {path}: not a regular file (a FIFO, socket or device); name a source file")
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{what} {path}: cannot be read ({exc})") from None
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{what} {path}: cannot be read ({exc.strerror}); check its permissions") from None
+    reason = not_text(data)
+    if reason is not None:
+        raise UsageError(f"{what} {path}: {reason}; name a Python or CUDA source file")
+    # As read_text does: universal newlines.
+    return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
 
 
 @dataclass(frozen=True)
@@ -118,13 +160,35 @@ class LoadedSite:
     path: Path  # as the person wrote it
     source: str
     site: Site
+    problems: str = ""  # the file's directive and syntax errors (directive_problems), if any
 
 
 def load_site(target: str) -> LoadedSite:
     """The file FILE[:SYMBOL] names, its text and the site it means; UsageError/SpecError if none."""
     path, symbol = split_target(target)
     source = read_source(path, "file")
-    return LoadedSite(path, source, pick_site(analyze(source, str(path)).sites, symbol, path))
+    analysis = analyze(source, str(path))
+    problems = directive_problems(analysis, path)
+    try:
+        return LoadedSite(path, source, pick_site(analysis.sites, symbol, path), problems)
+    except KernelwrightError:
+        if not problems:
+            raise
+        raise SpecError(
+            f"{path}: no site to run, because of its errors (as `kernelwright scan {path}` lists them); "
+            f"fix them and try again:\n{problems}"
+        ) from None
+
+
+def directive_problems(analysis: AnalysisResult, path: Path) -> str:
+    """The file's directive and syntax errors as `scan` lists them (KW001, KW002), one per line: why a
+    site the person meant to bench was not found."""
+    lines = [
+        f"{path}:{f.range.start.line + 1}:{f.range.start.character + 1}: {f.rule} {f.name}: {f.message}"
+        for f in analysis.findings
+        if f.rule in ("KW001", "KW002")
+    ]
+    return "\n".join(lines)
 
 
 def load_problem(target: str) -> ProblemRef:
@@ -134,6 +198,7 @@ def load_problem(target: str) -> ProblemRef:
     if site.spec is None:
         raise SpecError(
             f"{path}:{site.name} has no bench spec, so there is nothing to run it with; {SPEC_HELP}"
+            + (f"\n{loaded.problems}" if loaded.problems else "")
         )
     return ProblemRef(
         path=str(path.resolve()), source=source, symbol=site.name, kind=site.kind, spec=site.spec
@@ -342,11 +407,3 @@ def measurement_rows(m: Measurement) -> list[list[str]]:
         notes.insert(0, "Triton interpreter: correctness only")
     rows += [["notes" if i == 0 else "", note] for i, note in enumerate(notes)]
     return rows
-
-
-def format_us(us: float) -> str:
-    if us < 1_000:
-        return f"{us:.1f} µs"
-    if us < 1_000_000:
-        return f"{us / 1_000:.2f} ms"
-    return f"{us / 1_000_000:.2f} s"

@@ -24,6 +24,7 @@ from kernelwright.cli.bench import (
     cluster_of,
     key_values,
     load_problem,
+    positive_int,
     read_source,
     report_stopped,
     run_on_pool,
@@ -46,8 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("candidate", metavar="CANDIDATE", help="the file with the proposed replacement")
     add_device_argument(parser)
     add_cluster_argument(parser)
-    parser.add_argument("--trials", type=int, default=3, help="independent input draws (default 3)")
-    add_timeout_argument(parser)
+    parser.add_argument(
+        "--trials", type=positive_int, default=3, help="independent input draws, at least 1 (default 3)"
+    )
+    add_timeout_argument(parser, "verify")
     add_unconfined_argument(parser)
 
 
@@ -96,9 +99,6 @@ def run(args: argparse.Namespace, out: Output) -> int:
         candidate = load_candidate(args.candidate, reference)
     except KernelwrightError as exc:
         out.error(str(exc), code="usage")
-        return EXIT_USAGE
-    if args.trials < 1:
-        out.error("--trials must be at least 1", code="usage")
         return EXIT_USAGE
     job = VerifyJob(reference=reference, candidate=candidate, device=device, trials=args.trials)
     try:

@@ -91,21 +91,45 @@ async def verify(
     except JobError as err:
         if err.code not in CODE_FAULTS:
             raise
-        check = CheckName.MEMORY if err.code is ErrorCode.OOM else CheckName.RUN
-        return _redacted(
-            Verdict(
-                passed=False,
-                check=check,
-                message=f"{check}: the candidate took down its worker ({err.code}: {err.message})",
-                traceback_tail=_tail(err),
-                notes=(f"worker_error={err.code}",),
-            )
-        )
+        return _redacted(_judge_died(err))
     verdict = _parse(Verdict, outcome.result)
     if outcome.confined is False:
         why = pool.confinement.reason or "no box on this host"
         verdict = dataclasses.replace(verdict, notes=(*verdict.notes, f"ran unconfined: {why}"))
     return _redacted(verdict)
+
+
+def _judge_died(err: JobError) -> Verdict:
+    """The verdict when the judge's own process died. It runs no candidate code (the candidate's process
+    reports its own death through the judge), so an exit, crash or fault there is the reference's doing;
+    a time-out or running out of memory may be either side's, and says so."""
+    if err.code is ErrorCode.TIMEOUT:
+        check = CheckName.RUN
+        message = (
+            f"{check}: the job ran past its time-out ({err.message}); the reference or the candidate hung, "
+            "or the job needs more time (--timeout)"
+        )
+    elif err.code is ErrorCode.OOM:
+        check = CheckName.MEMORY
+        message = f"{check}: the judge's process ran out of memory ({err.message})"
+    elif err.code is ErrorCode.EXCEPTION:
+        check = CheckName.RUN
+        message = (
+            f"{check}: the judge's job raised ({err.message}); this is kernelwright's error, please report it"
+        )
+    else:
+        check = CheckName.PROBLEM
+        message = (
+            f"{check}: the reference took down the judge's process, which runs no candidate code "
+            f"({err.code}: {err.message})"
+        )
+    return Verdict(
+        passed=False,
+        check=check,
+        message=message,
+        traceback_tail=_tail(err),
+        notes=(f"worker_error={err.code}",),
+    )
 
 
 def _redacted(verdict: Verdict) -> Verdict:

@@ -16,11 +16,11 @@ GiB = 1024**3
 # Triton interpreter on the CPU all fit, while a candidate stuck in a loop is still stopped.
 DEFAULT_TIMEOUTS: dict[str, float] = {
     "ping": 60.0,
-    "bench": 900.0,
-    "verify": 900.0,
+    "bench": 600.0,
+    "verify": 600.0,
     "calibrate": 600.0,
 }
-FALLBACK_TIMEOUT = 900.0
+FALLBACK_TIMEOUT = 600.0
 
 # Jobs that run candidate code: they need a process that has never loaded other candidate code.
 FRESH_JOB_TYPES = frozenset({"verify"})

@@ -182,7 +182,22 @@ def _recover(path: Path, problem: str, steps: tuple[Migration, ...]) -> StoreRec
 def open_database(path: Path, migrations: tuple[Migration, ...] | None = None) -> OpenedDatabase:
     """Open (creating, recovering and migrating as needed) the database at `path`."""
     steps = builtin_migrations() if migrations is None else migrations
-    path.parent.mkdir(parents=True, exist_ok=True)
+    folder = path.parent
+    if folder.exists() and not folder.is_dir():
+        raise StoreError(
+            f"{folder} is a file, but kernelwright keeps its results store in a folder of that name; move "
+            "the file away (or rename it) and run again"
+        )
+    if path.exists() and not path.is_file():
+        raise StoreError(
+            f"{path} is not a regular file (a folder, FIFO or device); move it away and run again"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot make the results folder {folder}: {exc.strerror}; check its permissions"
+        ) from None
     recovery: StoreRecovery | None = None
     if _healthy(path) is not None:
         with _folder_lock(path.parent):
