@@ -284,3 +284,34 @@ class OpenAIServer(ScriptedServer):
             chunk([], {"usage": usage})
         handler.wfile.write(b"data: [DONE]\n\n")
         handler.wfile.flush()
+
+
+# A problem whose reference sleeps, and a scripted model reply that drops the sleep: a speedup beyond doubt.
+SLOW_REFERENCE = """import time
+
+import torch
+import torch.nn as nn
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+
+    def forward(self, x):
+        time.sleep(0.003)  # a deliberately slow reference, so the speedup is not in doubt
+        return x * 2
+
+
+def get_inputs():
+    return [torch.randn(32, 32)]
+
+
+def get_init_inputs():
+    return []
+"""
+
+FAST_REPLY = (
+    "Drop the sleep.\n\n```python\nimport torch\nimport torch.nn as nn\n\n\n"
+    "class ModelNew(nn.Module):\n    def __init__(self):\n        super().__init__()\n\n"
+    "    def forward(self, x):\n        return x * 2\n```\n"
+)

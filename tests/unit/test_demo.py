@@ -12,10 +12,10 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.load import one_core_busy
 
 UNITS = {"µs": 1.0, "ms": 1e3, "s": 1e6}
 ORIGINAL_ROW = re.compile(r"^original\s+([\d.]+) (µs|ms|s) \(timed in (\S+)'s run", re.MULTILINE)
@@ -38,19 +38,6 @@ def check_the_screen_adds_up(stdout: str) -> float:
     # Three significant figures on each time: allow their rounding.
     assert low * 0.99 <= original_us / best_us <= high * 1.01, stdout
     return speedup
-
-
-@contextlib.contextmanager
-def one_core_busy() -> Iterator[None]:
-    """A process spinning on one core for the whole demo: a person's laptop is rarely idle."""
-    spin = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
-        if hasattr(os, "sched_setaffinity"):
-            os.sched_setaffinity(spin.pid, {0})
-        yield
-    finally:
-        spin.kill()
-        spin.wait()
 
 
 @pytest.mark.slow

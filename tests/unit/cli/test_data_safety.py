@@ -27,36 +27,7 @@ from kernelwright.optimize.apply import apply_result
 from kernelwright.optimize.events import OptimizeResult, Status
 from kernelwright.store import Store, store_path
 from support.measurements import measurement
-from support.scripted_servers import AnthropicServer, Scripted
-
-SLOW_REFERENCE = """import time
-
-import torch
-import torch.nn as nn
-
-
-class Model(nn.Module):
-    def __init__(self):
-        super().__init__()
-
-    def forward(self, x):
-        time.sleep(0.003)  # a deliberately slow reference, so the speedup is not in doubt
-        return x * 2
-
-
-def get_inputs():
-    return [torch.randn(32, 32)]
-
-
-def get_init_inputs():
-    return []
-"""
-
-FAST_REPLY = (
-    "Drop the sleep.\n\n```python\nimport torch\nimport torch.nn as nn\n\n\n"
-    "class ModelNew(nn.Module):\n    def __init__(self):\n        super().__init__()\n\n"
-    "    def forward(self, x):\n        return x * 2\n```\n"
-)
+from support.scripted_servers import FAST_REPLY, SLOW_REFERENCE, AnthropicServer, Scripted
 
 # The real CLI, which stops itself (SIGSTOP) at the moment `atomic_write` renames its finished temporary
 # file into place, so that the test's SIGKILL lands exactly there: a kill at a random moment would

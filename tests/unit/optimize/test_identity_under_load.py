@@ -5,28 +5,20 @@ with no improvement."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from kernelwright.optimize.events import Status
 from support.identity import SAMPLES, identity_run
+from support.load import one_core_busy
 
 
 @pytest.fixture(scope="module")
 def busy_core() -> Iterator[None]:
-    """A process spinning on core 0 for the whole module: the machine a person actually has."""
-    spin = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
-        if hasattr(os, "sched_setaffinity"):
-            os.sched_setaffinity(spin.pid, {0})
+    """One core busy for the whole module: the machine a person actually has."""
+    with one_core_busy():
         yield
-    finally:
-        spin.kill()
-        spin.wait()
 
 
 @pytest.mark.slow
