@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -105,3 +106,31 @@ def test_optimize_apply_report_and_undo_end_to_end(tmp_path: Path) -> None:
     )
     assert undo.returncode == 0, undo.stderr + undo.stdout
     assert problem.read_text() == SLOW_REFERENCE
+
+
+def test_the_progress_line_keeps_moving_while_candidates_compile() -> None:
+    import io
+
+    from kernelwright.cli.optimize import Progress
+    from kernelwright.cli.output import Output
+    from kernelwright.core.candidate import Candidate
+    from kernelwright.core.settings import Provider
+    from kernelwright.optimize.budget import Budget
+    from kernelwright.optimize.events import CandidateProposed, RoundStarted
+
+    err = io.StringIO()  # not a terminal: a log, where the live line cannot be redrawn
+    view = Progress(Output(json_mode=False, stream=io.StringIO(), err=err), Budget(rounds=1))
+    view.show(RoundStarted(1, 1))
+    view.show(CandidateProposed(Candidate("r1-compile-default", "x", "ModelNew", Provider.BUILTIN, 1)))
+    assert "evaluating r1-compile-default for 0 s" in view.text()
+    view.HEARTBEAT_S = 0.0
+
+    async def tick_once() -> None:
+        task = asyncio.ensure_future(view.tick())
+        await asyncio.sleep(1.2)
+        task.cancel()
+
+    asyncio.run(tick_once())
+    assert (
+        "round 1/1 · 0 evaluated · no speedup yet · evaluating r1-compile-default for 1 s" in err.getvalue()
+    )
