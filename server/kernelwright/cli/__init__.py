@@ -86,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return _closed_pipe()
     try:
-        sys.stdout.flush()
+        if not sys.stdout.closed:  # `serve --stdio` closes it when the client says exit
+            sys.stdout.flush()
     except BrokenPipeError:
         return _closed_pipe()
     return code
