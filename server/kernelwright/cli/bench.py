@@ -28,7 +28,8 @@ from kernelwright.core.jsonable import to_json
 from kernelwright.core.measure import BenchFailure, DeviceKind, Measurement, Stage, TimingMethod
 from kernelwright.core.protocol import ErrorCode
 from kernelwright.core.site import AnalysisResult, Site
-from kernelwright.core.text import format_us, not_text
+from kernelwright.core.sourcefile import NotSource, decode_source, not_text, read_source_file
+from kernelwright.core.text import format_us
 from kernelwright.engine import client
 from kernelwright.engine.backends import Backend, EnginePool, make_pool, parse_cluster
 from kernelwright.engine.config import DEFAULT_TIMEOUTS, WorkerConfig
@@ -142,17 +143,13 @@ def read_source(path: Path, what: str) -> str:
         raise UsageError(f"{what} {path}: is a directory; name a .py or .cu file in it")
     if not path.exists():
         raise UsageError(f"{what} {path}: no such file")
-    if not path.is_file():
-        raise UsageError(f"{what} {path}: not a regular file (a FIFO, socket or device); name a source file")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{what} {path}: cannot be read ({exc.strerror}); check its permissions") from None
+    data = read_source_file(path)
+    if isinstance(data, NotSource):
+        raise UsageError(f"{what} {path}: {data.reason}; {data.fix}")
     reason = not_text(data)
     if reason is not None:
         raise UsageError(f"{what} {path}: {reason}; name a Python or CUDA source file")
-    # As read_text does: universal newlines.
-    return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    return decode_source(data)
 
 
 @dataclass(frozen=True)

@@ -108,12 +108,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
     except (KernelwrightError, StoreError) as exc:
         out.error(str(exc), code="usage")
         return EXIT_USAGE
-    if store.recovery is not None:
+    if store.recovery is not None:  # as undo reports it: stderr, and its own line in the JSON
         out.warn(store.recovery.message)
         if out.json_mode:
-            out.json_line({"kind": "store_recovered", **_as_object(to_json(store.recovery))})
-    elif store.message:
-        out.warn(store.message)
+            out.json_line({"kind": "store_recovered", "store_recovery": to_json(store.recovery)})
     for stale in remove_stale_temps(path):
         out.warn(f"removed {stale}, left by an earlier --apply that was stopped mid-write")
     try:
@@ -193,7 +191,6 @@ class Progress:
         self.best: float | None = None
         self.evaluating: dict[str, float] = {}  # candidate id -> when it was handed to the pool
         self.header_shown = False
-        self.stop_message = ""  # the last budget event's words: which budget ended the run
         self.last_beat = time.monotonic()
 
     def show(self, event: Event) -> None:
@@ -202,8 +199,6 @@ class Progress:
             self.evaluating[event.candidate.id] = time.monotonic()
         elif isinstance(event, VerdictReady):
             self.evaluating.pop(event.candidate_id, None)
-        elif isinstance(event, BudgetSpent):
-            self.stop_message = event.message
         if out.json_mode:
             data = event_json(event)
             if isinstance(event, Done) and isinstance(data, dict):
@@ -347,10 +342,6 @@ def summary_rows(result: OptimizeResult) -> list[list[str]]:
         ["device", result.device],
     ]
     return rows
-
-
-def _as_object(value: JsonValue) -> dict[str, JsonValue]:
-    return value if isinstance(value, dict) else {"value": value}
 
 
 def _finish(

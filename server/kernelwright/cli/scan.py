@@ -27,7 +27,7 @@ from kernelwright.analysis import analyze, language_for
 from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
 from kernelwright.core.jsonable import JsonValue, to_json
 from kernelwright.core.site import AnalysisResult, CudaSpec, FunctionSpec, ModuleSpec, Severity, Site
-from kernelwright.core.text import not_text
+from kernelwright.core.sourcefile import NotSource, not_text, read_source_file
 
 SKIP_DIRS = frozenset(
     {".git", ".venv", "venv", "node_modules", "__pycache__", ".kernelwright", ".mypy_cache"}
@@ -44,14 +44,9 @@ class Skipped:
 
 def read_source(path: Path) -> bytes | Skipped:
     """The bytes of a file to scan, or why it is skipped."""
-    if not path.is_file():
-        if path.is_symlink() and not path.exists():
-            return Skipped(str(path), "a symbolic link to a file that does not exist")
-        return Skipped(str(path), "not a regular file (a FIFO, socket or device)")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return Skipped(str(path), f"cannot be read ({exc.strerror})")
+    data = read_source_file(path)
+    if isinstance(data, NotSource):
+        return Skipped(str(path), data.reason)
     reason = not_text(data)
     return Skipped(str(path), reason) if reason is not None else data
 

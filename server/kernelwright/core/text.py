@@ -4,6 +4,8 @@ LSP positions count lines from 0 and columns in UTF-16 code units. Lines end at 
 leaves the "\\r" as the line's last character); this matches tree-sitter's rows, so the analysis and
 the editor always agree on which line a range is on. Positions past the end of a line clamp to the end
 of that line and lines past the end of the text clamp to its end, as the LSP specification asks.
+
+Also how a time reads for people (`format_us`), the same in the CLI, the editor and the reports.
 """
 
 from __future__ import annotations
@@ -85,24 +87,6 @@ def apply_change(text: str, change: TextChange) -> str:
 def end_position(text: str) -> Position:
     """The position just past the last character: the range (0,0)-(end) covers the whole text."""
     return position_at(text, len(text))
-
-
-def _where(data: bytes, offset: int) -> str:
-    line = data.count(b"\n", 0, offset) + 1
-    return f"at offset {offset}, line {line}"
-
-
-def not_text(data: bytes) -> str | None:
-    """Why `data` is not source text, or None when it is (UTF-8 without NUL bytes): every verb words
-    an unreadable file this way."""
-    nul = data.find(b"\0")
-    if nul >= 0:
-        return f"binary, not text (NUL byte {_where(data, nul)})"
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return f"not UTF-8 text (byte 0x{data[exc.start]:02x} {_where(data, exc.start)})"
-    return None
 
 
 def format_us(us: float) -> str:

@@ -70,19 +70,22 @@ def _load_or_stop(job: BenchJob, target: Target) -> Problem:
 def _guard(problem: Problem, stage: Stage, fn: Callable[[], Any], target: Target) -> Any:
     try:
         return fn()
-    except LoadError as exc:  # an input factory the file does not define
-        raise Stop(BenchFailure(Stage.LOAD, str(exc), traceback_tail=exc.tail, line=exc.line)) from None
     except Exception as exc:
-        lacks = machine_lacks(exc, target, problem.symbol)
-        if lacks is not None:
-            raise Stop(BenchFailure(Stage(lacks[0]), lacks[1])) from None
-        place = error_place(exc, problem.path)
-        where = f" at line {place.line + 1}" if place.line is not None else ""
-        raise Stop(
-            BenchFailure(
-                stage, f"{type(exc).__name__}{where}: {exc}", traceback_tail=place.tail, line=place.line
-            )
-        ) from None
+        raise _stop(problem, stage, exc, target) from None
+
+
+def _stop(problem: Problem, stage: Stage, exc: Exception, target: Target) -> Stop:
+    """The bench's end when `stage` raised `exc`: whose failure it is (the file's, the machine's)."""
+    if isinstance(exc, LoadError):  # an input factory the file does not define
+        return Stop(BenchFailure(Stage.LOAD, str(exc), traceback_tail=exc.tail, line=exc.line))
+    lacks = machine_lacks(exc, target, problem.symbol)
+    if lacks is not None:
+        return Stop(BenchFailure(Stage(lacks[0]), lacks[1]))
+    place = error_place(exc, problem.path)
+    where = f" at line {place.line + 1}" if place.line is not None else ""
+    return Stop(
+        BenchFailure(stage, f"{type(exc).__name__}{where}: {exc}", traceback_tail=place.tail, line=place.line)
+    )
 
 
 def problem_size(args: tuple[Any, ...]) -> str:
@@ -124,28 +127,12 @@ def timing_input_sets(
 
 def _extra_set(problem: Problem, seed: int, target: Target) -> tuple[Any, ...] | None:
     """One more input set, or None when it does not fit in memory (other failures stop the bench)."""
-
-    def draw() -> tuple[Any, ...]:
-        try:
-            return problem.draw(seed)
-        except Exception as exc:
-            if is_out_of_memory(exc):
-                raise _NoRoom from None
-            raise
-
     try:
-        drawn: tuple[Any, ...] = _guard(problem, Stage.INPUTS, draw, target)
-    except _NoRoom:
-        return None
-    return drawn
-
-
-class _NoRoom(BaseException):
-    """An extra input set ran out of memory (a BaseException, so _guard lets it through)."""
-
-
-def _drawer(problem: Problem, seed: int) -> Callable[[], tuple[Any, ...]]:
-    return lambda: problem.draw(seed)
+        return problem.draw(seed)
+    except Exception as exc:
+        if is_out_of_memory(exc):
+            return None
+        raise _stop(problem, Stage.INPUTS, exc, target) from None
 
 
 def _plan(options: BenchOptions) -> TimingPlan:

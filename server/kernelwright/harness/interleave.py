@@ -145,17 +145,15 @@ class _Blocks:
 
     def since(self, first: int) -> _Blocks:
         """The per-block figures of blocks `first` onwards (the samples are the whole run's)."""
-        return _Blocks(
-            self.ref_samples,
-            self.cand_samples,
-            self.ratios[first:],
-            self.ref_over_s[first:],
-            self.cand_over_s[first:],
-            self.rtt_s[first:],
-            self.quiet_s[first:],
-            self.cand_reported_s[first:],
-            self.cand_outside_us[first:],
-            self.dropped,
+        return replace(
+            self,
+            ratios=self.ratios[first:],
+            ref_over_s=self.ref_over_s[first:],
+            cand_over_s=self.cand_over_s[first:],
+            rtt_s=self.rtt_s[first:],
+            quiet_s=self.quiet_s[first:],
+            cand_reported_s=self.cand_reported_s[first:],
+            cand_outside_us=self.cand_outside_us[first:],
         )
 
 

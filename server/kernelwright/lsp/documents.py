@@ -16,9 +16,7 @@ when it is a regular file: a FIFO would block the read until a writer closes it,
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import stat
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from pygls.uris import to_fs_path
 
 from kernelwright.core.candidate import text_hash
 from kernelwright.core.site import AnalysisResult, Position, Range, Site
+from kernelwright.core.sourcefile import NotSource, decode_source, read_source_file
 from kernelwright.core.text import TextChange
 
 if TYPE_CHECKING:
@@ -236,33 +235,15 @@ class Documents:
 
 
 def read_regular_file(path: Path) -> str | None:
-    """The UTF-8 text of `path` if it is a regular file, else None (a FIFO, a device, a directory, a
-    file that cannot be read or decoded), newlines read as Path.read_text reads them.
-
-    Never blocks on the file: its type is checked before it is opened, and again on the open file
-    (opened with O_NONBLOCK, in case it was swapped for a FIFO in between)."""
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return None
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
-    except OSError:
+    """The UTF-8 text of `path` if it is a regular file (core.sourcefile: never blocks on a FIFO or a
+    device), else None, as for a file that cannot be read or decoded."""
+    data = read_source_file(path)
+    if isinstance(data, NotSource):
         return None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        os.set_blocking(fd, True)
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read()
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    try:
-        text = data.decode("utf-8")
+        return decode_source(data)
     except UnicodeDecodeError:
         return None
-    # As Path.read_text reads it (universal newlines), so hashes agree with the rest of kernelwright.
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _analyse(uri: str, path: Path, text: str, version: int) -> OpenDocument:

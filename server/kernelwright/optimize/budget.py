@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
+from typing import Any, NamedTuple
 
 from kernelwright.core.candidate import Usage
 from kernelwright.core.errors import UsageError
@@ -64,27 +66,22 @@ class Budget:
         )
 
 
-_KEYS = {
-    "rounds": ("rounds", int),
-    "candidates": ("candidates", int),
-    "time": ("wall_seconds", float),
-    "tokens": ("tokens", int),
-    "cost": ("cost_usd", float),
-    "target": ("target_roofline", float),
-    "per_round": ("per_round", int),
-    "limit": ("limit_seconds", float),
-}
+class _Key(NamedTuple):
+    field: str  # Budget's field
+    kind: Callable[[str], Any]  # int or float
+    meaning: str  # what a value must be, for the message that refuses one out of range
+    example: str
 
-# What each key means, for the message that refuses a value out of its range.
-_RANGES = {
-    "rounds": "a whole number of rounds, at least 1",
-    "candidates": "a whole number of candidates, at least 1",
-    "time": "seconds, above 0",
-    "tokens": "a whole number of tokens, at least 1",
-    "cost": "dollars, above 0",
-    "target": "a fraction of the roofline in (0, 1]",
-    "per_round": "a whole number of candidates per round, at least 1",
-    "limit": "seconds, above 0 (the safety limit)",
+
+_KEYS = {
+    "rounds": _Key("rounds", int, "a whole number of rounds, at least 1", "4"),
+    "candidates": _Key("candidates", int, "a whole number of candidates, at least 1", "16"),
+    "time": _Key("wall_seconds", float, "seconds, above 0", "600"),
+    "tokens": _Key("tokens", int, "a whole number of tokens, at least 1", "200000"),
+    "cost": _Key("cost_usd", float, "dollars, above 0", "2.5"),
+    "target": _Key("target_roofline", float, "a fraction of the roofline in (0, 1]", "0.8"),
+    "per_round": _Key("per_round", int, "a whole number of candidates per round, at least 1", "4"),
+    "limit": _Key("limit_seconds", float, "seconds, above 0 (the safety limit)", "1200"),
 }
 
 
@@ -97,33 +94,19 @@ def parse_budget(text: str, base: Budget | None = None) -> Budget:
         key = key.strip().lower()
         if not sep or key not in _KEYS:
             raise UsageError(f"budget item `{part}` is not key=value with a key among {known}")
-        field_name, kind = _KEYS[key]
+        spec = _KEYS[key]
         value = value.strip().removeprefix("$").removesuffix("s" if key == "time" else "")
         try:
-            number = kind(value)
+            number = spec.kind(value)
         except ValueError:
-            what = "a whole number" if kind is int else "a number"
+            what = "a whole number" if spec.kind is int else "a number"
             raise UsageError(
-                f"budget item `{part}`: `{value}` is not {what}, e.g. {key}={_EXAMPLE[key]}"
+                f"budget item `{part}`: `{value}` is not {what}, e.g. {key}={spec.example}"
             ) from None
         if not math.isfinite(number) or number <= 0 or (key == "target" and number > 1):
-            raise UsageError(
-                f"budget item `{part}`: {key} must be {_RANGES[key]}, e.g. {key}={_EXAMPLE[key]}"
-            )
-        budget = replace(budget, **{field_name: number})
+            raise UsageError(f"budget item `{part}`: {key} must be {spec.meaning}, e.g. {key}={spec.example}")
+        budget = replace(budget, **{spec.field: number})
     return budget
-
-
-_EXAMPLE = {
-    "rounds": "4",
-    "candidates": "16",
-    "time": "600",
-    "tokens": "200000",
-    "cost": "2.5",
-    "target": "0.8",
-    "per_round": "4",
-    "limit": "1200",
-}
 
 
 @dataclass(frozen=True)

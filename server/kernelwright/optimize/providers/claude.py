@@ -48,14 +48,11 @@ class ClaudeProvider:
         self._max_tokens = max_tokens
         self._retry = retry or RetryPolicy()
         url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
-        self._endpoint = endpoint_words(
-            url or "https://api.anthropic.com",
-            "--base-url (the editor's baseUrl setting)"
-            if base_url
-            else "ANTHROPIC_BASE_URL"
-            if url
-            else None,
-        )
+        if base_url:
+            set_by: str | None = "--base-url (the editor's baseUrl setting)"
+        else:
+            set_by = "ANTHROPIC_BASE_URL" if url else None
+        self._endpoint = endpoint_words(url or "https://api.anthropic.com", set_by)
         self._client = anthropic.AsyncAnthropic(
             api_key=key,
             base_url=url,
