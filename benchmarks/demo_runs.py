@@ -22,11 +22,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from support.load import one_core_busy  # noqa: E402  (the tests' busy core: one definition of "busy")
+
 BEST = re.compile(r"^best\s+(\S+): (\S+ \S+), ([\d.]+x \[[\d.]+-[\d.]+\])", re.MULTILINE)
 STOPPED = re.compile(r"^stopped by\s+(.*)$", re.MULTILINE)
 
@@ -42,19 +44,8 @@ class Run:
     stopped_by: str
 
 
-@contextlib.contextmanager
-def busy(load: str) -> Iterator[None]:
-    if load != "one core busy":
-        yield
-        return
-    spin = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
-        if hasattr(os, "sched_setaffinity"):
-            os.sched_setaffinity(spin.pid, {0})
-        yield
-    finally:
-        spin.kill()
-        spin.wait()
+def busy(load: str) -> contextlib.AbstractContextManager[None]:
+    return one_core_busy() if load == "one core busy" else contextlib.nullcontext()
 
 
 def one_run(load: str, index: int, kernelwright: str) -> Run:
