@@ -62,8 +62,9 @@ class WorkerConfig:
     share_caches: bool = True
     # Workers started ahead of time per device, ready for the next candidate job. None: 3 on a GPU,
     # where starts (python, torch, CUDA context, warm-up: several seconds) overlap the jobs before,
-    # which take one to two seconds each; 1 on the CPU, where a starting
-    # worker would compete for the cores being timed, so the pool lets it finish first anyway.
+    # which take one to two seconds each; 1 on the CPU, where a starting worker would compete for
+    # the cores being timed: it starts on the cores a judged job does not time on (engine.placement),
+    # and a bench job waits for it.
     standby_count: int | None = None
     cwd: Path | None = None  # None: the worker's own temporary directory
     # Folders the problems live in: a candidate worker's box may read them (sibling imports, data the

@@ -13,8 +13,9 @@ PID, network, IPC, UTS and cgroup namespaces, with every capability dropped and 
 - network: its own namespace with only a loopback device: nothing outside is reachable;
 - processes: its own PID namespace (it cannot see, signal or read the environment of any process
   outside, its parent included); when its first process dies, every process it started dies too;
-- seccomp: the kernel keyrings (`keyctl`, `add_key`, `request_key`) and foreign system-call ABIs (32-bit
-  calls from a 64-bit process) fail with EPERM.
+- seccomp: the kernel keyrings (`keyctl`, `add_key`, `request_key`), `sched_setaffinity` (the engine
+  pins a judged CPU job's two sides to one core, engine.placement: the candidate may not move) and
+  foreign system-call ABIs (32-bit calls from a 64-bit process) fail with EPERM.
 The environment is built from an allowlist (`candidate_env`), never by removing what looks secret.
 
 `support()` says once per process whether the box can be made here (bubblewrap installed, user
@@ -493,8 +494,8 @@ _RET_EPERM = 0x00050000 | 1
 _X32_BIT = 0x40000000
 # (audit arch, denied system calls by number).
 _DENIED: dict[str, tuple[int, dict[str, int]]] = {
-    "x86_64": (0xC000003E, {"keyctl": 250, "add_key": 248, "request_key": 249}),
-    "aarch64": (0xC00000B7, {"keyctl": 219, "add_key": 217, "request_key": 218}),
+    "x86_64": (0xC000003E, {"keyctl": 250, "add_key": 248, "request_key": 249, "sched_setaffinity": 203}),
+    "aarch64": (0xC00000B7, {"keyctl": 219, "add_key": 217, "request_key": 218, "sched_setaffinity": 122}),
 }
 
 

@@ -47,6 +47,7 @@ from kernelwright.engine.devices import Device, resolve_devices
 from kernelwright.engine.environment import torch_bytecode_missing
 from kernelwright.engine.errors import JobError
 from kernelwright.engine.judging import CandidateRelay
+from kernelwright.engine.placement import SharedCore
 from kernelwright.engine.process import KillReason, Role, WorkerProcess
 from kernelwright.engine.slot_pool import JobHandle, JobOutcome, SlotPool
 
@@ -66,6 +67,8 @@ class _Slot:
     standby: deque[asyncio.Task[WorkerProcess]] = field(default_factory=deque)  # oldest first
     waiting: int = 0  # jobs queued or running here, to spread work over devices
     hello: Hello | None = None  # from the last worker that started here
+    starting: set[WorkerProcess] = field(default_factory=set)  # spawned, not yet said hello
+    core: SharedCore | None = None  # the judged CPU job's timed core, while it runs (engine.placement)
     # Spawn-to-hello seconds of this device's recent workers (diagnostics, benchmarks).
     start_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT))
 
@@ -238,7 +241,14 @@ class WorkerPool(SlotPool[_Slot]):
         candidate = await self._take(slot, fresh=True)
         candidate.freeze()
         quiet_from = time.monotonic()
-        await self._quiet(slot)
+        if slot.device.is_cpu:
+            # Both sides on one core, a starting standby kept off it (engine.placement); where no core
+            # could be set apart, the job waits for that standby to finish starting.
+            slot.core = await SharedCore.choose(judge.pid, candidate.pid)
+            for starting in slot.starting:
+                slot.core.keep_off(starting.pid)
+            if slot.core.cpu is None:
+                await self._quiet(slot)
         relay = CandidateRelay(candidate)
         judged = {"verify": payload, "exchange_dir": str(candidate.exchange_dir)}
         sent_at = time.monotonic()
@@ -249,6 +259,9 @@ class WorkerPool(SlotPool[_Slot]):
             await asyncio.shield(judge.kill(KillReason.RETIRED))
             raise
         finally:
+            if slot.core is not None:
+                slot.core.release()
+                slot.core = None
             self._forget(slot, candidate)
             await asyncio.shield(candidate.kill(KillReason.RETIRED))  # its exchange folder too
             self._replenish(slot)
@@ -346,7 +359,8 @@ class WorkerPool(SlotPool[_Slot]):
         return worker
 
     async def _quiet(self, slot: _Slot) -> None:
-        """On the CPU, a starting worker competes for the cores being timed: let it finish first.
+        """On the CPU, a starting worker competes for the cores being timed: let it finish first (a
+        judged job instead keeps it off the core it times on where it can, engine.placement).
 
         On a GPU the job is timed with device events, and the next standby starts alongside it.
         """
@@ -364,7 +378,16 @@ class WorkerPool(SlotPool[_Slot]):
 
     async def _spawn(self, slot: _Slot, role: Role) -> WorkerProcess:
         config = self._candidate_config if role is Role.CANDIDATE else self._worker_config
-        worker = await WorkerProcess.start(slot.device, config, role)
+
+        def spawned(worker: WorkerProcess) -> None:
+            slot.starting.add(worker)
+            if slot.core is not None:
+                slot.core.keep_off(worker.pid)
+
+        try:
+            worker = await WorkerProcess.start(slot.device, config, role, on_spawn=spawned)
+        finally:
+            slot.starting = {w for w in slot.starting if w.ready_at is None and w.alive}
         if worker.start_seconds is not None:
             slot.start_seconds.append(worker.start_seconds)
         if self._closed:

@@ -120,13 +120,22 @@ class WorkerProcess:
         return None if self.sandbox is None else self.sandbox.exchange
 
     @classmethod
-    async def start(cls, device: Device, config: WorkerConfig, role: Role = Role.TRUSTED) -> WorkerProcess:
-        """Spawn a worker and wait for its hello; raise JobError(START_FAILED) with its output if not."""
+    async def start(
+        cls,
+        device: Device,
+        config: WorkerConfig,
+        role: Role = Role.TRUSTED,
+        on_spawn: Callable[[WorkerProcess], None] | None = None,
+    ) -> WorkerProcess:
+        """Spawn a worker and wait for its hello; raise JobError(START_FAILED) with its output if not.
+        `on_spawn` sees the worker as soon as its process exists, before it has said hello."""
         spawned_at = time.monotonic()
         # Named with this process as its owner: if we are killed, the next pool start removes it.
         tmpdir = leftovers.make_folder(leftovers.WORKER_PREFIX)
         worker = await cls._spawn(device, config, tmpdir, role)
         worker.spawned_at = spawned_at
+        if on_spawn is not None:
+            on_spawn(worker)
         try:
             line = await asyncio.wait_for(worker._reader.readline(), config.start_timeout_s)
         except TimeoutError:
@@ -309,7 +318,7 @@ class WorkerProcess:
 
         async def watch() -> None:
             while self.alive:
-                count = len(_descendants([self.proc.pid]))
+                count = len(descendants([self.proc.pid]))
                 if count > cap:
                     self.process_overflow = count
                     await self.kill(KillReason.RETIRED)
@@ -489,7 +498,7 @@ def signal_tree(pid: int, sig: signal.Signals) -> None:
     setsid or setpgid too. The tree is read before the first signal (a killed parent's children move to
     another parent) and again until it holds no new process, so a fork racing the walk is caught."""
     seen: set[int] = set()
-    found = _descendants([pid])
+    found = descendants([pid])
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
     while found:
@@ -497,10 +506,11 @@ def signal_tree(pid: int, sig: signal.Signals) -> None:
             seen.add(child)
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(child, sig)
-        found = [p for p in _descendants([pid, *seen]) if p not in seen]
+        found = [p for p in descendants([pid, *seen]) if p not in seen]
 
 
-def _descendants(roots: list[int]) -> list[int]:
+def descendants(roots: list[int]) -> list[int]:
+    """Every process below `roots` (children of any of their threads, and theirs)."""
     found: list[int] = []
     todo = list(roots)
     while todo:

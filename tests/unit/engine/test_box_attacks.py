@@ -325,6 +325,20 @@ async def test_the_scratch_folder_is_capped(pool: WorkerPool, world: World) -> N
     assert 0 < written <= 64 * 2**20
 
 
+needs_two_cpus = pytest.mark.skipif(
+    len(os.sched_getaffinity(0)) < 2, reason="one CPU: there is no other core to move to"
+)
+
+
+@needs_box
+@needs_two_cpus
+async def test_it_cannot_leave_the_core_it_shares_with_the_judge(pool: WorkerPool, world: World) -> None:
+    verdict = await verify(pool, world, world.candidate("escape_core.py"))
+    assert verdict.passed, verdict.message  # pinned to one CPU, and every way out failed
+    for pid in pool.pids():  # the judge has its affinity back
+        assert os.sched_getaffinity(pid) == os.sched_getaffinity(0)
+
+
 # -- where no box can be made ------------------------------------------------------------------------
 
 
@@ -403,3 +417,10 @@ async def test_control_unconfined_the_listener_hears_it(open_pool: WorkerPool, w
     finally:
         listener.close()
     assert listener.heard
+
+
+@needs_two_cpus
+async def test_control_unconfined_it_leaves_the_shared_core(open_pool: WorkerPool, world: World) -> None:
+    verdict = await verify(open_pool, world, world.candidate("escape_core.py"))
+    assert not verdict.passed
+    assert "escaped the shared core" in verdict.message, verdict.message
