@@ -83,6 +83,7 @@ def systematic_floor(kind: str, call_s: float) -> float:
         return SHORT_CALL_FLOOR
     return SYSTEMATIC_FLOOR[kind]
 
+
 # The interleaved run ends by this many seconds whatever the interval (BenchOptions.max_time_s permitting):
 # a candidate's whole evaluation should take a few seconds on a CPU.
 MAX_SECONDS = 2.5
