@@ -804,7 +804,12 @@ def link(
         spec: BenchSpec | None = specs.get(c.name)
         if c.name in module_classes:
             if spec is None and has_inputs and c.name in ("Model", "ModelNew"):
-                spec = ModuleSpec(model=c.name, init=init)
+                spec = ModuleSpec(
+                    model=c.name,
+                    init=init,
+                    cpu_inputs="get_cpu_inputs" if "get_cpu_inputs" in module_names else None,
+                    cpu_init="get_cpu_init_inputs" if "get_cpu_init_inputs" in module_names else None,
+                )
             kind = SiteKind.TORCH_MODULE
         elif spec is not None:
             kind = SiteKind.BENCH_CLASS

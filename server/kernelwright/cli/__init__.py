@@ -1,4 +1,4 @@
-"""The headless verbs: `kernelwright scan|bench|verify|calibrate|optimize|undo|serve`.
+"""The headless verbs: `kernelwright scan|bench|verify|calibrate|optimize|suite|undo|serve`.
 
 Each verb lives in its own module here and registers an argparse sub-parser through `VERBS`. Every verb
 takes `--json`; errors then come out as one JSON document too, with a non-zero exit code.
@@ -25,6 +25,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "verify": ("kernelwright.cli.verify", "check a candidate against the reference"),
     "calibrate": ("kernelwright.cli.calibrate", "measure this GPU's copy bandwidth and matmul peak"),
     "optimize": ("kernelwright.cli.optimize", "search for a faster verified replacement of a site"),
+    "suite": ("kernelwright.cli.suite", "run a provider over a folder of KernelBench-convention problems"),
     "undo": ("kernelwright.cli.undo", "restore the source that `optimize --apply` replaced"),
     "serve": ("kernelwright.cli.serve", "run the language server"),
 }

@@ -82,8 +82,8 @@ def collect(paths: list[str]) -> tuple[list[Path], str | None]:
 def spec_summary(site: Site) -> str:
     spec = site.spec
     if isinstance(spec, ModuleSpec):
-        init = f" init={spec.init}" if spec.init else ""
-        return f"module inputs={spec.inputs}{init}"
+        extra = [f"{k}={v}" for k in ("init", "cpu_inputs", "cpu_init") if (v := getattr(spec, k))]
+        return " ".join([f"module inputs={spec.inputs}", *extra])
     if isinstance(spec, FunctionSpec):
         extra = [
             f"{k}={v}" for k in ("init", "cpu_inputs", "reference", "atol", "rtol") if (v := getattr(spec, k))

@@ -73,6 +73,10 @@ class ModuleSpec:
     inputs: str = "get_inputs"
     init: str | None = "get_init_inputs"
     candidate: str = "ModelNew"
+    # Smaller inputs and constructor arguments for a run on the CPU (`get_cpu_inputs`,
+    # `get_cpu_init_inputs`), where KernelBench's GPU sizes can need tens of GB or hours.
+    cpu_inputs: str | None = None
+    cpu_init: str | None = None
     convention: Literal[Convention.MODULE] = Convention.MODULE
 
 

@@ -187,6 +187,11 @@ def build_python_problem(
 
     if isinstance(spec, ModuleSpec):
         inputs_name, init_name = spec.inputs, spec.init
+        if device.type == "cpu" and policy is CpuInputsPolicy.AUTO and (spec.cpu_inputs or spec.cpu_init):
+            inputs_name = spec.cpu_inputs or inputs_name
+            init_name = spec.cpu_init or init_name
+            used = [n for n in (spec.cpu_inputs, spec.cpu_init) if n]
+            notes.append(f"CPU run: {' and '.join(f'`{n}`' for n in used)} instead of the GPU sizes")
     else:
         inputs_name, init_name = spec.inputs, spec.init
         if device.type == "cpu" and policy is CpuInputsPolicy.AUTO:

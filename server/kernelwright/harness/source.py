@@ -3,11 +3,17 @@
 The module gets the file's path as `__file__` and as the code object's filename, so tracebacks and
 profiler stacks point at the person's lines; the file's directory goes on sys.path so sibling imports
 work. Errors come back as LoadError with the line in the person's file.
+
+Text that is not what the file holds (a candidate: the person's file rewritten) is compiled under its
+own name, `PATH (candidate 1a2b3c4d5e)`, whose lines are put in linecache: whatever reads a function's
+source back (inspect.getsource, which `@triton.jit` calls; tracebacks) must see the text that ran, not
+the file on disk, and the reference loaded from the same path in the same process keeps its own.
 """
 
 from __future__ import annotations
 
 import hashlib
+import linecache
 import os
 import sys
 import traceback
@@ -46,14 +52,36 @@ class ErrorPlace:
 def error_place(exc: BaseException, path: str, limit: int = 12) -> ErrorPlace:
     """The innermost frame of `exc` that lies in `path`, and the last lines of the traceback."""
     line: int | None = None
-    if isinstance(exc, SyntaxError) and exc.filename == path and exc.lineno:
+    if (
+        isinstance(exc, SyntaxError)
+        and exc.filename is not None
+        and _in_file(exc.filename, path)
+        and exc.lineno
+    ):
         line = exc.lineno - 1
     for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename == path and frame.lineno is not None:
+        if _in_file(frame.filename, path) and frame.lineno is not None:
             line = frame.lineno - 1
     lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
     tail = "".join(lines).splitlines()
     return ErrorPlace(line, "\n".join(tail[-limit:]))
+
+
+def _in_file(filename: str, path: str) -> bool:
+    return filename == path or filename.startswith(f"{path} (")
+
+
+def code_filename(path: str, source: str, role: str) -> str:
+    """`path` when the file holds exactly `source`, else a name of its own with the text in linecache."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            if f.read() == source:
+                return path
+    except (OSError, UnicodeDecodeError):
+        pass
+    name = f"{path} ({role} {source_hash(source)[:10]})"
+    linecache.cache[name] = (len(source), None, source.splitlines(keepends=True), name)
+    return name
 
 
 _counter = 0
@@ -70,7 +98,7 @@ def load_module(path: str, source: str, role: str) -> types.ModuleType:
     if directory not in sys.path:
         sys.path.insert(0, directory)
     try:
-        code = compile(source, path, "exec")
+        code = compile(source, code_filename(path, source, role), "exec")
     except SyntaxError as exc:
         place = error_place(exc, path)
         raise LoadError(

@@ -125,18 +125,32 @@ async def test_a_grid_that_does_not_follow_the_block_is_left_alone_with_a_reason
     assert "does not cover its extent" in proposal.notes[0]
 
 
-@pytest.mark.parametrize(("device", "expected"), [(GPU, 4), (CPU, 3)])
-async def test_torch_sites_get_compile_variants_once_each(device: DeviceFacts, expected: int) -> None:
+@pytest.mark.parametrize(
+    ("device", "expected"),
+    [
+        (GPU, ["torch-ops", "compile-default", "compile-max-autotune", "compile-reduce-overhead"]),
+        (CPU, ["torch-ops", "compile-default", "compile-max-autotune", "compile-fullgraph"]),
+    ],
+)
+async def test_torch_sites_get_their_rewrites_then_each_compile_mode_once(
+    device: DeviceFacts, expected: list[str]
+) -> None:
     provider = BuiltinProvider()
-    _, _, req = _request("samples/pytorch/softmax_unfused.py", "Model", count=10, device=device)
+    _, _, req = _request("samples/pytorch/softmax_unfused.py", "Model", count=4, device=device)
     first = await provider.propose(req)
-    assert len(first.candidates) == expected
-    assert any("reduce-overhead" in c.id for c in first.candidates) == device.is_gpu
+    assert [c.id.split("-builtin-")[1] for c in first.candidates] == expected
     for cand in first.candidates:
         assert cand.source.rstrip().endswith("ModelNew = Model")
-        assert "@torch.compile" in (cand.file_text or "")
-    again = await provider.propose(req)
-    assert again.candidates == () and "every torch.compile variant" in again.notes[0]
+    assert "torch.softmax(x, dim=1)" in (first.candidates[0].file_text or "")
+    assert all("@torch.compile" in (c.file_text or "") for c in first.candidates[1:])
+    rest = await provider.propose(req)
+    assert [c.id.split("-builtin-")[1] for c in rest.candidates] == (
+        ["compile-fullgraph", "cuda-graph"] if device.is_gpu else []
+    )
+    if device.is_gpu:
+        assert "@_kw_cuda_graph" in (rest.candidates[1].file_text or "")
+        rest = await provider.propose(req)
+    assert rest.candidates == () and "every rewrite and compile mode" in rest.notes[0]
 
 
 async def test_function_sites_are_decorated_below_the_directive() -> None:

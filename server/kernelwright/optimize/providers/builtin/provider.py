@@ -1,9 +1,14 @@
-"""The builtin search: launch configurations for Triton and CUDA, torch.compile variants for torch.
+"""The builtin search: launch configurations for Triton and CUDA; rewrites and compile modes for torch.
 
 It is stateful per run: it remembers which configuration each candidate id stands for and reads the
 loop's feedback (medians of verified candidates, failures) to choose the next round around the best
-so far. Every candidate is the person's whole file with one small rewrite (`Candidate.file_text`), so
-the code that is verified and timed is exactly the edit that is offered.
+so far. Every candidate is the person's whole file with one rewrite (`Candidate.file_text`), so the
+code that is verified and timed is exactly the edit that is offered.
+
+For torch sites (torch_search.py): the source rewrites that apply (attention -> SDPA, matmul
+epilogues, fused Triton or liger-kernel norms), torch.compile's modes and a CUDA graph capture of the
+original, the other launch configurations of the fused kernels, and then compile modes and the graph
+capture stacked on the best verified rewrite.
 """
 
 from __future__ import annotations
@@ -14,9 +19,9 @@ from dataclasses import dataclass, field
 from kernelwright.core.candidate import Candidate, text_hash
 from kernelwright.core.settings import Provider as ProviderName
 from kernelwright.core.site import CudaSpec, ModuleSpec, SiteKind
-from kernelwright.optimize.providers.builtin import torch_variants
 from kernelwright.optimize.providers.builtin.cuda_launch import CudaPlan, plan_cuda
 from kernelwright.optimize.providers.builtin.space import Config, next_configs
+from kernelwright.optimize.providers.builtin.torch_search import TorchSearch
 from kernelwright.optimize.providers.builtin.triton_search import TritonPlan, plan_triton
 from kernelwright.optimize.request import Outcome, Proposal, ProposalRequest
 
@@ -29,12 +34,11 @@ class _Search:
     """One site's search across the rounds of a run."""
 
     plan: TritonPlan | CudaPlan | None = None
-    compile_target: tuple[int, str] | None = None
+    torch: TorchSearch | None = None
     reason: str = ""  # why there is nothing to search, when there is nothing
     by_id: dict[str, Config] = field(default_factory=dict)
     results: dict[Config, float | None] = field(default_factory=dict)
     tried: set[Config] = field(default_factory=set)
-    variants_given: int = 0
 
 
 def _slug(config: Config) -> str:
@@ -63,8 +67,8 @@ class BuiltinProvider:
             search = self._searches[key] = self._plan(request)
         if search.plan is not None:
             return self._propose_configs(request, search, search.plan)
-        if search.compile_target is not None:
-            return self._propose_compile(request, search, search.compile_target)
+        if search.torch is not None:
+            return self._propose_torch(request, search.torch)
         return Proposal(
             (), notes=(f"builtin search: nothing to search in `{request.site.name}`: {search.reason}",)
         )
@@ -78,8 +82,8 @@ class BuiltinProvider:
             triton = plan_triton(request.file_text, site.name)
             return _Search(plan=triton) if isinstance(triton, TritonPlan) else _Search(reason=triton)
         if site.kind in TORCH_KINDS:
-            target = torch_variants.compile_target(request.file_text, site.name, site.kind)
-            return _Search(compile_target=target) if isinstance(target, tuple) else _Search(reason=target)
+            torch = TorchSearch.plan(request.file_text, site.name, site.kind, on_gpu=request.device.is_gpu)
+            return _Search(torch=torch) if isinstance(torch, TorchSearch) else _Search(reason=torch)
         return _Search(reason=f"{site.kind.value} sites are not searched by the builtin provider")
 
     def _learn(self, request: ProposalRequest, search: _Search, start: Config | None) -> None:
@@ -122,26 +126,22 @@ class BuiltinProvider:
             )
         return Proposal(tuple(candidates))
 
-    def _propose_compile(
-        self, request: ProposalRequest, search: _Search, target: tuple[int, str]
-    ) -> Proposal:
-        all_variants = torch_variants.variants(on_gpu=request.device.is_gpu)
-        chosen = all_variants[search.variants_given : search.variants_given + request.count]
-        search.variants_given += len(chosen)
-        if not chosen:
-            return Proposal((), notes=("builtin search: every torch.compile variant was tried",))
+    def _propose_torch(self, request: ProposalRequest, search: TorchSearch) -> Proposal:
+        search.learn(request.history)
+        steps = search.next(request.count)
+        if not steps:
+            return Proposal((), notes=("builtin search: every rewrite and compile mode was tried",))
         candidates = []
-        for variant in chosen:
-            file_text = torch_variants.render(request.file_text, target, variant)
+        for step in steps:
             candidates.append(
                 Candidate(
-                    id=f"r{request.round}-builtin-compile-{variant.slug}",
-                    source=_as_candidate(request, file_text),
+                    id=f"r{request.round}-builtin-{step.slug}",
+                    source=_as_candidate(request, step.file_text),
                     symbol=request.expected_symbol,
                     provider=self.name,
                     round=request.round,
-                    rationale=variant.why,
-                    file_text=file_text,
+                    rationale=step.why,
+                    file_text=step.file_text,
                 )
             )
         return Proposal(tuple(candidates))

@@ -67,3 +67,30 @@ def int_constant(node: ast.AST | None) -> int | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
         return node.value
     return None
+
+
+def add_module_code(file_text: str, imports: list[str], helpers: list[str]) -> str:
+    """`imports` the file lacks, after its own imports, then `helpers` (definitions) after them."""
+    tree = ast.parse(file_text)
+    have = {ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)}
+    missing = [i for i in ["import torch", *imports] if i not in have]
+    last_import = max(
+        (n.end_lineno or n.lineno for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)), default=0
+    )
+    if (
+        last_import == 0
+        and tree.body
+        and isinstance(tree.body[0], ast.Expr)
+        and isinstance(getattr(tree.body[0], "value", None), ast.Constant)
+    ):
+        last_import = tree.body[0].end_lineno or 1  # after the docstring
+    lines = file_text.splitlines(keepends=True)
+    block = "".join(f"{i}\n" for i in missing)
+    if helpers:
+        block += "".join(f"\n\n{h.strip()}\n" for h in helpers) + "\n"
+    if not block:
+        return file_text
+    head = "".join(lines[:last_import])
+    if head and not head.endswith("\n"):
+        head += "\n"
+    return head + block + "".join(lines[last_import:])

@@ -1,10 +1,11 @@
-"""torch.compile variants of a torch site, as rewrites of the person's own file.
+"""Decorator variants of a torch site: torch.compile's modes and a direct CUDA graph capture.
 
-The candidate is the file with a `@torch.compile(...)` decorator on the site's `forward` (module
-convention and classes) or on the function itself, so the verified code is exactly the edit. Modes are
-tried in an order that fits the device: CUDA graphs (reduce-overhead) only on a GPU. The original is
-evaluated by the loop as the baseline, so a variant that is slower than eager (common on small
-problems, PITFALLS 18) simply loses.
+The candidate is the file with a decorator on the site's `forward` (module convention and classes) or
+on the function itself (`@torch.compile(...)`, or `@_kw_cuda_graph` with its definition added to the
+file), so the verified code is exactly the edit. Modes are tried in an order that fits the device:
+CUDA graphs (reduce-overhead, direct capture) only on a GPU. The original is evaluated by the loop as
+the baseline, so a variant that is slower than eager (common on small problems: torch.compile's guards
+and launches cost more than the work) simply loses.
 """
 
 from __future__ import annotations
@@ -13,9 +14,57 @@ import ast
 from dataclasses import dataclass
 
 from kernelwright.core.site import SiteKind
-from kernelwright.optimize.providers.builtin.pysource import Offsets, top_level_class, top_level_function
+from kernelwright.optimize.providers.builtin.pysource import (
+    Offsets,
+    add_module_code,
+    top_level_class,
+    top_level_function,
+)
 
 COMPILED_METHODS = ("forward", "__call__")
+
+
+# A direct capture for modules and functions whose kernels and shapes do not change between calls
+# (launch-bound small modules): one graph replay per call instead of a launch per kernel. The inputs are
+# copied into the graph's buffers and its outputs cloned, so each call returns fresh tensors (a call's
+# output must not be overwritten by the next one's).
+CUDA_GRAPH_HELPER = '''def _kw_cuda_graph(fn):
+    """Runs `fn` as a CUDA graph captured once per input signature (its first CUDA call with those
+    shapes); calls without CUDA tensors run `fn` as written."""
+    graphs = {}
+
+    def fresh(out):
+        if isinstance(out, torch.Tensor):
+            return out.clone()
+        if isinstance(out, tuple | list):
+            return type(out)(fresh(o) for o in out)
+        return out
+
+    def run(*args):
+        tensors = [a for a in args if isinstance(a, torch.Tensor)]
+        if not tensors or not all(t.is_cuda for t in tensors) or torch.cuda.is_current_stream_capturing():
+            return fn(*args)
+        key = tuple((a.shape, a.dtype, a.device) if isinstance(a, torch.Tensor) else id(a) for a in args)
+        if key not in graphs:
+            static = [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                for _ in range(3):
+                    fn(*static)
+            torch.cuda.current_stream().wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                out = fn(*static)
+            graphs[key] = (graph, static, out)
+        graph, static, out = graphs[key]
+        for dst, src in zip(static, args):
+            if isinstance(src, torch.Tensor):
+                dst.copy_(src)
+        graph.replay()
+        return fresh(out)
+
+    return run'''
 
 
 @dataclass(frozen=True)
@@ -23,6 +72,22 @@ class CompileVariant:
     slug: str  # for candidate ids
     arguments: str  # what goes inside torch.compile(...): "" for the defaults
     why: str
+    decorator: str = ""  # another decorator instead of torch.compile (with `helper` defining it)
+    helper: str = ""
+
+    def line(self) -> str:
+        if self.decorator:
+            return f"@{self.decorator}"
+        return f"@torch.compile({self.arguments})" if self.arguments else "@torch.compile"
+
+
+CUDA_GRAPH = CompileVariant(
+    "cuda-graph",
+    "",
+    "direct CUDA graph capture: one graph replay per call instead of a launch per kernel",
+    decorator="_kw_cuda_graph",
+    helper=CUDA_GRAPH_HELPER,
+)
 
 
 def variants(on_gpu: bool) -> list[CompileVariant]:
@@ -52,6 +117,7 @@ def variants(on_gpu: bool) -> list[CompileVariant]:
 
 
 def compile_target(file_text: str, site_name: str, kind: SiteKind) -> tuple[int, str] | str:
+    # Also where the CUDA graph decorator goes.
     """(line index to put the decorator on, its indentation), or why the site cannot be compiled."""
     try:
         tree = ast.parse(file_text)
@@ -73,8 +139,8 @@ def compile_target(file_text: str, site_name: str, kind: SiteKind) -> tuple[int,
             return f"no top-level function `{site_name}`"
         node = func
     for deco in node.decorator_list:
-        if "compile" in ast.unparse(deco):
-            return f"`{site_name}` is already under torch.compile"
+        if "compile" in ast.unparse(deco) or "cuda_graph" in ast.unparse(deco):
+            return f"`{site_name}` is already under torch.compile or a CUDA graph"
     line = node.lineno - 1  # the `def` line: the decorator goes right above it, below other decorators
     text = Offsets(file_text).lines[line]
     return line, text[: len(text) - len(text.lstrip())]
@@ -83,20 +149,5 @@ def compile_target(file_text: str, site_name: str, kind: SiteKind) -> tuple[int,
 def render(file_text: str, target: tuple[int, str], variant: CompileVariant) -> str:
     line, indent = target
     lines = file_text.splitlines(keepends=True)
-    call = f"@torch.compile({variant.arguments})" if variant.arguments else "@torch.compile"
-    lines.insert(line, f"{indent}{call}\n")
-    text = "".join(lines)
-    if not _imports_torch(file_text):
-        text = "import torch\n" + text
-    return text
-
-
-def _imports_torch(file_text: str) -> bool:
-    try:
-        tree = ast.parse(file_text)
-    except SyntaxError:
-        return False
-    return any(
-        isinstance(n, ast.Import) and any(a.name == "torch" and a.asname is None for a in n.names)
-        for n in tree.body
-    )
+    lines.insert(line, f"{indent}{variant.line()}\n")
+    return add_module_code("".join(lines), [], [variant.helper] if variant.helper else [])

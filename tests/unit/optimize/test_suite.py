@@ -1,0 +1,73 @@
+"""The suite's scoring (fast_p, geometric means, against the best compile mode) and its report."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from kernelwright.optimize.suite import ProblemResult, ProblemStatus, SuiteDone, summarize
+from kernelwright.optimize.suite_report import render_suite_report, table_rows
+
+
+def _done(
+    name: str, speedup: float, compile_modes: dict[str, float | None], **extra: object
+) -> ProblemResult:
+    return ProblemResult(
+        name,
+        f"/p/{name}",
+        ProblemStatus.DONE,
+        speedup=speedup,
+        correct=True,
+        compile_speedups=compile_modes,
+        **extra,
+    )  # type: ignore[arg-type]
+
+
+RESULTS = [
+    _done("attn.py", 3.0, {"compile-default": 2.0, "compile-max-autotune": 2.5}, kept="r1-builtin-sdpa"),
+    _done(
+        "norm.py", 1.0, {"compile-default": 0.8, "compile-max-autotune": None}
+    ),  # nothing cleared: original
+    _done("gemm.py", 1.2, {"compile-default": 1.25}, kept="r2-builtin-addmm-act"),
+    ProblemResult("huge.py", "/p/huge.py", ProblemStatus.FAILED, "CUDA out of memory: 40 GiB asked"),
+    ProblemResult("notes.py", "/p/notes.py", ProblemStatus.SKIPPED, "not a KernelBench problem"),
+    ProblemResult("tri.py", "/p/tri.py", ProblemStatus.NOT_TIMED, correct=False),
+]
+
+
+def test_fast_p_counts_kept_speedups_over_the_evaluated_problems() -> None:
+    s = summarize(RESULTS)
+    assert (s.problems, s.evaluated, s.failed, s.skipped) == (6, 4, 1, 1)
+    assert s.correct_rate == pytest.approx(3 / 4)
+    # kept speedups 3.0, 1.0, 1.2: above 1x two of four evaluated, above 1.5x one
+    assert s.fast == {"fast_1": pytest.approx(2 / 4), "fast_1.5": pytest.approx(1 / 4)}
+    assert s.geomean_speedup == pytest.approx(math.prod([3.0, 1.0, 1.2]) ** (1 / 3))
+    assert s.median_speedup == pytest.approx(1.2)
+
+
+def test_against_compile_is_the_kept_speedup_over_the_best_of_eager_and_every_mode() -> None:
+    attn, norm, gemm = RESULTS[:3]
+    assert attn.best_compile == ("compile-max-autotune", 2.5) and attn.vs_compile == pytest.approx(1.2)
+    assert norm.vs_compile == pytest.approx(1.0)  # compile slower than eager: eager is the bar
+    assert gemm.vs_compile == pytest.approx(1.2 / 1.25)
+    s = summarize(RESULTS)
+    assert s.beats_compile_10 == 1
+    assert s.geomean_vs_compile == pytest.approx((1.2 * 1.0 * 0.96) ** (1 / 3))
+
+
+def test_an_empty_or_all_failed_suite_has_no_averages() -> None:
+    s = summarize([RESULTS[3]])
+    assert s.evaluated == 0 and s.correct_rate is None and s.geomean_speedup is None
+    assert s.fast == {"fast_1": None, "fast_1.5": None}
+
+
+def test_the_report_plots_every_timed_problem_and_escapes_names() -> None:
+    odd = _done("<b>x</b>.py", 0.5, {}, kept=None)
+    done = SuiteDone((*RESULTS, odd), summarize([*RESULTS, odd]), "NVIDIA H200", "builtin", 12.0)
+    page = render_suite_report(done, "probs")
+    assert page.count("<rect") >= 4 + 2  # a kept bar per timed problem, a compile bar where one verified
+    assert "&lt;b&gt;x&lt;/b&gt;.py" in page and "<b>x</b>" not in page
+    assert "CUDA out of memory" in page
+    rows = {r[0]: r for r in table_rows(done)}
+    assert rows["attn.py"][3] == "sdpa" and rows["attn.py"][5] == "max-autotune 2.50x"
+    assert rows["norm.py"][1] == "kept original" and rows["huge.py"][1] == "failed"
