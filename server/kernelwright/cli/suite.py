@@ -51,6 +51,7 @@ from kernelwright.optimize.suite import (
 )
 from kernelwright.optimize.suite_report import (
     HEADERS,
+    compile_gaps,
     one_line,
     render_suite_report,
     summary_rows,
@@ -223,3 +224,5 @@ def _print_table(done: SuiteDone, out: Output) -> None:
     for r in done.results:
         if r.status in (ProblemStatus.FAILED, ProblemStatus.SKIPPED):
             out.line(f"{r.name}: {r.status}: {r.reason.splitlines()[0] if r.reason else ''}")
+        elif r.compile_notes:
+            out.line(f"* {r.name}: compile modes without a speedup: {compile_gaps(r)}")

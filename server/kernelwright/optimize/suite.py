@@ -67,6 +67,9 @@ class ProblemResult:
     best_verified: float | None = None  # the fastest verified candidate's point estimate, kept or not
     correct: bool = False  # at least one candidate (not the original) verified
     compile_speedups: dict[str, float | None] = field(default_factory=dict)  # mode -> over eager
+    # Why a mode has no speedup: "not finished" (the budget's safety limit cut it off: a cold compile can
+    # take minutes), or "rejected (check)".
+    compile_notes: dict[str, str] = field(default_factory=dict)
     roofline_before: float | None = None
     roofline_after: float | None = None
     candidates: int = 0
@@ -97,6 +100,7 @@ class SuiteSummary:
     geomean_vs_compile: float | None
     median_vs_compile: float | None
     beats_compile_10: int  # problems kept faster than the best compile mode by more than 10%
+    compile_cut_off: int  # problems where a compile mode was cut off: their "vs compile" is an upper bound
     failed: int
     skipped: int
 
@@ -217,6 +221,7 @@ class _Tally:
     """What one problem's runs said, gathered from their events."""
 
     compile_speedups: dict[str, float | None] = field(default_factory=dict)
+    compile_notes: dict[str, str] = field(default_factory=dict)
     roofline_before: float | None = None
     best_verified: float | None = None
     correct: bool = False
@@ -237,6 +242,11 @@ class _Tally:
             return
         if tail in COMPILE_MODES:
             self.compile_speedups[tail] = event.speedup if passed else None
+            if event.cut_off is not None:
+                self.compile_notes[tail] = "not finished"
+            elif not passed:
+                check = event.verdict.check.value if event.verdict and event.verdict.check else "no code"
+                self.compile_notes[tail] = f"rejected ({check})"
         if passed:
             self.correct = True
             if event.speedup is not None:
@@ -303,7 +313,9 @@ async def run_suite(
                 if not isinstance(event, Done | Error):
                     yield ProblemEvent(index, total, str(path), event)
             for mode in missing:
-                tally.compile_speedups.setdefault(mode, None)
+                if mode not in tally.compile_speedups:
+                    tally.compile_speedups[mode] = None
+                    tally.compile_notes[mode] = "not evaluated"
         result = _problem_result(path, main, tally, time.monotonic() - t0)
         results.append(result)
         yield ProblemDone(index, total, result)
@@ -323,6 +335,7 @@ def _problem_result(path: Path, main: OptimizeResult, tally: _Tally, seconds: fl
         "candidates": main.candidates,
         "seconds": seconds,
         "compile_speedups": tally.compile_speedups,
+        "compile_notes": tally.compile_notes,
         "correct": tally.correct,
         "best_verified": tally.best_verified,
     }
@@ -378,6 +391,11 @@ def summarize(results: list[ProblemResult]) -> SuiteSummary:
         geomean_vs_compile=_geomean(versus),
         median_vs_compile=statistics.median(versus) if versus else None,
         beats_compile_10=sum(1 for v in versus if v > 1.10),
+        compile_cut_off=sum(
+            1
+            for r in evaluated
+            if any(n in ("not finished", "not evaluated") for n in r.compile_notes.values())
+        ),
         failed=sum(1 for r in results if r.status == ProblemStatus.FAILED),
         skipped=sum(1 for r in results if r.status == ProblemStatus.SKIPPED),
     )

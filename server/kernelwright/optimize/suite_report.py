@@ -31,7 +31,16 @@ def one_line(r: ProblemResult) -> str:
         if best
         else "no compile mode verified"
     )
-    return f"{kept} over eager; {compile_text}; vs compile {_x(r.vs_compile)} ({r.seconds:.0f} s)"
+    missing = compile_gaps(r)
+    gaps = f" ({missing})" if missing else ""
+    return f"{kept} over eager; {compile_text}{gaps}; vs compile {_x(r.vs_compile)} ({r.seconds:.0f} s)"
+
+
+def compile_gaps(r: ProblemResult) -> str:
+    """The compile modes without a speedup and why: "max-autotune not finished, default rejected (value)"."""
+    return ", ".join(
+        f"{mode.removeprefix('compile-')} {why}" for mode, why in sorted(r.compile_notes.items())
+    )
 
 
 HEADERS = ("problem", "status", "eager", "kept", "speedup [95%]", "best compile", "vs compile", "roofline")
@@ -56,7 +65,8 @@ def table_rows(done: SuiteDone) -> list[list[str]]:
                 format_us(r.eager_us) if r.eager_us is not None else "—",
                 (r.kept or "original").split("-builtin-")[-1] if r.status == ProblemStatus.DONE else "—",
                 f"{_x(r.speedup)}{interval}",
-                f"{best[0].removeprefix('compile-')} {_x(best[1])}" if best else "—",
+                (f"{best[0].removeprefix('compile-')} {_x(best[1])}" if best else "—")
+                + ("*" if r.compile_notes else ""),
                 _x(r.vs_compile),
                 roof,
             ]
@@ -76,7 +86,13 @@ def summary_rows(s: SuiteSummary, done: SuiteDone) -> list[list[str]]:
         [
             "over best compile",
             f"geomean {_x(s.geomean_vs_compile)}, median {_x(s.median_vs_compile)}; "
-            f"{s.beats_compile_10} problem(s) more than 10% faster",
+            f"{s.beats_compile_10} problem(s) more than 10% faster"
+            + (
+                f"; in {s.compile_cut_off} problem(s) a compile mode did not finish in the budget, so"
+                " their figure is against the modes that did"
+                if s.compile_cut_off
+                else ""
+            ),
         ],
         ["device / provider", f"{done.device or '?'} / {done.provider}"],
         ["time", f"{done.seconds:.0f} s"],

@@ -71,3 +71,17 @@ def test_the_report_plots_every_timed_problem_and_escapes_names() -> None:
     rows = {r[0]: r for r in table_rows(done)}
     assert rows["attn.py"][3] == "sdpa" and rows["attn.py"][5] == "max-autotune 2.50x"
     assert rows["norm.py"][1] == "kept original" and rows["huge.py"][1] == "failed"
+
+
+def test_a_compile_mode_cut_off_by_the_budget_is_named_and_counted() -> None:
+    cut = _done(
+        "slow.py",
+        2.0,
+        {"compile-default": 1.5, "compile-max-autotune": None},
+        compile_notes={"compile-max-autotune": "not finished"},
+    )
+    done = SuiteDone((cut,), summarize([cut]), "NVIDIA H200", "builtin", 1.0)
+    assert done.summary.compile_cut_off == 1
+    (row,) = table_rows(done)
+    assert row[5] == "default 1.50x*"
+    assert "did not finish in the budget" in render_suite_report(done, "d")
