@@ -27,7 +27,7 @@ THIRD_PARTY_ONLY_IN = {
 }
 
 
-def _imports(path: Path) -> list[tuple[str, int]]:
+def _imports(path: Path, package: Path = PACKAGE) -> list[tuple[str, int]]:
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     out: list[tuple[str, int]] = []
     for node in ast.walk(tree):
@@ -37,26 +37,25 @@ def _imports(path: Path) -> list[tuple[str, int]]:
             out.append((node.module, node.lineno))
         elif isinstance(node, ast.ImportFrom) and node.level > 0:
             # Resolve `from ..engine import x` against the module's own package.
-            package = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-            base = package[: len(package) - node.level]
+            parts = list(path.relative_to(package.parent).with_suffix("").parts)
+            base = parts[: len(parts) - node.level]
             out.append((".".join([*base, *(node.module or "").split(".")]).rstrip("."), node.lineno))
     return out
 
 
-def _layer_of(path: Path) -> str:
-    rel = path.relative_to(PACKAGE)
+def _layer_of(path: Path, package: Path = PACKAGE) -> str:
+    rel = path.relative_to(package)
     return rel.parts[0].removesuffix(".py") if len(rel.parts) > 1 or rel.stem == "cli" else "root"
 
 
-def test_every_module_keeps_to_its_layer() -> None:
+def breaches(package: Path) -> list[str]:
+    """Every import in the package tree at `package` that its layer may not make."""
     problems: list[str] = []
-    files = sorted(PACKAGE.rglob("*.py"))
-    assert files, "no source found"
-    for path in files:
-        layer = _layer_of(path)
-        for module, line in _imports(path):
+    for path in sorted(package.rglob("*.py")):
+        layer = _layer_of(path, package)
+        for module, line in _imports(path, package):
             top = module.split(".")[0]
-            where = f"{path.relative_to(PACKAGE.parent)}:{line}"
+            where = f"{path.relative_to(package.parent)}:{line}"
             if top == "kernelwright":
                 parts = module.split(".")
                 if len(parts) < 2 or layer == "root":
@@ -69,14 +68,32 @@ def test_every_module_keeps_to_its_layer() -> None:
                     problems.append(f"{where}: layer `{layer}` imports `{module}`")
             elif top in THIRD_PARTY_ONLY_IN and layer not in THIRD_PARTY_ONLY_IN[top]:
                 problems.append(f"{where}: layer `{layer}` imports `{top}`")
+    return problems
+
+
+def test_every_module_keeps_to_its_layer() -> None:
+    assert sorted(PACKAGE.rglob("*.py")), "no source found"
+    problems = breaches(PACKAGE)
     assert not problems, "layer rules of DESIGN.md broken:\n" + "\n".join(problems)
 
 
 def test_the_rules_catch_a_breach(tmp_path: Path) -> None:
-    """The checker itself works: a core module importing torch is reported."""
-    bad = tmp_path / "bad.py"
-    bad.write_text("import torch\nfrom kernelwright.lsp import server\n")
-    mods = [m for m, _ in _imports(bad)]
-    assert mods == ["torch", "kernelwright.lsp"]
-    assert "core" not in THIRD_PARTY_ONLY_IN["torch"]
-    assert "lsp" not in ALLOWED["core"]
+    """The checker run on a package that breaks each rule once, beside modules that keep them."""
+    package = tmp_path / "kernelwright"
+    for rel, text in {
+        "__init__.py": "",
+        "core/__init__.py": "",
+        "core/bad.py": "import torch\nfrom kernelwright.lsp import server\n",
+        "core/fine.py": "from kernelwright.core import bad\n",
+        "harness/ok.py": "import torch\nfrom kernelwright.core import fine\n",
+        "engine/up.py": "from ..optimize import loop\n",
+        "lsp/ok.py": "import pygls\nfrom kernelwright.optimize import loop\n",
+    }.items():
+        path = package / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert breaches(package) == [
+        "kernelwright/core/bad.py:1: layer `core` imports `torch`",
+        "kernelwright/core/bad.py:2: layer `core` imports `kernelwright.lsp`",
+        "kernelwright/engine/up.py:1: layer `engine` imports `kernelwright.optimize`",
+    ]

@@ -64,16 +64,7 @@ from kernelwright.store import Store, StoreError, workspace_root
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("target", metavar="FILE[:SYMBOL]", help="the file, and the site if it has several")
-    parser.add_argument(
-        "--provider",
-        choices=[p.value for p in ProviderName],
-        default=ProviderName.BUILTIN.value,
-        help="who proposes candidates: builtin (no model, the default), anthropic, openai",
-    )
-    parser.add_argument("--model", default=None, help="the model name (anthropic, openai)")
-    parser.add_argument(
-        "--base-url", default=None, help="the API endpoint (openai: required; anthropic: optional)"
-    )
+    add_provider_arguments(parser)
     parser.add_argument(
         "--budget",
         default="",
@@ -89,6 +80,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_timeout_argument(parser, "verify")
     parser.add_argument("--apply", action="store_true", help="write the best candidate into FILE")
     parser.add_argument("--report", metavar="FILE.html", default=None, help="write an HTML report")
+
+
+def add_provider_arguments(parser: argparse.ArgumentParser) -> None:
+    """--provider, --model and --base-url, as optimize and suite take them."""
+    parser.add_argument(
+        "--provider",
+        choices=[p.value for p in ProviderName],
+        default=ProviderName.BUILTIN.value,
+        help="who proposes candidates: builtin (no model, the default), anthropic, openai",
+    )
+    parser.add_argument("--model", default=None, help="the model name (anthropic, openai)")
+    parser.add_argument(
+        "--base-url", default=None, help="the API endpoint (openai: required; anthropic: optional)"
+    )
 
 
 def run(args: argparse.Namespace, out: Output) -> int:

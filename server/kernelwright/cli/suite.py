@@ -29,6 +29,7 @@ from kernelwright.cli.bench import (
     cluster_of,
     worker_config,
 )
+from kernelwright.cli.optimize import add_provider_arguments
 from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
 from kernelwright.core.errors import KernelwrightError, UsageError
 from kernelwright.core.jobs import check_device
@@ -65,16 +66,7 @@ DEFAULT_BUDGET = "rounds=3,candidates=12,time=300"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", metavar="DIR", help="a folder of KernelBench-convention problem files")
-    parser.add_argument(
-        "--provider",
-        choices=[p.value for p in ProviderName],
-        default=ProviderName.BUILTIN.value,
-        help="who proposes candidates: builtin (no model, the default), anthropic, openai",
-    )
-    parser.add_argument("--model", default=None, help="the model name (anthropic, openai)")
-    parser.add_argument(
-        "--base-url", default=None, help="the API endpoint (openai: required; anthropic: optional)"
-    )
+    add_provider_arguments(parser)
     parser.add_argument(
         "--budget",
         default=DEFAULT_BUDGET,

@@ -24,16 +24,6 @@ class JobType(enum.StrEnum):
     CANDIDATE = "candidate"
 
 
-class CpuInputsPolicy(enum.StrEnum):
-    """Which inputs a run on the CPU (or under the Triton interpreter) uses."""
-
-    # cpu_inputs= when the spec names it; without it, torch code runs the full inputs on the CPU and
-    # Triton code under the interpreter is refused (GPU sizes take hours there).
-    AUTO = "auto"
-    # Always the full-size inputs, even under the interpreter: the person asked for it.
-    FULL = "full"
-
-
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda|cuda:\d+)$")
 
 
@@ -56,7 +46,6 @@ class BenchOptions:
     eager_baseline: bool = True  # also time the eager reference when a candidate is timed
     profile_lines: bool = True  # attribute time to lines of the person's file (torch.profiler)
     ncu: bool = False  # per-kernel hardware metrics through Nsight Compute, where `ncu` exists
-    cpu_inputs: CpuInputsPolicy = CpuInputsPolicy.AUTO
 
 
 @dataclass(frozen=True)

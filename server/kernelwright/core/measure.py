@@ -81,7 +81,6 @@ class Bound(enum.StrEnum):
 class PeakSource(enum.StrEnum):
     TABLE = "table"  # the datasheet table in harness/roofline.py
     CALIBRATED = "calibrated"  # measured by `kernelwright calibrate` on this device
-    CPU_ESTIMATE = "cpu_estimate"  # a rough CPU figure: fractions are indicative only
 
 
 @dataclass(frozen=True)

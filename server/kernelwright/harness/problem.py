@@ -19,7 +19,6 @@ import torch
 
 from kernelwright.core.errors import ExpressionError
 from kernelwright.core.expr import eval_int_expr
-from kernelwright.core.jobs import CpuInputsPolicy
 from kernelwright.core.site import (
     BenchSpec,
     CudaParamRole,
@@ -173,7 +172,6 @@ def build_python_problem(
     kind: SiteKind,
     device: torch.device,
     role: str,
-    policy: CpuInputsPolicy,
     inputs_module: types.ModuleType | None = None,
 ) -> Problem:
     """Load a module- or function-convention problem. `inputs_module` supplies the input factories (the
@@ -187,14 +185,14 @@ def build_python_problem(
 
     if isinstance(spec, ModuleSpec):
         inputs_name, init_name = spec.inputs, spec.init
-        if device.type == "cpu" and policy is CpuInputsPolicy.AUTO and (spec.cpu_inputs or spec.cpu_init):
+        if device.type == "cpu" and (spec.cpu_inputs or spec.cpu_init):
             inputs_name = spec.cpu_inputs or inputs_name
             init_name = spec.cpu_init or init_name
             used = [n for n in (spec.cpu_inputs, spec.cpu_init) if n]
             notes.append(f"CPU run: {' and '.join(f'`{n}`' for n in used)} instead of the GPU sizes")
     else:
         inputs_name, init_name = spec.inputs, spec.init
-        if device.type == "cpu" and policy is CpuInputsPolicy.AUTO:
+        if device.type == "cpu":
             if spec.cpu_inputs:
                 inputs_name = spec.cpu_inputs
                 notes.append(f"CPU run: inputs from `{spec.cpu_inputs}` (cpu_inputs=)")

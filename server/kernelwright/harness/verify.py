@@ -92,7 +92,6 @@ def load_side(
         kind=ref.kind,
         device=target.device,
         role=role,
-        policy=options.cpu_inputs,
         inputs_module=inputs_module,
     )
 

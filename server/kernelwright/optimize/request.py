@@ -35,7 +35,6 @@ class Outcome(enum.StrEnum):
     NO_CODE = "no_code"  # the reply had no usable code
     CRASHED = "crashed"  # the worker died, hung or timed out on it
     NOT_FINISHED = "not_finished"  # the run's safety time limit cut its evaluation off
-    DUPLICATE = "duplicate"  # the same source was already evaluated in this run
 
 
 @dataclass(frozen=True)

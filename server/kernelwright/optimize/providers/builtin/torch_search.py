@@ -1,7 +1,7 @@
 """The builtin search for torch sites: source rewrites, compile modes, a CUDA graph, and their stacks.
 
 Order of trial (a round takes the next `count` steps):
-1. every source rewrite that applies (torch_rewrites.py), the combined one first, each fused kernel
+1. every source rewrite that applies (rewrites/), the combined one first, each fused kernel
    at its expected best launch configuration;
 2. torch.compile's modes and the direct CUDA graph capture of the original (torch_variants.py);
 3. the fused kernels' other launch configurations (on a GPU: under the CPU's Triton interpreter
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kernelwright.core.site import SiteKind
-from kernelwright.optimize.providers.builtin import torch_rewrites, torch_variants
+from kernelwright.optimize.providers.builtin import rewrites, torch_variants
 from kernelwright.optimize.request import CandidateFeedback, Outcome
 
 # Compile modes stacked on the best rewrite: the ones that fuse what the rewrite left.
@@ -47,7 +47,7 @@ class TorchSearch:
             return target
         first: list[Step] = []
         later: list[Step] = []
-        for rewrite in torch_rewrites.rewrites(file_text, site_name, kind, on_gpu=on_gpu):
+        for rewrite in rewrites.rewrites(file_text, site_name, kind, on_gpu=on_gpu):
             is_config = rewrite.slug.startswith("triton-") and rewrite.slug != "triton-c0"
             if rewrite.slug == "liger" and not on_gpu:
                 continue  # liger's kernels do not run under the CPU's Triton interpreter

@@ -16,8 +16,8 @@ from __future__ import annotations
 import ast
 import re
 
-from kernelwright.optimize.providers.builtin.flow import find_function
 from kernelwright.optimize.providers.builtin.pysource import Offsets, Splice, apply_splices
+from kernelwright.optimize.providers.builtin.rewrites.flow import find_function
 
 _SUFFIX = re.compile(r"^(?P<base>.+)_kw(?P<n>\d+)$")
 

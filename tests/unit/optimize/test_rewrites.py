@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 from kernelwright.core.site import SiteKind
-from kernelwright.optimize.providers.builtin import torch_rewrites
-from kernelwright.optimize.providers.builtin.torch_rewrites import rewrites
+from kernelwright.optimize.providers.builtin import rewrites as torch_rewrites
+from kernelwright.optimize.providers.builtin.rewrites import rewrites
 
 ROOT = Path(__file__).resolve().parents[3]
 MODULE = SiteKind.TORCH_MODULE
