@@ -13,106 +13,44 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import statistics
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from typing import Any
 
 from kernelwright.core.candidate import Candidate, text_hash
-from kernelwright.core.errors import KernelwrightError
-from kernelwright.core.jobs import BenchOptions, CandidateRef, Origin, ProblemRef, VerifyJob
+from kernelwright.core.jobs import ProblemRef
 from kernelwright.core.measure import (
     Calibration,
-    CheckName,
-    DeviceInfo,
-    DeviceKind,
-    Flag,
-    TimingMethod,
     Verdict,
 )
 from kernelwright.core.protocol import ErrorCode
-from kernelwright.core.settings import Provider as ProviderName
-from kernelwright.core.site import Convention, ModuleSpec, Site
+from kernelwright.core.site import ModuleSpec, Site
 from kernelwright.core.text import format_us, range_offsets
-from kernelwright.engine import client
 from kernelwright.engine.backends import EnginePool
-from kernelwright.engine.calibrations import load_calibration
 from kernelwright.engine.errors import JobError
+from kernelwright.optimize import evaluation
 from kernelwright.optimize.budget import Budget, BudgetAxis, Spent
 from kernelwright.optimize.edit import EditError, plan_edit
+from kernelwright.optimize.evaluation import Evaluator, PoolEvaluator, reference_failure, unboxed_refusal
 from kernelwright.optimize.events import (
-    Attempt,
-    BudgetSpent,
     CandidateProposed,
     Done,
     Error,
     Event,
-    NewBest,
     Note,
     OptimizeResult,
     RoundStarted,
     Status,
-    VerdictReady,
 )
+from kernelwright.optimize.progress import Progress, Stop
 from kernelwright.optimize.providers.base import Provider, ProviderError
-from kernelwright.optimize.request import CandidateFeedback, DeviceFacts, Outcome, Proposal, ProposalRequest
+from kernelwright.optimize.request import DeviceFacts, Proposal, ProposalRequest
 from kernelwright.store import AttemptRecord, AttemptStatus, Store, site_source_hash
 
 # A candidate must beat the original by this much to become an edit: timing noise on a quiet GPU is a
 # few percent, and an edit that is not clearly faster is churn.
 MIN_SPEEDUP = 1.03
-# Verdicts with these flags never become the result: not a kernel, or a timing that cannot be trusted.
-DISQUALIFYING = frozenset({Flag.FALLBACK, Flag.SUSPICIOUS_TIMING, Flag.TAMPER})
-
-
-class Evaluator(Protocol):
-    """Verifies and times one candidate against the reference."""
-
-    async def evaluate(self, candidate: Candidate) -> Verdict: ...
-
-
-class PoolEvaluator:
-    """Verify jobs with timing, through the engine's typed client (fresh worker per candidate)."""
-
-    def __init__(
-        self,
-        pool: EnginePool,
-        reference: ProblemRef,
-        device: str = "auto",
-        trials: int = 3,
-        timeout: float | None = None,
-        calibration: Calibration | None = None,
-    ) -> None:
-        self.pool = pool
-        self.reference = reference
-        self.device = device
-        self.trials = trials
-        self.timeout = timeout
-        self.calibration = calibration  # measured peaks for roofline fractions (else the peak table)
-        # Candidates are compared with each other, not with torch.compile: skip that baseline and the
-        # line profile, which cost time per candidate and are not used here.
-        self.options = BenchOptions(compile_baseline=False, profile_lines=False)
-
-    async def evaluate(self, candidate: Candidate) -> Verdict:
-        spec = None
-        if self.reference.spec.convention is Convention.CUDA:
-            from kernelwright.analysis import analyze
-
-            site = analyze(candidate.source, self.reference.path).site(candidate.symbol)
-            spec = site.spec if site is not None else None
-        job = VerifyJob(
-            reference=self.reference,
-            candidate=CandidateRef(
-                self.reference.path, candidate.source, candidate.symbol, spec, origin=_origin(candidate)
-            ),
-            device=self.device,
-            trials=self.trials,
-            time_candidate=True,
-            options=self.options,
-            calibration=self.calibration,
-        )
-        return await client.verify(self.pool, job, timeout=self.timeout)
 
 
 def expected_symbol(site: Site) -> str:
@@ -138,236 +76,6 @@ def _baseline(site: Site, file_text: str, provider: Provider) -> Candidate:
         rationale="the original code, measured as a baseline",
         is_baseline=True,
     )
-
-
-def _outcome(verdict: Verdict) -> Outcome:
-    if verdict.passed:
-        return Outcome.PASSED
-    if verdict.check in (CheckName.LOAD, CheckName.COMPILE):
-        return Outcome.LOAD_FAILED
-    if any(n.startswith("worker_error=") for n in verdict.notes):
-        return Outcome.CRASHED
-    return Outcome.CHECK_FAILED
-
-
-def _timings(verdict: Verdict) -> tuple[float | None, float | None, float | None]:
-    """(candidate median µs, the reference's median timed in the same run, roofline fraction)."""
-    m = verdict.measurement
-    if m is None or m.timing.method is TimingMethod.NOT_TIMED or m.timing.median_us <= 0:
-        return None, None, None
-    fraction = m.roofline.fraction if m.roofline is not None else None
-    ref = verdict.reference_measurement
-    if ref is None or ref.timing.method is TimingMethod.NOT_TIMED or ref.timing.median_us <= 0:
-        return m.timing.median_us, None, fraction
-    return m.timing.median_us, ref.timing.median_us, fraction
-
-
-def _origin(candidate: Candidate) -> Origin:
-    """Who wrote it: the original is the person's code, the builtin search's rewrites are ours, the rest
-    are a model's (and run only in the box)."""
-    if candidate.is_baseline:
-        return Origin.PERSON
-    return Origin.BUILTIN if candidate.provider is ProviderName.BUILTIN else Origin.MODEL
-
-
-def _unboxed_refusal(pool: EnginePool | None, provider: Provider) -> str | None:
-    """Why a run must not start (a model's candidates, no box, no consent), else None."""
-    if pool is None or provider.name is ProviderName.BUILTIN or pool.config.allow_unconfined:
-        return None
-    support = pool.confinement
-    if support.available:
-        return None
-    return support.refusal(f"{provider.name.value}'s candidates are model-written and")
-
-
-def _reference_failure(cand: Candidate, verdict: Verdict, path: str) -> str | None:
-    """Why the run cannot go on when the reference itself fails (to load, to run, to pass as the
-    baseline candidate), else None: every candidate's verdict would be measured against it."""
-    if verdict.check is CheckName.PROBLEM:
-        return (
-            f"the original code could not be run as the reference: {verdict.message}. Fix it (try "
-            f"`kernelwright bench {path}`), then run optimize again"
-        )
-    if cand.is_baseline and not verdict.passed:
-        return (
-            f"the original code, checked as a candidate against itself, was rejected ({verdict.message}); "
-            "candidates cannot be verified against code that does not pass its own check. Try "
-            f"`kernelwright bench {path}` to see it run"
-        )
-    return None
-
-
-def _feedback_message(verdict: Verdict) -> str:
-    message = verdict.message
-    if verdict.traceback_tail and not verdict.passed:
-        message += "\n" + verdict.traceback_tail.strip()
-    if verdict.flags:
-        message += " Flags: " + ", ".join(f.value for f in verdict.flags) + "."
-    return message
-
-
-async def _device_facts(
-    pool: EnginePool, device: str, calibration: Calibration | None
-) -> tuple[DeviceFacts, Calibration | None]:
-    """What the prompt says about the device, and its calibration: the one given, else the one
-    `kernelwright calibrate` stored for this device model (which bench and verify jobs read too)."""
-    info: DeviceInfo | None = None
-    try:
-        info = (await client.ping(pool, pool.pick(None if device == "auto" else device))).device
-    except (KernelwrightError, RuntimeError):
-        info = None
-    if info is None:
-        return DeviceFacts(name="unknown device"), calibration
-    bandwidth: float | None = None
-    peaks: tuple[tuple[str, float], ...] = ()
-    cal = calibration
-    if cal is None and info.kind is DeviceKind.CUDA:
-        cal = load_calibration(info.name)
-    if cal is not None:
-        bandwidth = cal.bandwidth_bytes_per_s
-        peaks = tuple(sorted(cal.matmul_flops_per_s.items()))
-    facts = DeviceFacts(
-        name=info.label,
-        kind="cuda" if info.kind is DeviceKind.CUDA else "cpu",
-        sm_count=info.sm_count,
-        memory_bytes=info.memory_bytes,
-        bandwidth_bytes_per_s=bandwidth,
-        peak_flops=peaks,
-    )
-    return facts, cal
-
-
-@dataclasses.dataclass
-class _Stop:
-    """The budget that ended the run, and its words."""
-
-    axis: BudgetAxis | None = None
-    message: str = ""
-
-    def spent(self, axis: BudgetAxis, message: str) -> BudgetSpent:
-        self.axis, self.message = axis, message
-        return BudgetSpent(axis, message)
-
-
-@dataclasses.dataclass
-class _Best:
-    candidate: Candidate
-    speedup: float
-    median_us: float
-    fraction: float | None
-    reference_us: float | None = None  # the reference's median in the best's own run
-    low: float | None = None
-    high: float | None = None
-
-
-@dataclasses.dataclass
-class _Progress:
-    """What a search has learned so far: the feedback the provider sees, the attempts the result lists,
-    the reference's same-run timings and the best verified candidate."""
-
-    min_speedup: float
-    history: list[CandidateFeedback] = dataclasses.field(default_factory=list)
-    attempts: list[Attempt] = dataclasses.field(default_factory=list)
-    reference_times: list[float] = dataclasses.field(default_factory=list)
-    best: _Best | None = None
-    timed_any: bool = False
-    passed_any: bool = False
-    cut_off: list[str] = dataclasses.field(default_factory=list)
-
-    @property
-    def baseline_us(self) -> float | None:
-        return statistics.median(self.reference_times) if self.reference_times else None
-
-    def no_code(self, cid: str, round_no: int, reason: str) -> VerdictReady:
-        """A reply the provider gave with no usable code: a verdict, not a crash."""
-        self.history.append(CandidateFeedback(cid, round_no, Outcome.NO_CODE, reason))
-        self.attempts.append(Attempt(len(self.attempts) + 1, cid, round_no, False, None, None, "no_code"))
-        return VerdictReady(cid, round_no, None, reason)
-
-    def not_finished(self, cand: Candidate, axis: BudgetAxis, reason: str) -> VerdictReady:
-        """A candidate a budget stopped before its verdict: a record like a verdict, never a rejection."""
-        message = f"not finished: {reason}"
-        self.cut_off.append(cand.id)
-        self.history.append(CandidateFeedback(cand.id, cand.round, Outcome.NOT_FINISHED, message))
-        self.attempts.append(
-            Attempt(
-                len(self.attempts) + 1,
-                cand.id,
-                cand.round,
-                False,
-                None,
-                None,
-                "not_finished",
-                cand.is_baseline,
-            )
-        )
-        return VerdictReady(cand.id, cand.round, None, message, is_baseline=cand.is_baseline, cut_off=axis)
-
-    def take(self, cand: Candidate, verdict: Verdict) -> list[Event]:
-        """Learn one candidate's verdict; the events to report (the verdict, and a new best if it is one)."""
-        median, ref_us, fraction = _timings(verdict)
-        if ref_us is not None:
-            self.reference_times.append(ref_us)
-        estimate = verdict.speedup if median is not None else None
-        speedup = estimate.ratio if estimate is not None else None
-        low, high = (estimate.low, estimate.high) if estimate is not None else (None, None)
-        self.timed_any = self.timed_any or median is not None
-        self.passed_any = self.passed_any or (verdict.passed and not cand.is_baseline)
-        check = verdict.check.value if verdict.check else None
-        events: list[Event] = [
-            VerdictReady(
-                cand.id,
-                cand.round,
-                verdict,
-                verdict.message,
-                median,
-                speedup,
-                fraction,
-                cand.is_baseline,
-                low,
-                high,
-                ref_us,
-            )
-        ]
-        self.history.append(
-            CandidateFeedback(
-                cand.id,
-                cand.round,
-                _outcome(verdict),
-                _feedback_message(verdict),
-                check,
-                median,
-                speedup,
-                fraction,
-                cand.rationale,
-            )
-        )
-        self.attempts.append(
-            Attempt(
-                len(self.attempts) + 1,
-                cand.id,
-                cand.round,
-                verdict.passed,
-                speedup,
-                median,
-                check,
-                cand.is_baseline,
-                ref_us,
-            )
-        )
-        if (
-            verdict.passed
-            and not cand.is_baseline
-            and estimate is not None
-            and speedup is not None
-            and median is not None
-            and not DISQUALIFYING.intersection(verdict.flags)
-            and estimate.clears(self.min_speedup)
-            and (self.best is None or speedup > self.best.speedup)
-        ):
-            self.best = _Best(cand, speedup, median, fraction, ref_us, low, high)
-            events.append(NewBest(cand.id, cand.round, speedup, median, fraction, low, high))
-        return events
 
 
 def _batch(proposal: Proposal, baseline: Candidate | None, wanted: int, seen: set[str]) -> list[Candidate]:
@@ -426,7 +134,7 @@ async def optimize(
     reference = ProblemRef(path, file_text, site.name, site.kind, site.spec)
     if evaluator is None and pool is None:
         raise ValueError("optimize() needs a worker pool or an evaluator")
-    refusal = _unboxed_refusal(pool, provider) if evaluator is None else None
+    refusal = unboxed_refusal(pool, provider) if evaluator is None else None
     if refusal is not None:
         yield Error(refusal, "setup")
         yield result(Status.FAILED, refusal)
@@ -437,7 +145,7 @@ async def optimize(
     # every verify job (else engine.client looks it up per job).
     facts = device_facts or DeviceFacts("unknown")
     if pool is not None and device_facts is None:
-        facts, calibration = await _device_facts(pool, device, calibration)
+        facts, calibration = await evaluation.device_facts(pool, device, calibration)
     if evaluator is None:
         assert pool is not None
         evaluator = PoolEvaluator(pool, reference, device, timeout=timeout, calibration=calibration)
@@ -455,12 +163,12 @@ async def optimize(
         store.save_attempt(record)
 
     spent = Spent()
-    progress = _Progress(min_speedup)
+    progress = Progress(min_speedup)
     seen: set[str] = set()
     status: Status | None = None
     message = ""
     pending: dict[asyncio.Future[Verdict], Candidate] = {}
-    stop = _Stop()
+    stop = Stop()
     hard_limit = budget.hard_limit()
 
     def summary_extra() -> dict[str, Any]:
@@ -585,7 +293,7 @@ async def optimize(
                             store.record_measurement(path, verdict.reference_measurement)
                     for event in progress.take(cand, verdict):
                         yield event
-                    failure = _reference_failure(cand, verdict, path)
+                    failure = reference_failure(cand, verdict, path)
                     if failure is not None:  # nothing can be checked against a reference that fails
                         status, message = Status.FAILED, failure
                         yield Error(failure, "reference")
@@ -673,7 +381,7 @@ def _finish(
     path: str,
     status: Status | None,
     message: str,
-    progress: _Progress,
+    progress: Progress,
     facts: DeviceFacts,
 ) -> _Finish:
     best, min_speedup = progress.best, progress.min_speedup

@@ -436,7 +436,7 @@ async def test_device_facts_carry_the_calibration_kernelwright_calibrate_stored(
     from kernelwright.core.measure import Calibration, DeviceInfo, DeviceKind, PingReply, Versions
     from kernelwright.engine import client
     from kernelwright.engine.calibrations import save_calibration
-    from kernelwright.optimize import loop
+    from kernelwright.optimize import evaluation
 
     gpu = DeviceInfo("NVIDIA H100 80GB HBM3", DeviceKind.CUDA, index=0, sm_count=132)
     stored = Calibration(gpu.name, 3.0e12, {"float16": 7.67e14}, measured_at=1.0)
@@ -451,8 +451,8 @@ async def test_device_facts_carry_the_calibration_kernelwright_calibrate_stored(
             return "cuda:0"
 
     monkeypatch.setattr(client, "ping", ping)
-    facts, cal = await loop._device_facts(OneGpu(), "cuda", None)  # type: ignore[arg-type]
+    facts, cal = await evaluation.device_facts(OneGpu(), "cuda", None)  # type: ignore[arg-type]
     assert cal == stored
     assert facts.bandwidth_bytes_per_s == 3.0e12 and dict(facts.peak_flops) == {"float16": 7.67e14}
     given = Calibration(gpu.name, 2.0e12, {}, measured_at=2.0)
-    assert (await loop._device_facts(OneGpu(), "cuda", given))[1] == given  # a given one wins
+    assert (await evaluation.device_facts(OneGpu(), "cuda", given))[1] == given  # a given one wins
