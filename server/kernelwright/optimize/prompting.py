@@ -16,6 +16,7 @@ from typing import Any
 
 from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.site import Language
+from kernelwright.core.text import format_us
 from kernelwright.optimize.request import CandidateFeedback, Outcome, ProposalRequest
 
 PROMPT_FILE = "optimize.toml"
@@ -85,13 +86,13 @@ def _device_details(request: ProposalRequest) -> str:
 
 
 def _us(value: float | None) -> str:
-    return "not measured" if value is None else f"{value:.1f} µs"
+    return "not measured" if value is None else format_us(value)
 
 
 def _entry(templates: dict[str, Any], fb: CandidateFeedback) -> str:
     timing = ""
     if fb.median_us is not None:
-        timing = f", {fb.median_us:.1f} µs"
+        timing = f", {format_us(fb.median_us)}"
         if fb.speedup is not None:
             timing += f" ({fb.speedup:.2f}x the baseline)"
         if fb.roofline_fraction is not None:

@@ -7,6 +7,7 @@ import difflib
 import html
 import time
 
+from kernelwright.core.text import format_us
 from kernelwright.optimize.events import Attempt, OptimizeResult
 
 WIDTH, HEIGHT, PAD = 720, 300, 48
@@ -14,6 +15,10 @@ WIDTH, HEIGHT, PAD = 720, 300, 48
 
 def _fmt(value: float | None, unit: str = "") -> str:
     return "—" if value is None else f"{value:.2f}{unit}" if unit == "x" else f"{value:.1f}{unit}"
+
+
+def _time(us: float | None) -> str:
+    return "—" if us is None else format_us(us)
 
 
 def _verdict_word(a: Attempt) -> str:
@@ -79,7 +84,7 @@ def speedup_plot(attempts: tuple[Attempt, ...]) -> str:
 def render_report(result: OptimizeResult, original_text: str) -> str:
     rows = "\n".join(
         f"<tr><td>{a.index}</td><td>{a.round}</td><td><code>{html.escape(a.candidate_id)}</code></td>"
-        f"<td>{_verdict_word(a)}</td><td>{_fmt(a.median_us, ' µs')}</td><td>{_fmt(a.speedup, 'x')}</td></tr>"
+        f"<td>{_verdict_word(a)}</td><td>{_time(a.median_us)}</td><td>{_fmt(a.speedup, 'x')}</td></tr>"
         for a in result.attempts
     )
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -107,8 +112,8 @@ pre {{ background: #f6f6f6; padding: 1em; overflow-x: auto; }}
 <p>{html.escape(result.path)} on {html.escape(result.device)}, {when}</p>
 <p><strong>{html.escape(result.status.value)}</strong>: {html.escape(result.message)}</p>
 <table>
-<tr><th>original</th><td>{_fmt(result.baseline_us, " µs")}</td></tr>
-<tr><th>best</th><td>{_fmt(result.best_us, " µs")} ({_fmt(result.best_speedup, "x")})</td></tr>
+<tr><th>original</th><td>{_time(result.baseline_us)}</td></tr>
+<tr><th>best</th><td>{_time(result.best_us)} ({_fmt(result.best_speedup, "x")})</td></tr>
 <tr><th>rounds / candidates</th><td>{result.rounds} / {result.candidates}</td></tr>
 <tr><th>time</th><td>{result.seconds:.0f} s</td></tr>
 <tr><th>tokens / cost</th><td>{usage.total_tokens} / ${usage.cost_usd:.4f}</td></tr>

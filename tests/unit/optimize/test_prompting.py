@@ -37,8 +37,8 @@ def test_render_puts_reference_and_device_in_the_context_and_feedback_in_the_tur
     assert "class Model(nn.Module)" in plain.context and "ModelNew" in plain.context
     assert "132 SMs" in plain.context and "3.35 TB/s" in plain.context
     assert "SyntaxError" in with_history.turn
-    assert "80.0 µs (1.50x the baseline), 42% of roofline" in with_history.turn
-    assert "baseline: 120.0 µs" in with_history.turn
+    assert "80 µs (1.50x the baseline), 42% of roofline" in with_history.turn
+    assert "baseline: 120 µs" in with_history.turn
     assert "SyntaxError" not in plain.turn
 
 
