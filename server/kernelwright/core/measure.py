@@ -10,6 +10,7 @@ import enum
 from dataclasses import dataclass, field
 
 from kernelwright.core.jsonable import JsonValue, to_json
+from kernelwright.core.protocol import ErrorCode
 
 
 class DeviceKind(enum.StrEnum):
@@ -259,6 +260,9 @@ class Verdict:
     traceback_tail: str | None = None  # for LOAD / RUN / COMPILE
     line: int | None = None  # 0-based line of the error in the candidate's file, where known
     notes: tuple[str, ...] = ()
+    # Set when a worker died instead of answering (a crash, a time-out, out of memory, a CUDA fault):
+    # the candidate's own worker, or the judge's while it ran the reference.
+    worker_error: ErrorCode | None = None
     # Wall seconds per stage of verify (and of the timing after it), exclusive: see harness.timing.Stages.
     stage_seconds: dict[str, float] = field(default_factory=dict)
 

@@ -128,7 +128,7 @@ def _judge_died(err: JobError) -> Verdict:
         check=check,
         message=message,
         traceback_tail=_tail(err),
-        notes=(f"worker_error={err.code}",),
+        worker_error=err.code,
     )
 
 

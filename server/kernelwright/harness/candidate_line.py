@@ -81,7 +81,7 @@ class CandidateLine:
         else:
             text = f"the candidate took down its worker during {what} ({code}: {message})"
         tail = answer.output.last_lines(40) or (error.traceback if error is not None else "") or None
-        return Rejected(check, text, traceback_tail=tail, worker_error=code.value)
+        return Rejected(check, text, traceback_tail=tail, worker_error=code)
 
     def failed(self, failure: CandidateFailure | None, tampered: tuple[str, ...]) -> None:
         """Raise the rejection a reply's own report of failure (or of tampering) means."""

@@ -226,7 +226,8 @@ def verify(job: JudgeJob, target: Target) -> Verdict:
             trials=int(rej.kw.get("trial", 0)),
             traceback_tail=rej.kw.get("traceback_tail"),
             line=rej.kw.get("line"),
-            notes=(*ctx.notes, *((f"worker_error={worker_error}",) if worker_error else ())),
+            notes=tuple(ctx.notes),
+            worker_error=worker_error,
             stage_seconds=ctx.stages.merged({}),
         )
 

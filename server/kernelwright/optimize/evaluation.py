@@ -80,7 +80,7 @@ def outcome(verdict: Verdict) -> Outcome:
         return Outcome.PASSED
     if verdict.check in (CheckName.LOAD, CheckName.COMPILE):
         return Outcome.LOAD_FAILED
-    if any(n.startswith("worker_error=") for n in verdict.notes):
+    if verdict.worker_error is not None:
         return Outcome.CRASHED
     return Outcome.CHECK_FAILED
 

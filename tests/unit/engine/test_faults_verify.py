@@ -75,7 +75,7 @@ async def test_the_honest_candidate_passes_in_a_fresh_worker_each_time(pool: Wor
 async def test_segfault(pool: WorkerPool) -> None:
     verdict = await rejected(pool, "segfault.py")
     assert verdict.check is CheckName.RUN and "SIGSEGV" in verdict.message
-    assert "worker_error=crash" in verdict.notes
+    assert verdict.worker_error is ErrorCode.CRASH
     # faulthandler's stack names the candidate's file: the person sees where it died.
     assert verdict.traceback_tail and "segfault.py" in verdict.traceback_tail
     await still_works(pool)
@@ -84,7 +84,7 @@ async def test_segfault(pool: WorkerPool) -> None:
 async def test_endless_loop_times_out(pool: WorkerPool) -> None:
     start = time.monotonic()
     verdict = await rejected(pool, "loop_forever.py", timeout=6.0)
-    assert "timeout" in verdict.message and "worker_error=timeout" in verdict.notes
+    assert "timeout" in verdict.message and verdict.worker_error is ErrorCode.TIMEOUT
     assert time.monotonic() - start < 40
     await still_works(pool)
 
@@ -100,7 +100,7 @@ async def test_allocating_until_memory_runs_out(tmp_path: Path) -> None:
 
 async def test_sys_exit(pool: WorkerPool) -> None:
     verdict = await rejected(pool, "sys_exit.py")
-    assert "sys.exit(3)" in verdict.message and "worker_error=exit" in verdict.notes
+    assert "sys.exit(3)" in verdict.message and verdict.worker_error is ErrorCode.EXIT
     await still_works(pool)
 
 

@@ -10,6 +10,7 @@ import pytest
 from kernelwright.cli import main
 from kernelwright.core.jobs import CandidateRef, ProblemRef, VerifyJob
 from kernelwright.core.measure import CheckName, DeviceKind
+from kernelwright.core.protocol import ErrorCode
 from kernelwright.core.site import ModuleSpec, SiteKind
 from kernelwright.engine import client
 from kernelwright.engine.devices import resolve_devices
@@ -53,7 +54,7 @@ async def test_auto_finds_every_gpu_and_pins_one_worker_to_each(pool: WorkerPool
 async def test_a_cuda_fault_retires_the_worker_and_is_reported(pool: WorkerPool, candidate: str) -> None:
     verdict = await client.verify(pool, job(candidate))
     assert not verdict.passed and verdict.check is CheckName.RUN
-    assert "worker_error=cuda_fault" in verdict.notes, verdict
+    assert verdict.worker_error is ErrorCode.CUDA_FAULT, verdict
     honest = await client.verify(pool, job("honest.py"))
     assert honest.passed, honest.message
 
