@@ -145,3 +145,14 @@ def test_liger_candidates_only_where_liger_kernel_is_installed() -> None:
     assert "from liger_kernel.ops.rms_norm import LigerRMSNormFunction" in with_liger["liger"]
     assert "liger" not in _by_slug(text)
     assert torch_rewrites.liger_available() in (True, False)
+
+
+def test_without_a_gpu_no_fused_kernel_is_proposed() -> None:
+    """Under the CPU's Triton interpreter nothing can be timed, so a fused kernel could never win."""
+    text = (ROOT / "samples/pytorch/layernorm_gelu_unfused.py").read_text()
+    on_gpu = _by_slug(text)
+    assert "triton-c0" in on_gpu
+    assert rewrites(text, "Model", MODULE, on_gpu=False, liger=True) == []
+    mixed = (ROOT / "samples/suite/transformer_block_small.py").read_text()
+    cpu = {r.slug: r.file_text for r in rewrites(mixed, "Model", MODULE, on_gpu=False, liger=True)}
+    assert set(cpu) == {"sdpa"} and "@triton.jit" not in cpu["sdpa"]

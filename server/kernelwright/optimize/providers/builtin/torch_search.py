@@ -4,10 +4,10 @@ Order of trial (a round takes the next `count` steps):
 1. every source rewrite that applies (rewrites/), the combined one first, each fused kernel
    at its expected best launch configuration;
 2. torch.compile's modes and the direct CUDA graph capture of the original (torch_variants.py);
-3. the fused kernels' other launch configurations (on a GPU: under the CPU's Triton interpreter
-   nothing can be timed);
+3. the fused kernels' other launch configurations;
 4. once a rewrite has verified, compile modes and the graph capture on top of the fastest one.
 The loop evaluates the original as its baseline, so the best of all of these and eager is kept.
+Without a GPU there are no fused-kernel candidates (rewrites/__init__.py says why).
 """
 
 from __future__ import annotations
@@ -49,10 +49,6 @@ class TorchSearch:
         later: list[Step] = []
         for rewrite in rewrites.rewrites(file_text, site_name, kind, on_gpu=on_gpu):
             is_config = rewrite.slug.startswith("triton-") and rewrite.slug != "triton-c0"
-            if rewrite.slug == "liger" and not on_gpu:
-                continue  # liger's kernels do not run under the CPU's Triton interpreter
-            if is_config and not on_gpu:
-                continue  # nothing under the interpreter can be timed, so configurations cannot compete
             (later if is_config else first).append(Step(rewrite.slug, rewrite.why, rewrite.file_text))
         variants = torch_variants.variants(on_gpu=on_gpu)
         if on_gpu:

@@ -58,7 +58,9 @@ def rewrites(
         return []
     if not targets:
         return []
-    use_liger = liger_available() if liger is None else liger
+    # Without a GPU, Triton runs only under its interpreter, where nothing can be timed (and liger's
+    # kernels do not run at all): a fused-kernel candidate could verify but never win, so none is made.
+    use_liger = on_gpu and (liger_available() if liger is None else liger)
     families: list[tuple[str, tuple[Matcher, ...], str]] = [
         ("sdpa", (attention,), "scaled_dot_product_attention: the scores never leave on-chip memory"),
         ("torch-ops", (torch_ops,), "the one torch op for a chain written out: one pass instead of several"),
@@ -76,7 +78,7 @@ def rewrites(
             found.append(
                 Rewrite("liger", f"liger-kernel's fused kernels ({', '.join(applied[1])})", applied[0])
             )
-    n_configs = max(len(fused_kernels.configs(op)) for op in FusedOp)
+    n_configs = max(len(fused_kernels.configs(op)) for op in FusedOp) if on_gpu else 0
     for index in range(n_configs):
         applied = apply(file_text, targets, (triton(index),), on_gpu)
         if applied is None:
@@ -85,7 +87,8 @@ def rewrites(
         found.append(Rewrite(slug, f"single-pass fused Triton kernels ({', '.join(applied[1])})", applied[0]))
     # Everything at once: attention, then epilogues, then the fused kernels on what is left.
     text, whats = file_text, list[str]()
-    for matchers in ((attention,), (torch_ops,), (addmm_act,), (linear_bias,), (triton(0),)):
+    steps: tuple[tuple[Matcher, ...], ...] = ((attention,), (torch_ops,), (addmm_act,), (linear_bias,))
+    for matchers in (*steps, (triton(0),)) if on_gpu else steps:
         applied = apply(text, targets, matchers, on_gpu)
         if applied is not None:
             text, whats = applied[0], whats + applied[1]
