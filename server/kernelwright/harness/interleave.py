@@ -24,7 +24,7 @@ import secrets
 import statistics
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -111,6 +111,10 @@ EXCESS_SHARE = {"cpu": 4.0, "cuda": 0.1}
 # it per block.
 EXCESS_FLOOR_S = {"cpu": 0.002, "cuda": 0.002}
 NOISE_FACTOR = 3.0
+# On a CPU the noise term never buys more than this part of the share: on the 2-core VM under a CI run
+# the blocks' spread alone once covered the 10x clock of samples/adversarial/cheat_clock_scaled.py (its
+# excess is 9x its reported time, the share 4x). Honest torch.compile'd candidates show about 3x.
+NOISE_CAP = {"cpu": 0.5, "cuda": math.inf}
 T_975 = {
     1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23,
     12: 2.18, 15: 2.13, 20: 2.09, 30: 2.04,
@@ -256,19 +260,31 @@ def timed_verdict(
             break
 
     ctx.notes.append(_diagnostics(blocks, calls))
-    excess, allowed = _excess(blocks, kind)
-    if allowed < excess <= CONFIRM_FACTOR * allowed:
+    early = _excess(blocks, kind)
+    decided_by = len(blocks.ratios)
+    if early.allowed < early.excess <= CONFIRM_FACTOR * early.allowed:
         # Near the bound: a burst of other work on the machine can land in a few blocks of one side. Fresh
         # blocks decide; a clock cheat shows in them as it did in the first (it cannot know which count).
         # They join the estimate too, so blocks that flattered the candidate are diluted, not kept alone.
-        decided_by = len(blocks.ratios)
         for _ in range(MIN_BLOCKS):
             one_block(blocks, "confirming block")
         ctx.notes.append(
             f"timing cross-check decided by {MIN_BLOCKS} more blocks: the first {decided_by} showed "
-            f"{excess * 1e3:.2f} ms per block beyond the reported calls (allowed {allowed * 1e3:.2f} ms)"
+            f"{early.excess * 1e3:.2f} ms per block beyond the reported calls (allowed "
+            f"{early.allowed * 1e3:.2f} ms)"
         )
         _cross_check(ctx, blocks.since(decided_by), kind)
+    elif early.fixed < early.excess:
+        # Within the bound only by the noise allowance: more blocks shrink it (as one over the square root
+        # of their number) while a consistent shift stays, so all the blocks decide.
+        for _ in range(2 * MIN_BLOCKS):
+            one_block(blocks, "confirming block")
+        ctx.notes.append(
+            f"timing cross-check decided over {len(blocks.ratios)} blocks: the first {decided_by} showed "
+            f"{early.excess * 1e3:.2f} ms per block beyond the reported calls, within the allowed "
+            f"{early.allowed * 1e3:.2f} ms only by the blocks' noise"
+        )
+        _cross_check(ctx, blocks, kind)
     else:
         _cross_check(ctx, blocks, kind)
     estimate = speedup_interval(blocks.ratios, calls, floor)
@@ -461,20 +477,33 @@ def _spread(values: list[float]) -> float:
     return statistics.median(abs(v - mid) for v in values)
 
 
-def _excess(blocks: _Blocks, kind: str) -> tuple[float, float]:
+class _Excess(NamedTuple):
     """Seconds per block the candidate's side took beyond its reported calls and the reference's own
-    overhead (a median), and how much of that noise and the relay allow."""
+    overhead (a median over blocks), and what is allowed for it: the fixed part (the share of the
+    reported time and the floor) and the part the blocks' noise adds."""
+
+    excess: float
+    fixed: float
+    noise: float
+
+    @property
+    def allowed(self) -> float:
+        return self.fixed + self.noise
+
+
+def _excess(blocks: _Blocks, kind: str) -> _Excess:
     each = [c - r for c, r in zip(blocks.cand_over_s, blocks.ref_over_s, strict=True)]
-    excess = statistics.median(each)
     reported = statistics.median(blocks.cand_reported_s)
+    share = EXCESS_SHARE[kind] * reported
     # The standard error of a median: 1.253 sigma / sqrt(n), sigma from the MAD (1.4826 MAD).
-    noise = NOISE_FACTOR * 1.253 * 1.4826 * _spread(each) / math.sqrt(len(each))
-    return excess, EXCESS_SHARE[kind] * reported + noise + EXCESS_FLOOR_S[kind]
+    noise = min(NOISE_FACTOR * 1.253 * 1.4826 * _spread(each) / math.sqrt(len(each)), NOISE_CAP[kind] * share)
+    return _Excess(statistics.median(each), share + EXCESS_FLOOR_S[kind], noise)
 
 
 def _cross_check(ctx: Context, blocks: _Blocks, kind: str) -> None:
     """The candidate's reported times against the judge's clock around its blocks."""
-    excess, allowed = _excess(blocks, kind)
+    found = _excess(blocks, kind)
+    excess, allowed = found.excess, found.allowed
     if excess > allowed:
         ctx.flag(Flag.SUSPICIOUS_TIMING)
         claimed = statistics.median(blocks.cand_samples)

@@ -6,9 +6,13 @@ from __future__ import annotations
 import math
 
 from kernelwright.harness.interleave import (
+    EXCESS_SHARE,
+    NOISE_CAP,
     SHORT_CALL_FLOOR,
     SHORT_CALL_S,
     SYSTEMATIC_FLOOR,
+    _Blocks,
+    _excess,
     speedup_interval,
     systematic_floor,
 )
@@ -31,3 +35,31 @@ def test_identical_blocks_still_give_an_interval_as_wide_as_the_floor() -> None:
 def test_noisy_blocks_widen_it_beyond_the_floor() -> None:
     noisy = speedup_interval([0.5, 2.0, 0.6, 1.8, 1.0, 1.1], calls_per_block=32, floor=0.02)
     assert math.log(noisy.high / noisy.ratio) > 0.02
+
+
+def _blocks(reported_s: float, excess_s: list[float]) -> _Blocks:
+    n = len(excess_s)
+    return _Blocks(
+        ref_over_s=[0.001] * n,
+        cand_over_s=[0.001 + e for e in excess_s],
+        cand_reported_s=[reported_s] * n,
+        ratios=[1.0] * n,
+    )
+
+
+def test_on_a_busy_cpu_noise_cannot_cover_a_10x_clock() -> None:
+    # A 10x clock: each block takes 9x its reported time beyond it, with a wide spread of other work
+    # landing on the blocks (a CI run on 2 cores): the noise term is capped, so it is still too much.
+    reported = 0.004
+    spread = [9 * reported + d for d in (-0.03, -0.02, -0.01, 0.0, 0.0, 0.01, 0.02, 0.03, 0.04, -0.04)]
+    found = _excess(_blocks(reported, spread), "cpu")
+    assert found.noise == NOISE_CAP["cpu"] * EXCESS_SHARE["cpu"] * reported
+    assert found.excess > found.allowed
+    # An honest compiled candidate's 3x, just as noisy, stays inside the bound.
+    honest = _excess(_blocks(reported, [3 * reported + d - 9 * reported for d in spread]), "cpu")
+    assert honest.excess <= honest.fixed < honest.allowed
+
+
+def test_quiet_blocks_get_little_noise_allowance() -> None:
+    found = _excess(_blocks(0.004, [0.010] * 8), "cpu")
+    assert found.noise == 0.0 and found.allowed == found.fixed
