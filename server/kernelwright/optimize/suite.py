@@ -29,16 +29,18 @@ from pathlib import Path
 from kernelwright.analysis import analyze
 from kernelwright.analysis.rules import RuleId
 from kernelwright.core.candidate import Candidate
+from kernelwright.core.measure import Calibration
 from kernelwright.core.settings import Provider as ProviderName
 from kernelwright.core.site import ModuleSpec, Site, SiteKind
 from kernelwright.core.sourcefile import NotSource, decode_source, not_text, read_source_file
 from kernelwright.engine.backends import EnginePool
+from kernelwright.optimize import evaluation
 from kernelwright.optimize.budget import Budget
 from kernelwright.optimize.events import Done, Error, Event, OptimizeResult, Status, VerdictReady
 from kernelwright.optimize.loop import optimize
 from kernelwright.optimize.providers.base import Provider
 from kernelwright.optimize.providers.builtin import torch_variants
-from kernelwright.optimize.request import Proposal, ProposalRequest
+from kernelwright.optimize.request import DeviceFacts, Proposal, ProposalRequest
 from kernelwright.store import Store
 
 # The compile modes a problem is compared with, by the builtin search's candidate id tails.
@@ -139,6 +141,7 @@ class SuiteDone:
     device: str
     provider: str
     seconds: float
+    peaks: str = ""  # what the roofline fractions are fractions of (see peaks_used)
     kind: str = "suite_done"
 
 
@@ -270,6 +273,8 @@ async def run_suite(
     results: list[ProblemResult] = []
     device_name = ""
     on_gpu = device != "cpu"
+    # One ping for the folder: the device, and the calibration every problem's roofline is against.
+    facts, calibration = await evaluation.device_facts(pool, device, None)
     for index, path in enumerate(files, start=1):
         total = len(files)
         yield ProblemStarted(index, total, str(path))
@@ -284,7 +289,17 @@ async def run_suite(
         tally = _Tally()
         main: OptimizeResult | None = None
         async for event in optimize(
-            site, text, str(path.resolve()), provider, budget, pool, store, device=device, timeout=timeout
+            site,
+            text,
+            str(path.resolve()),
+            provider,
+            budget,
+            pool,
+            store,
+            device=device,
+            device_facts=facts,
+            calibration=calibration,
+            timeout=timeout,
         ):
             tally.take(event)
             if isinstance(event, Done):
@@ -306,6 +321,8 @@ async def run_suite(
                 pool,
                 None,
                 device=device,
+                device_facts=facts,
+                calibration=calibration,
                 timeout=timeout,
             ):
                 if not (isinstance(event, VerdictReady) and event.is_baseline):
@@ -325,6 +342,23 @@ async def run_suite(
         device_name,
         provider.name.value,
         time.monotonic() - started,
+        peaks_used(facts, calibration),
+    )
+
+
+def peaks_used(facts: DeviceFacts, calibration: Calibration | None) -> str:
+    """What the suite's roofline fractions are fractions of, in words for its summary."""
+    if facts.kind != "cuda":
+        return "no roofline on a CPU"
+    if calibration is None:
+        return "the data-sheet peaks (run `kernelwright calibrate` for this card's own)"
+    tflops = ", ".join(
+        f"{dtype} {flops / 1e12:.0f}" for dtype, flops in sorted(calibration.matmul_flops_per_s.items())
+    )
+    when = time.strftime("%Y-%m-%d", time.gmtime(calibration.measured_at))
+    return (
+        f"this card's, measured by `kernelwright calibrate` on {when}: copy "
+        f"{calibration.bandwidth_bytes_per_s / 1e12:.2f} TB/s, matmul TFLOP/s {tflops}"
     )
 
 

@@ -95,6 +95,7 @@ def summary_rows(s: SuiteSummary, done: SuiteDone) -> list[list[str]]:
             ),
         ],
         ["device / provider", f"{done.device or '?'} / {done.provider}"],
+        ["roofline peaks", done.peaks or "?"],
         ["time", f"{done.seconds:.0f} s"],
     ]
 

@@ -156,3 +156,17 @@ def test_without_a_gpu_no_fused_kernel_is_proposed() -> None:
     mixed = (ROOT / "samples/suite/transformer_block_small.py").read_text()
     cpu = {r.slug: r.file_text for r in rewrites(mixed, "Model", MODULE, on_gpu=False, liger=True)}
     assert set(cpu) == {"sdpa"} and "@triton.jit" not in cpu["sdpa"]
+
+
+@pytest.mark.parametrize("sample", ["samples/suite/causal_attention.py", "samples/suite/attention_scaled.py"])
+def test_on_a_gpu_sdpa_is_also_tried_on_each_of_its_other_kernels(sample: str) -> None:
+    text = (ROOT / sample).read_text()
+    found = _by_slug(text)
+    assert "sdpa-cudnn" in found and "sdpa-efficient" in found
+    assert "CUDNN_ATTENTION" in found["sdpa-cudnn"] and "EFFICIENT_ATTENTION" in found["sdpa-efficient"]
+    assert not {"sdpa-cudnn", "sdpa-efficient"} & set(_by_slug(text, on_gpu=False))
+    # Neither kernel runs on a CPU: held to SDPA's math kernel instead, the call computes the original.
+    for slug, backend in (("sdpa-cudnn", "CUDNN_ATTENTION"), ("sdpa-efficient", "EFFICIENT_ATTENTION")):
+        _same_outputs(
+            text, found[slug].replace(f"_KwSDPBackend.{backend}", "_KwSDPBackend.MATH"), atol=1e-4, rtol=1e-4
+        )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from kernelwright.optimize.suite import ProblemResult, ProblemStatus, SuiteDone, summarize
-from kernelwright.optimize.suite_report import render_suite_report, table_rows
+from kernelwright.core.measure import Calibration
+from kernelwright.optimize.request import DeviceFacts
+from kernelwright.optimize.suite import ProblemResult, ProblemStatus, SuiteDone, peaks_used, summarize
+from kernelwright.optimize.suite_report import render_suite_report, summary_rows, table_rows
 
 
 def _done(
@@ -85,3 +87,14 @@ def test_a_compile_mode_cut_off_by_the_budget_is_named_and_counted() -> None:
     (row,) = table_rows(done)
     assert row[5] == "default 1.50x*"
     assert "did not finish in the budget" in render_suite_report(done, "d")
+
+
+def test_the_summary_says_which_peaks_the_roofline_is_against() -> None:
+    gpu = DeviceFacts("NVIDIA H200", kind="cuda")
+    assert "data-sheet" in peaks_used(gpu, None) and "kernelwright calibrate" in peaks_used(gpu, None)
+    cal = Calibration("NVIDIA H200", 4.1e12, {"float16": 7.5e14, "float32": 5.0e13}, 1_796_000_000.0)
+    measured = peaks_used(gpu, cal)
+    assert "4.10 TB/s" in measured and "float16 750" in measured and "2026-" in measured
+    assert peaks_used(DeviceFacts("cpu", kind="cpu"), None) == "no roofline on a CPU"
+    done = SuiteDone(tuple(RESULTS), summarize(list(RESULTS)), "NVIDIA H200", "builtin", 1.0, measured)
+    assert dict((r[0], r[1]) for r in summary_rows(done.summary, done))["roofline peaks"] == measured

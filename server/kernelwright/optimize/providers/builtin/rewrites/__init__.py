@@ -5,7 +5,8 @@ written the ways people write it, and proposes the file with the pattern replace
 
 - `sdpa`: attention written out (scores = q @ k^T times a scale, an optional causal or other mask,
   softmax over the last dim, @ v) -> `scaled_dot_product_attention` with that mask and scale, which
-  never materialises the scores (flash / memory-efficient kernels);
+  never materialises the scores (flash / memory-efficient kernels); on a GPU also `sdpa-cudnn` and
+  `sdpa-efficient`, the same call held to one of SDPA's other kernels;
 - `linear`: a matmul followed by a bias add -> `F.linear` (the bias in the GEMM's epilogue);
 - `addmm-act`: ReLU (or tanh-GELU on a GPU) of a linear with bias -> one `torch._addmm_activation`
   call, which cuBLASLt runs with bias and activation in its epilogue;
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from kernelwright.core.site import SiteKind
 from kernelwright.optimize.providers.builtin import fused_kernels
 from kernelwright.optimize.providers.builtin.fused_kernels import FusedOp
-from kernelwright.optimize.providers.builtin.rewrites.attention import attention
+from kernelwright.optimize.providers.builtin.rewrites.attention import SDPA_BACKENDS, attention, attention_on
 from kernelwright.optimize.providers.builtin.rewrites.chains import torch_ops
 from kernelwright.optimize.providers.builtin.rewrites.epilogue import addmm_act, linear_bias
 from kernelwright.optimize.providers.builtin.rewrites.fused import liger_kernels, triton
@@ -72,6 +73,12 @@ def rewrites(
         applied = apply(file_text, targets, matchers, on_gpu)
         if applied is not None:
             found.append(Rewrite(slug, f"{why} ({', '.join(applied[1])})", applied[0]))
+    if on_gpu and any(r.slug == "sdpa" for r in found):
+        for backend in SDPA_BACKENDS:
+            applied = apply(file_text, targets, (attention_on(backend),), on_gpu)
+            if applied is not None:
+                why = f"scaled_dot_product_attention on its {backend} kernel ({', '.join(applied[1])})"
+                found.append(Rewrite(f"sdpa-{backend}", why, applied[0]))
     if use_liger:
         applied = apply(file_text, targets, (liger_kernels,), on_gpu)
         if applied is not None:

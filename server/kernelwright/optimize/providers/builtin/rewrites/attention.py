@@ -15,7 +15,7 @@ from kernelwright.optimize.providers.builtin.rewrites.flow import (
     is_minus_inf,
     keyword,
 )
-from kernelwright.optimize.providers.builtin.rewrites.scope import F, Hit, Scope
+from kernelwright.optimize.providers.builtin.rewrites.scope import F, Hit, Matcher, Scope
 
 SOFTMAX_CALLS = {"torch.softmax", "F.softmax", "torch.nn.functional.softmax", "nn.functional.softmax"}
 
@@ -173,3 +173,37 @@ def _scaled_scores(scope: Scope, at: At) -> tuple[At, At, At | None, bool] | Non
     if k is None:
         return None
     return At(pair[0], at.stmt), At(k, at.stmt), scale, divide
+
+
+# SDPA's kernels on a GPU, other than the one it picks itself: cuDNN's fused attention (on Hopper often
+# faster than FlashAttention-2 at head dims 64-128) and the memory-efficient kernel (which takes masks
+# flash does not). Each is its own candidate: one that cannot take the shapes, dtype or mask raises, and
+# is rejected like any other.
+SDPA_BACKENDS = {"cudnn": "CUDNN_ATTENTION", "efficient": "EFFICIENT_ATTENTION"}
+BACKEND_IMPORT = "from torch.nn.attention import SDPBackend as _KwSDPBackend, sdpa_kernel as _kw_sdpa_kernel"
+
+
+def _backend_helper(backend: str) -> str:
+    return (
+        f"def _kw_sdpa_{backend}(*args, **kwargs):\n"
+        f"    with _kw_sdpa_kernel(_KwSDPBackend.{SDPA_BACKENDS[backend]}):\n"
+        f"        return {F}.scaled_dot_product_attention(*args, **kwargs)\n"
+    )
+
+
+def attention_on(backend: str) -> Matcher:
+    """The attention rewrite with SDPA held to one of its kernels (GPU only)."""
+
+    def matcher(scope: Scope, at: At, on_gpu: bool) -> Hit | None:
+        hit = attention(scope, at, on_gpu) if on_gpu else None
+        if hit is None:
+            return None
+        return Hit(
+            hit.node,
+            hit.text.replace(f"{F}.scaled_dot_product_attention(", f"_kw_sdpa_{backend}(", 1),
+            helpers=(_backend_helper(backend),),
+            imports=(BACKEND_IMPORT,),
+            what=f"{hit.what} on {backend}",
+        )
+
+    return matcher
