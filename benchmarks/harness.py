@@ -82,7 +82,9 @@ def main() -> int:
     if args.costs_only:
         return candidate_costs(args.device, args.out)
 
-    from kernelwright.harness.jobs import handle  # the harness, in this process (a benchmark, not a worker)
+    from kernelwright.harness.handler import (
+        handle,  # the harness, in this process (a benchmark, not a worker)
+    )
 
     opts = BenchOptions(profile_lines=False)
     rows: list[dict[str, Any]] = []

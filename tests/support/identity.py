@@ -12,7 +12,7 @@ from kernelwright.engine.pool import WorkerPool
 from kernelwright.optimize.budget import Budget
 from kernelwright.optimize.events import Done, Event, VerdictReady
 from kernelwright.optimize.loop import optimize
-from kernelwright.optimize.providers.claude import ClaudeProvider
+from kernelwright.optimize.providers.anthropic_provider import AnthropicProvider
 from kernelwright.optimize.providers.retry import RetryPolicy
 from kernelwright.store import Store
 
@@ -36,7 +36,7 @@ async def identity_run(sample: Path, device: str, workspace: Path) -> tuple[list
     assert site.spec is not None
     code = identity(text, site.spec.convention)
     with AnthropicServer([Scripted(text=f"The same code.\n\n```python\n{code}```\n")]) as server:
-        provider = ClaudeProvider(
+        provider = AnthropicProvider(
             base_url=server.url, api_key="sk-test", retry=RetryPolicy(max_attempts=2, base_delay_s=0.01)
         )
         events: list[Event] = []

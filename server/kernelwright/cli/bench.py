@@ -33,7 +33,7 @@ from kernelwright.core.text import format_us
 from kernelwright.engine import client
 from kernelwright.engine.backends import Backend, EnginePool, make_pool, parse_cluster
 from kernelwright.engine.config import DEFAULT_TIMEOUTS, WorkerConfig
-from kernelwright.engine.errors import JobError
+from kernelwright.engine.job_error import JobError
 
 EXIT_INTERRUPTED = 130
 

@@ -35,7 +35,7 @@ from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
 from kernelwright.core.errors import KernelwrightError, UsageError
 from kernelwright.core.jobs import check_device
 from kernelwright.core.jsonable import JsonValue, to_json
-from kernelwright.core.settings import Provider as ProviderName
+from kernelwright.core.settings import ProviderName
 from kernelwright.core.site import Site
 from kernelwright.core.text import format_us
 from kernelwright.engine.backends import make_pool

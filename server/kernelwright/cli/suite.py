@@ -34,7 +34,7 @@ from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
 from kernelwright.core.errors import KernelwrightError, UsageError
 from kernelwright.core.jobs import check_device
 from kernelwright.core.jsonable import JsonValue, to_json
-from kernelwright.core.settings import Provider as ProviderName
+from kernelwright.core.settings import ProviderName
 from kernelwright.engine.backends import make_pool
 from kernelwright.optimize.budget import Budget, parse_budget
 from kernelwright.optimize.events import NewBest, RoundStarted, VerdictReady

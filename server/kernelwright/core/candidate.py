@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from kernelwright.core.settings import Provider
+from kernelwright.core.settings import ProviderName
 from kernelwright.core.site import Range
 
 
@@ -23,7 +23,7 @@ class Candidate:
     id: str
     source: str
     symbol: str
-    provider: Provider
+    provider: ProviderName
     round: int
     rationale: str = ""
     # True for the unchanged original, kept in every search as the baseline (PITFALLS 18).

@@ -1,6 +1,6 @@
 """Job requests that the engine sends to a harness worker, as frozen values that round-trip through JSON.
 
-The worker calls `kernelwright.harness.jobs.handle(job_type, payload)` with `payload = to_json(job)`;
+The worker calls `kernelwright.harness.handler.handle(job_type, payload)` with `payload = to_json(job)`;
 the reply types live in `core.measure`. Nothing here imports torch.
 """
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 
-class Provider(enum.StrEnum):
+class ProviderName(enum.StrEnum):
     BUILTIN = "builtin"  # the built-in search: no model, no network
     ANTHROPIC = "anthropic"  # Claude through the official SDK
     OPENAI = "openai"  # any OpenAI-compatible server (vLLM, llama.cpp, Ollama) by base URL
@@ -28,7 +28,7 @@ class AutoProfile(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class Budgets:
+class BudgetSettings:
     """Limits of one optimize run. None means no limit on that axis."""
 
     rounds: int = 4
@@ -40,10 +40,10 @@ class Budgets:
 
 @dataclass(frozen=True)
 class Settings:
-    provider: Provider = Provider.BUILTIN
+    provider: ProviderName = ProviderName.BUILTIN
     model: str | None = None  # None: the provider's default model
     base_url: str | None = None  # None: the provider's default endpoint (or ANTHROPIC_BASE_URL)
-    budgets: Budgets = field(default_factory=Budgets)
+    budgets: BudgetSettings = field(default_factory=BudgetSettings)
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     # Where candidate evaluation runs: auto | local | ray | ray://HOST:PORT (auto: Ray when RAY_ADDRESS is
     # set and Ray is installed, else the local worker pool).
@@ -169,7 +169,7 @@ _BUDGET_FIELDS: dict[str, Callable[[Any], Any]] = {
 }
 
 _FIELDS: dict[str, Callable[[Any], Any]] = {
-    "provider": _enum_of(Provider),
+    "provider": _enum_of(ProviderName),
     "model": _optional_str,
     "base_url": _optional_str,
     "device": _device,
@@ -221,7 +221,9 @@ def parse_settings(raw: object, base: Settings | None = None) -> ParsedSettings:
     return ParsedSettings(replace(start, **changes), tuple(problems))
 
 
-def _parse_budgets(key: str, raw: object, base: Budgets) -> tuple[Budgets, list[SettingsProblem]]:
+def _parse_budgets(
+    key: str, raw: object, base: BudgetSettings
+) -> tuple[BudgetSettings, list[SettingsProblem]]:
     if not isinstance(raw, Mapping):
         return base, [SettingsProblem(key, f"wanted an object, got {raw!r}", "the default budgets")]
     problems: list[SettingsProblem] = []
@@ -231,7 +233,7 @@ def _parse_budgets(key: str, raw: object, base: Budgets) -> tuple[Budgets, list[
         parser = _BUDGET_FIELDS.get(name)
         dotted = f"{key}.{sub}"
         if parser is None:
-            known = ", ".join(f.name for f in fields(Budgets))
+            known = ", ".join(f.name for f in fields(BudgetSettings))
             problems.append(SettingsProblem(dotted, f"unknown key (known: {known})", "nothing: ignored"))
             continue
         try:

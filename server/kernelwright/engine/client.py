@@ -32,7 +32,7 @@ from kernelwright.engine import confinement
 from kernelwright.engine.backends import EnginePool
 from kernelwright.engine.calibrations import load_calibration
 from kernelwright.engine.devices import Device
-from kernelwright.engine.errors import JobError
+from kernelwright.engine.job_error import JobError
 
 T = TypeVar("T")
 J = TypeVar("J", BenchJob, VerifyJob, CalibrateJob)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # The worker's job handler. A string, not an import: the engine never imports the harness.
-HARNESS_HANDLER = "kernelwright.harness.jobs:handle"
+HARNESS_HANDLER = "kernelwright.harness.handler:handle"
 
 GiB = 1024**3
 

@@ -45,10 +45,10 @@ from kernelwright.engine import confinement, leftovers
 from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.devices import Device, resolve_devices
 from kernelwright.engine.environment import torch_bytecode_missing
-from kernelwright.engine.errors import JobError
-from kernelwright.engine.judging import CandidateRelay
+from kernelwright.engine.job_error import JobError
 from kernelwright.engine.placement import SharedCore
 from kernelwright.engine.process import KillReason, Role, WorkerProcess
+from kernelwright.engine.relay import CandidateRelay
 from kernelwright.engine.slot_pool import JobHandle, JobOutcome, SlotPool
 
 # JobHandle and JobOutcome are the pool's API too: callers import them from here.

@@ -44,7 +44,7 @@ from kernelwright.engine import confinement, leftovers
 from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.devices import Device
 from kernelwright.engine.environment import worker_env
-from kernelwright.engine.errors import JobError
+from kernelwright.engine.job_error import JobError
 
 WORKER_MODULE = "kernelwright.harness.worker"
 # A judge's question and the job's deadline (monotonic) -> the answer to write back.

@@ -34,7 +34,7 @@ from kernelwright.core.protocol import ErrorCode, Hello, JobErrorInfo
 from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.confinement import BoxSupport
 from kernelwright.engine.devices import Device
-from kernelwright.engine.errors import JobError
+from kernelwright.engine.job_error import JobError
 from kernelwright.engine.ray_host import HostInfo, HostReply, WorkerHost
 from kernelwright.engine.slot_pool import JobOutcome, SlotPool
 

@@ -23,7 +23,7 @@ from kernelwright.core.measure import DeviceKind
 from kernelwright.core.protocol import CapturedOutput, Hello, JobErrorInfo
 from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.devices import Device
-from kernelwright.engine.errors import JobError
+from kernelwright.engine.job_error import JobError
 from kernelwright.engine.pool import WorkerPool
 
 

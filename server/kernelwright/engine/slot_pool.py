@@ -17,7 +17,7 @@ from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.protocol import CapturedOutput, ErrorCode, Hello, JobErrorInfo
 from kernelwright.engine.config import FRESH_JOB_TYPES, WorkerConfig
 from kernelwright.engine.devices import Device
-from kernelwright.engine.errors import JobError
+from kernelwright.engine.job_error import JobError
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ from kernelwright.harness.compare import flatten, tensors_in
 from kernelwright.harness.cuda_build import CompileError
 from kernelwright.harness.device import Target, free_bytes, gib, machine_lacks, triton_interpreted, versions
 from kernelwright.harness.faults import is_out_of_memory
+from kernelwright.harness.line_cost import profile_call
 from kernelwright.harness.problem import Problem, RefusedError
-from kernelwright.harness.profile import profile_call
 from kernelwright.harness.roofline import compute_dtype, count_flops, moved_bytes, roofline
 from kernelwright.harness.source import LoadError, error_place, source_hash
 from kernelwright.harness.timing import Stages, TimingPlan, few_calls, not_timed, suspicious, time_calls

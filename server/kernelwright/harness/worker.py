@@ -44,7 +44,7 @@ from kernelwright.harness.faults import is_out_of_memory
 
 Handler = Callable[[str, JsonValue], JsonValue]
 
-DEFAULT_HANDLER = "kernelwright.harness.jobs:handle"
+DEFAULT_HANDLER = "kernelwright.harness.handler:handle"
 
 # Messages by which CUDA reports that the context is poisoned: after any of these, every later call in
 # the process fails too, so the worker must be replaced rather than reused.

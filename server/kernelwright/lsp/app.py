@@ -20,12 +20,12 @@ from kernelwright.core.settings import Settings
 from kernelwright.core.site import Range
 from kernelwright.lsp.debounce import Debouncer
 from kernelwright.lsp.documents import Documents
+from kernelwright.lsp.editor_protocol import KernelwrightProtocol
 from kernelwright.lsp.engine_link import EngineLink
-from kernelwright.lsp.jobs import Jobs
 from kernelwright.lsp.lanes import DocumentLanes
 from kernelwright.lsp.persistence import Stores
-from kernelwright.lsp.protocol import KernelwrightProtocol
 from kernelwright.lsp.results import Results, SiteKey
+from kernelwright.lsp.site_jobs import Jobs
 
 if TYPE_CHECKING:
     from pygls.server import ServerErrors

@@ -2,7 +2,7 @@
 
 Functions that return a protocol type are named `to_lsp_*`; the few that read one are `from_lsp_*`.
 Positions need no arithmetic: core positions are already 0-based lines and UTF-16 columns, which is the
-encoding the server pins at initialize (see `protocol.py`).
+encoding the server pins at initialize (see `editor_protocol.py`).
 """
 
 from __future__ import annotations

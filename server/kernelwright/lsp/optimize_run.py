@@ -26,10 +26,10 @@ from kernelwright.lsp.app import KernelwrightServer, PendingResult
 from kernelwright.lsp.command_ids import CommandId
 from kernelwright.lsp.convert import to_lsp_document_edit
 from kernelwright.lsp.documents import OpenDocument
-from kernelwright.lsp.jobs import JobKind
 from kernelwright.lsp.profile import runnable_site
-from kernelwright.lsp.progress import ProgressReporter
 from kernelwright.lsp.results import SiteKey
+from kernelwright.lsp.site_jobs import JobKind
+from kernelwright.lsp.work_done import ProgressReporter
 from kernelwright.optimize.budget import Budget
 from kernelwright.optimize.events import (
     BudgetSpent,

@@ -17,8 +17,8 @@ from kernelwright.core.site import Site, SiteKind
 from kernelwright.lsp import diagnostics
 from kernelwright.lsp.app import KernelwrightServer
 from kernelwright.lsp.documents import OpenDocument
-from kernelwright.lsp.jobs import JobKind
 from kernelwright.lsp.results import RunFailure, SiteKey
+from kernelwright.lsp.site_jobs import JobKind
 
 
 def runnable_site(doc: OpenDocument, site: Site) -> Site:

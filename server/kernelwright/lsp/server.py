@@ -9,8 +9,8 @@ from kernelwright.lsp import (
     inlay_hints,
     lenses,
     lifecycle,
-    progress,
     sync,
+    work_done,
 )
 from kernelwright.lsp import commands as command_handlers
 from kernelwright.lsp.app import KernelwrightServer
@@ -24,7 +24,7 @@ FEATURES = (
     inlay_hints,
     code_actions,
     command_handlers,
-    progress,
+    work_done,
 )
 
 

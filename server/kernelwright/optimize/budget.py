@@ -1,7 +1,7 @@
-"""Budgets of an optimize run: rounds, candidates, wall time, tokens, money, and a roofline target.
+"""BudgetSettings of an optimize run: rounds, candidates, wall time, tokens, money, and a roofline target.
 
 `parse_budget("rounds=4,candidates=16,time=600,tokens=200000,cost=2.50")` is the CLI's form; the LSP
-builds one from `core.settings.Budgets`.
+builds one from `core.settings.BudgetSettings`.
 
 Time has two limits. `time` is when no new round or candidate starts: a candidate already being
 evaluated is given the time it needs (a cold torch.compile on a busy laptop takes minutes), up to the
@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from kernelwright.core.candidate import Usage
 from kernelwright.core.errors import UsageError
-from kernelwright.core.settings import Budgets
+from kernelwright.core.settings import BudgetSettings
 
 
 class BudgetAxis(enum.StrEnum):
@@ -33,13 +33,17 @@ class BudgetAxis(enum.StrEnum):
     EXHAUSTED = "exhausted"  # the provider has nothing new to propose
 
 
+# The defaults are the settings' (one place: core.settings.BudgetSettings).
+_DEFAULTS = BudgetSettings()
+
+
 @dataclass(frozen=True)
 class Budget:
-    rounds: int = 4
-    candidates: int = 16
-    wall_seconds: float = 600.0
-    tokens: int | None = None
-    cost_usd: float | None = None
+    rounds: int = _DEFAULTS.rounds
+    candidates: int = _DEFAULTS.candidates
+    wall_seconds: float = _DEFAULTS.wall_seconds
+    tokens: int | None = _DEFAULTS.tokens
+    cost_usd: float | None = _DEFAULTS.cost_usd
     target_roofline: float | None = None  # stop once the best reaches this fraction of the roofline
     per_round: int | None = None  # candidates per round; None: spread `candidates` over `rounds`
     limit_seconds: float | None = None  # the safety limit; None: hard_limit()'s default
@@ -56,7 +60,7 @@ class Budget:
         return max(1, math.ceil(self.candidates / max(1, self.rounds)))
 
     @staticmethod
-    def from_settings(budgets: Budgets) -> Budget:
+    def from_settings(budgets: BudgetSettings) -> Budget:
         return Budget(
             rounds=budgets.rounds,
             candidates=budgets.candidates,

@@ -17,7 +17,7 @@ from kernelwright.core.measure import (
     TimingMethod,
     Verdict,
 )
-from kernelwright.core.settings import Provider as ProviderName
+from kernelwright.core.settings import ProviderName
 from kernelwright.core.site import Convention
 from kernelwright.engine import client
 from kernelwright.engine.backends import EnginePool

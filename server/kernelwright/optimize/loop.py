@@ -28,7 +28,7 @@ from kernelwright.core.protocol import ErrorCode
 from kernelwright.core.site import ModuleSpec, Site
 from kernelwright.core.text import format_us, range_offsets
 from kernelwright.engine.backends import EnginePool
-from kernelwright.engine.errors import JobError
+from kernelwright.engine.job_error import JobError
 from kernelwright.optimize import evaluation
 from kernelwright.optimize.budget import Budget, BudgetAxis, Spent
 from kernelwright.optimize.edit import EditError, plan_edit

@@ -30,7 +30,7 @@ from kernelwright.analysis import analyze
 from kernelwright.analysis.rules import RuleId
 from kernelwright.core.candidate import Candidate
 from kernelwright.core.measure import Calibration
-from kernelwright.core.settings import Provider as ProviderName
+from kernelwright.core.settings import ProviderName
 from kernelwright.core.site import ModuleSpec, Site, SiteKind
 from kernelwright.core.sourcefile import NotSource, decode_source, not_text, read_source_file
 from kernelwright.engine.backends import EnginePool

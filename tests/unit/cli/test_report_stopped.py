@@ -10,7 +10,7 @@ from kernelwright.cli.bench import EXIT_INTERRUPTED, report_stopped
 from kernelwright.cli.output import EXIT_FAILED, EXIT_USAGE, Output
 from kernelwright.core.errors import UsageError
 from kernelwright.core.protocol import ErrorCode, JobErrorInfo
-from kernelwright.engine.errors import JobError
+from kernelwright.engine.job_error import JobError
 
 
 def _report(exc: UsageError | JobError | KeyboardInterrupt) -> tuple[int, dict[str, str]]:

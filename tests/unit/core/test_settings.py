@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kernelwright.core.settings import AutoProfile, Budgets, Provider, Settings, parse_settings
+from kernelwright.core.settings import AutoProfile, BudgetSettings, ProviderName, Settings, parse_settings
 
 
 def test_defaults_when_nothing_given() -> None:
@@ -27,7 +27,7 @@ def test_camel_case_keys_and_values_as_vscode_writes_them() -> None:
     )
     s = parsed.settings
     assert parsed.problems == ()
-    assert s.provider is Provider.ANTHROPIC
+    assert s.provider is ProviderName.ANTHROPIC
     assert s.model == "claude-sonnet-4-5"
     assert s.base_url == "http://localhost:8000/v1"
     assert s.auto_profile is AutoProfile.ON_CHANGE
@@ -35,7 +35,7 @@ def test_camel_case_keys_and_values_as_vscode_writes_them() -> None:
     assert s.debounce_ms == 150
     assert s.device == "cuda:1"
     assert s.compile_baseline is False
-    assert s.budgets == Budgets(rounds=2, candidates=16, wall_seconds=30.0, tokens=None, cost_usd=1.5)
+    assert s.budgets == BudgetSettings(rounds=2, candidates=16, wall_seconds=30.0, tokens=None, cost_usd=1.5)
 
 
 def test_whole_configuration_object_is_accepted() -> None:
@@ -64,7 +64,7 @@ def test_each_bad_key_is_named_with_the_default_and_the_rest_applies() -> None:
     # Good keys next to bad ones still apply.
     assert parsed.settings.model == "m"
     assert parsed.settings.budgets.candidates == 3
-    assert parsed.settings.provider is Provider.BUILTIN
+    assert parsed.settings.provider is ProviderName.BUILTIN
 
 
 def test_not_an_object() -> None:

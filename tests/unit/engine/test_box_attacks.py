@@ -30,7 +30,7 @@ from kernelwright.core.protocol import ErrorCode
 from kernelwright.core.site import ModuleSpec, SiteKind
 from kernelwright.engine import client, confinement
 from kernelwright.engine.config import GiB, WorkerConfig
-from kernelwright.engine.errors import JobError
+from kernelwright.engine.job_error import JobError
 from kernelwright.engine.pool import WorkerPool
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "confinement"

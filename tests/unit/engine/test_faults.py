@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from kernelwright.core.protocol import ErrorCode
 from kernelwright.engine.config import GiB, WorkerConfig
-from kernelwright.engine.errors import JobError
+from kernelwright.engine.job_error import JobError
 from kernelwright.engine.pool import WorkerPool
 
 FAULTS = Path(__file__).resolve().parents[2] / "data" / "faults"

@@ -18,7 +18,7 @@ from kernelwright.core.protocol import ErrorCode
 from kernelwright.core.site import ModuleSpec, SiteKind
 from kernelwright.engine import client
 from kernelwright.engine.config import GiB, WorkerConfig
-from kernelwright.engine.errors import JobError
+from kernelwright.engine.job_error import JobError
 from kernelwright.engine.pool import WorkerPool
 
 FAULTS = Path(__file__).resolve().parents[2] / "data" / "faults"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from kernelwright.core.protocol import ErrorCode
 from kernelwright.engine.config import WorkerConfig
-from kernelwright.engine.errors import JobError
+from kernelwright.engine.job_error import JobError
 from kernelwright.engine.pool import SyncWorkerPool, WorkerPool
 
 

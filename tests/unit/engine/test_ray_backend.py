@@ -26,7 +26,7 @@ from kernelwright.core.protocol import ErrorCode
 from kernelwright.engine import client
 from kernelwright.engine.backends import Backend, make_pool, parse_cluster
 from kernelwright.engine.config import GiB, WorkerConfig
-from kernelwright.engine.errors import JobError
+from kernelwright.engine.job_error import JobError
 from kernelwright.engine.pool import WorkerPool
 from kernelwright.engine.ray_backend import RayPool, RaySettings, import_ray, ray_installed
 from kernelwright.engine.ray_host import WorkerHost

@@ -40,7 +40,7 @@ def main() -> None:
     jobs = json.load(sys.stdin)
     # A verify needs the pool (its candidate runs in a worker of its own); so does a memory cap.
     if any(kind == "verify" for kind, _ in jobs) or os.environ.get("KW_TEST_MEMORY_CAP"):
-        from kernelwright.engine.errors import JobError
+        from kernelwright.engine.job_error import JobError
         from kernelwright.engine.pool import SyncWorkerPool
 
         replies: list[Any] = []
@@ -57,7 +57,7 @@ def main() -> None:
                 except JobError as err:
                     replies.append({"job_error": err.code.value, "message": err.message})
     else:
-        from kernelwright.harness.jobs import handle
+        from kernelwright.harness.handler import handle
 
         replies = [handle(kind, payload) for kind, payload in jobs]
     sys.stdout.write("\n" + json.dumps(replies) + "\n")

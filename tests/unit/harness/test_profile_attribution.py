@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kernelwright.harness.profile import attribute, launch_lines
+from kernelwright.harness.line_cost import attribute, launch_lines
 
 
 class Kind(Enum):
@@ -106,7 +106,7 @@ def test_without_python_stacks_operators_are_tagged_with_their_line(
     import importlib.util
 
     import torch
-    from kernelwright.harness import profile
+    from kernelwright.harness import line_cost
 
     site = tmp_path / "unfused.py"
     site.write_text(
@@ -118,8 +118,8 @@ def test_without_python_stacks_operators_are_tagged_with_their_line(
     spec.loader.exec_module(module)
     x = torch.randn(256, 256)
     # What a profile without Python stacks looks like: no event names a frame of the file.
-    monkeypatch.setattr(profile, "_frames", lambda evt: [])
-    result = profile.profile_call(
+    monkeypatch.setattr(line_cost, "_frames", lambda evt: [])
+    result = line_cost.profile_call(
         lambda: module.unfused(x), str(site), on_cuda=False, source=site.read_text()
     )
     assert {c.line for c in result.line_costs} == {4, 5, 6}
@@ -129,7 +129,7 @@ def test_without_python_stacks_operators_are_tagged_with_their_line(
 
 
 def test_tagged_cuda_profiles_count_each_call_once() -> None:
-    from kernelwright.harness.profile import LINE_TAG
+    from kernelwright.harness.line_cost import LINE_TAG
 
     inner = Evt("aten::exp", device_time_total=30.0, kernels=[Kern("exp_kernel")])
     tag = Evt(f"{LINE_TAG}4", device_time_total=30.0)

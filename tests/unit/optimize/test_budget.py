@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from kernelwright.core.candidate import Usage
 from kernelwright.core.errors import UsageError
-from kernelwright.core.settings import Budgets
+from kernelwright.core.settings import BudgetSettings
 from kernelwright.optimize.budget import Budget, BudgetAxis, Spent, parse_budget
 
 
@@ -70,5 +70,7 @@ def test_exhausted_names_the_first_axis_spent() -> None:
 
 
 def test_from_settings() -> None:
-    b = Budget.from_settings(Budgets(rounds=2, candidates=5, wall_seconds=30.0, tokens=10, cost_usd=0.1))
+    b = Budget.from_settings(
+        BudgetSettings(rounds=2, candidates=5, wall_seconds=30.0, tokens=10, cost_usd=0.1)
+    )
     assert (b.rounds, b.candidates, b.wall_seconds, b.tokens, b.cost_usd) == (2, 5, 30.0, 10, 0.1)

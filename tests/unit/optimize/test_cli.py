@@ -114,14 +114,14 @@ def test_the_progress_line_keeps_moving_while_candidates_compile() -> None:
     from kernelwright.cli.optimize import Progress
     from kernelwright.cli.output import Output
     from kernelwright.core.candidate import Candidate
-    from kernelwright.core.settings import Provider
+    from kernelwright.core.settings import ProviderName
     from kernelwright.optimize.budget import Budget
     from kernelwright.optimize.events import CandidateProposed, RoundStarted
 
     err = io.StringIO()  # not a terminal: a log, where the live line cannot be redrawn
     view = Progress(Output(json_mode=False, stream=io.StringIO(), err=err), Budget(rounds=1))
     view.show(RoundStarted(1, 1))
-    view.show(CandidateProposed(Candidate("r1-compile-default", "x", "ModelNew", Provider.BUILTIN, 1)))
+    view.show(CandidateProposed(Candidate("r1-compile-default", "x", "ModelNew", ProviderName.BUILTIN, 1)))
     assert "evaluating r1-compile-default for 0 s" in view.text()
     view.HEARTBEAT_S = 0.0
 

@@ -7,7 +7,7 @@ import ast
 import pytest
 from kernelwright.analysis import analyze
 from kernelwright.core.candidate import Candidate, text_hash
-from kernelwright.core.settings import Provider
+from kernelwright.core.settings import ProviderName
 from kernelwright.core.site import Convention
 from kernelwright.optimize.edit import (
     EditError,
@@ -148,7 +148,7 @@ def test_minimal_edits_apply_back_to_the_new_text_with_utf16_positions() -> None
 
 def test_plan_edit_uses_a_builtin_candidates_whole_file() -> None:
     rewritten = FUNCTION_FILE.replace("* 2 - 2", "* 2 - 2  # same")
-    cand = Candidate("c", rewritten, "scale", Provider.BUILTIN, 1, file_text=rewritten)
+    cand = Candidate("c", rewritten, "scale", ProviderName.BUILTIN, 1, file_text=rewritten)
     plan = plan_edit(cand, _site(FUNCTION_FILE, "scale"), FUNCTION_FILE, "/w/f.py", Convention.FUNCTION)
     assert plan.new_text == rewritten
     assert len(plan.edits) == 1 and apply_edits(FUNCTION_FILE, plan.edits) == rewritten

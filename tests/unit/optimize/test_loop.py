@@ -16,7 +16,7 @@ import pytest
 from kernelwright.analysis import analyze
 from kernelwright.core.candidate import Candidate, Usage
 from kernelwright.core.measure import CheckName, Flag, SpeedupEstimate, TimingMethod, Verdict
-from kernelwright.core.settings import Provider as ProviderName
+from kernelwright.core.settings import ProviderName
 from kernelwright.optimize.budget import Budget, BudgetAxis
 from kernelwright.optimize.edit import apply_edits
 from kernelwright.optimize.events import (

@@ -13,7 +13,7 @@ from kernelwright.engine.pool import WorkerPool
 from kernelwright.optimize.budget import Budget
 from kernelwright.optimize.events import Done, Status, VerdictReady
 from kernelwright.optimize.loop import optimize
-from kernelwright.optimize.providers.claude import ClaudeProvider
+from kernelwright.optimize.providers.anthropic_provider import AnthropicProvider
 from kernelwright.optimize.providers.retry import RetryPolicy
 from kernelwright.store import Store
 from support.scripted_servers import AnthropicServer, Scripted
@@ -59,7 +59,7 @@ async def test_a_rejected_candidate_feeds_back_and_the_next_one_passes(
     site = analyze(PROBLEM, str(path)).site("Model")
     assert site is not None
     with AnthropicServer([Scripted(text=reply("0")), Scripted(text=reply("1"))]) as server:
-        provider = ClaudeProvider(
+        provider = AnthropicProvider(
             base_url=server.url, api_key="sk-test", retry=RetryPolicy(max_attempts=2, base_delay_s=0.01)
         )
         with Store.for_workspace(tmp_path) as store:

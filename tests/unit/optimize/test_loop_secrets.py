@@ -15,7 +15,7 @@ from kernelwright.engine.pool import WorkerPool
 from kernelwright.optimize.budget import Budget
 from kernelwright.optimize.events import VerdictReady
 from kernelwright.optimize.loop import optimize
-from kernelwright.optimize.providers.claude import ClaudeProvider
+from kernelwright.optimize.providers.anthropic_provider import AnthropicProvider
 from kernelwright.optimize.providers.retry import RetryPolicy
 from kernelwright.store import Store
 from support.scripted_servers import AnthropicServer, Scripted
@@ -66,7 +66,7 @@ async def test_the_next_prompt_and_the_store_carry_no_secret(
     )
     script = [Scripted(text=_reply(leak)), Scripted(text="Nothing more to try.")]
     with AnthropicServer(script) as server:
-        provider = ClaudeProvider(
+        provider = AnthropicProvider(
             base_url=server.url, api_key=secrets["api"], retry=RetryPolicy(max_attempts=1, base_delay_s=0.01)
         )
         with Store.for_workspace(tmp_path) as store:

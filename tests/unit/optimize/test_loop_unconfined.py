@@ -14,7 +14,7 @@ from kernelwright.engine.pool import WorkerPool
 from kernelwright.optimize.budget import Budget
 from kernelwright.optimize.events import Done, Error, Note, Status
 from kernelwright.optimize.loop import optimize
-from kernelwright.optimize.providers.claude import ClaudeProvider
+from kernelwright.optimize.providers.anthropic_provider import AnthropicProvider
 from kernelwright.optimize.providers.retry import RetryPolicy
 from support.scripted_servers import AnthropicServer, Scripted
 
@@ -43,7 +43,9 @@ async def test_a_model_run_without_a_box_needs_consent(
     site = analyze(text, str(path)).site("Model")
     assert site is not None
     with AnthropicServer([Scripted(text="Nothing to try.")]) as server:
-        provider = ClaudeProvider(base_url=server.url, api_key="sk-test", retry=RetryPolicy(max_attempts=1))
+        provider = AnthropicProvider(
+            base_url=server.url, api_key="sk-test", retry=RetryPolicy(max_attempts=1)
+        )
         async with WorkerPool(["cpu"], config=WorkerConfig(allow_unconfined=allowed), standby=False) as pool:
             events = [
                 e async for e in optimize(site, text, str(path), provider, Budget(rounds=1), pool, None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from kernelwright.optimize.providers.base import ProviderError
-from kernelwright.optimize.providers.openai_compat import OpenAICompatProvider
+from kernelwright.optimize.providers.openai_provider import OpenAIProvider
 from kernelwright.optimize.providers.retry import RetryPolicy
 from support.optimize_requests import module_request
 from support.scripted_servers import OpenAIServer, Scripted
@@ -39,7 +39,7 @@ async def test_streamed_chunks_become_a_candidate_with_usage() -> None:
     with OpenAIServer(
         [Scripted(text=REPLY, input_tokens=700, output_tokens=120, cache_read_tokens=500)]
     ) as server:
-        provider = OpenAICompatProvider(
+        provider = OpenAIProvider(
             model="qwen3-coder", base_url=server.url + "/v1", max_tokens=2048, retry=FAST
         )
         proposal = await provider.propose(module_request())
@@ -71,7 +71,7 @@ async def test_429_then_success_and_500_then_success() -> None:
         Scripted(text=REPLY),
     ]
     with OpenAIServer(script) as server:
-        provider = OpenAICompatProvider(model="m", base_url=server.url + "/v1", retry=FAST)
+        provider = OpenAIProvider(model="m", base_url=server.url + "/v1", retry=FAST)
         first = await provider.propose(module_request())
         second = await provider.propose(module_request())
         await provider.close()
@@ -82,7 +82,7 @@ async def test_429_then_success_and_500_then_success() -> None:
 
 async def test_no_code_reply_is_rejected() -> None:
     with OpenAIServer([Scripted(text="Sorry, I can't help with that.")]) as server:
-        provider = OpenAICompatProvider(model="m", base_url=server.url + "/v1", retry=FAST)
+        provider = OpenAIProvider(model="m", base_url=server.url + "/v1", retry=FAST)
         proposal = await provider.propose(module_request())
         await provider.close()
     assert proposal.candidates == () and proposal.rejected[0].startswith("no code in reply")
@@ -90,7 +90,7 @@ async def test_no_code_reply_is_rejected() -> None:
 
 async def test_401_is_a_clear_error() -> None:
     with OpenAIServer([Scripted(status=401, error_message="Incorrect API key")]) as server:
-        provider = OpenAICompatProvider(model="m", base_url=server.url + "/v1", api_key="bad", retry=FAST)
+        provider = OpenAIProvider(model="m", base_url=server.url + "/v1", api_key="bad", retry=FAST)
         with pytest.raises(ProviderError, match=r"refused the API key \(401\).*Incorrect API key"):
             await provider.propose(module_request())
         await provider.close()
@@ -99,16 +99,16 @@ async def test_401_is_a_clear_error() -> None:
 
 def test_base_url_and_model_are_required_with_a_clear_message() -> None:
     with pytest.raises(ProviderError, match="--base-url"):
-        OpenAICompatProvider(model="m")
+        OpenAIProvider(model="m")
     with pytest.raises(ProviderError, match="--model"):
-        OpenAICompatProvider(base_url="http://127.0.0.1:9/v1")
+        OpenAIProvider(base_url="http://127.0.0.1:9/v1")
 
 
 async def test_environment_base_url_and_model(monkeypatch: pytest.MonkeyPatch) -> None:
     with OpenAIServer([Scripted(text=REPLY)]) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/v1")
         monkeypatch.setenv("OPENAI_MODEL", "llama-3.3")
-        provider = OpenAICompatProvider(retry=FAST)
+        provider = OpenAIProvider(retry=FAST)
         proposal = await provider.propose(module_request())
         await provider.close()
     assert len(proposal.candidates) == 1 and server.received[0].body["model"] == "llama-3.3"

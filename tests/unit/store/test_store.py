@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from kernelwright.core.candidate import Candidate, Usage
 from kernelwright.core.measure import CheckName
-from kernelwright.core.settings import Provider
+from kernelwright.core.settings import ProviderName
 from kernelwright.store import (
     AttemptRecord,
     AttemptStatus,
@@ -99,8 +99,8 @@ def test_attempt_candidates_and_verdicts_round_trip(store: Store) -> None:
         started_at=time.time(),
     )
     store.save_attempt(attempt)
-    good = Candidate("c1", "class ModelNew: ...\n", "ModelNew", Provider.BUILTIN, 1, "compile it")
-    bad = Candidate("c2", "class ModelNew: pass\n", "ModelNew", Provider.BUILTIN, 1)
+    good = Candidate("c1", "class ModelNew: ...\n", "ModelNew", ProviderName.BUILTIN, 1, "compile it")
+    bad = Candidate("c2", "class ModelNew: pass\n", "ModelNew", ProviderName.BUILTIN, 1)
     store.record_candidate("att1", good)
     store.record_candidate("att1", bad)
     store.record_verdict("att1", "c1", passed(80.0))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from kernelwright.core.errors import KernelwrightError
-from kernelwright.core.settings import Provider as ProviderName
+from kernelwright.core.settings import ProviderName
 from kernelwright.optimize.request import Proposal, ProposalRequest
 
 

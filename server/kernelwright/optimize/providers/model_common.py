@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from kernelwright.core.candidate import Candidate, Usage, text_hash
-from kernelwright.core.settings import Provider as ProviderName
+from kernelwright.core.settings import ProviderName
 from kernelwright.optimize.extract import Extracted, extract_candidate
 from kernelwright.optimize.prompting import RenderedPrompt, render
 from kernelwright.optimize.request import Proposal, ProposalRequest

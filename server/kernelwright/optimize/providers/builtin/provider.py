@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from kernelwright.core.candidate import Candidate, text_hash
-from kernelwright.core.settings import Provider as ProviderName
+from kernelwright.core.settings import ProviderName
 from kernelwright.core.site import CudaSpec, ModuleSpec, SiteKind
 from kernelwright.optimize.providers.builtin.cuda_launch import CudaPlan, plan_cuda
 from kernelwright.optimize.providers.builtin.space import Config, next_configs

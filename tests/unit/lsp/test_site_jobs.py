@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from kernelwright.lsp.jobs import JobKind, Jobs
 from kernelwright.lsp.results import SiteKey
+from kernelwright.lsp.site_jobs import JobKind, Jobs
 
 KEY = SiteKey(Path("/w/a.py"), "double")
 

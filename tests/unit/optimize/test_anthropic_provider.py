@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from kernelwright.optimize.providers.anthropic_provider import AnthropicProvider
 from kernelwright.optimize.providers.base import ProviderError
-from kernelwright.optimize.providers.claude import ClaudeProvider
 from kernelwright.optimize.providers.retry import RetryPolicy
 from kernelwright.optimize.request import CandidateFeedback, Outcome
 from support.optimize_requests import module_request
@@ -42,7 +42,7 @@ def _no_ambient_anthropic_env(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_streaming_reply_becomes_a_candidate_with_usage_and_cached_context() -> None:
     script = [Scripted(text=GOOD_REPLY, input_tokens=900, output_tokens=250, cache_write_tokens=3000)]
     with AnthropicServer(script) as server:
-        provider = ClaudeProvider(
+        provider = AnthropicProvider(
             model="claude-sonnet-5-5", base_url=server.url, api_key="sk-test", max_tokens=4096, retry=FAST
         )
         proposal = await provider.propose(module_request())
@@ -87,7 +87,7 @@ async def test_the_fixed_context_is_identical_across_rounds_so_the_cache_hits() 
     )
     script = [Scripted(text=GOOD_REPLY), Scripted(text=GOOD_REPLY, cache_read_tokens=3000)]
     with AnthropicServer(script) as server:
-        provider = ClaudeProvider(base_url=server.url, api_key="k", retry=FAST)
+        provider = AnthropicProvider(base_url=server.url, api_key="k", retry=FAST)
         await provider.propose(module_request(round=1))
         second = await provider.propose(module_request(round=2, history=history))
         await provider.close()
@@ -105,7 +105,7 @@ async def test_429_with_retry_after_then_success() -> None:
         Scripted(text=GOOD_REPLY),
     ]
     with AnthropicServer(script) as server:
-        provider = ClaudeProvider(base_url=server.url, api_key="k", retry=FAST)
+        provider = AnthropicProvider(base_url=server.url, api_key="k", retry=FAST)
         proposal = await provider.propose(module_request())
         await provider.close()
     assert len(server.received) == 2
@@ -119,7 +119,7 @@ async def test_overloaded_529_then_success() -> None:
         Scripted(text=GOOD_REPLY),
     ]
     with AnthropicServer(script) as server:
-        provider = ClaudeProvider(base_url=server.url, api_key="k", retry=FAST)
+        provider = AnthropicProvider(base_url=server.url, api_key="k", retry=FAST)
         proposal = await provider.propose(module_request())
         await provider.close()
     assert len(server.received) == 2 and len(proposal.candidates) == 1
@@ -132,7 +132,7 @@ async def test_overloaded_error_in_the_middle_of_a_stream_is_retried() -> None:
         Scripted(text=GOOD_REPLY),
     ]
     with AnthropicServer(script) as server:
-        provider = ClaudeProvider(base_url=server.url, api_key="k", retry=FAST)
+        provider = AnthropicProvider(base_url=server.url, api_key="k", retry=FAST)
         proposal = await provider.propose(module_request())
         await provider.close()
     assert len(server.received) == 2 and len(proposal.candidates) == 1
@@ -141,7 +141,7 @@ async def test_overloaded_error_in_the_middle_of_a_stream_is_retried() -> None:
 async def test_a_reply_without_code_is_rejected_not_a_crash() -> None:
     script = [Scripted(text="I would fuse the softmax, but I cannot show code right now.")]
     with AnthropicServer(script) as server:
-        provider = ClaudeProvider(base_url=server.url, api_key="k", retry=FAST)
+        provider = AnthropicProvider(base_url=server.url, api_key="k", retry=FAST)
         proposal = await provider.propose(module_request())
         await provider.close()
     assert proposal.candidates == ()
@@ -155,7 +155,7 @@ async def test_401_is_a_clear_error_without_retries() -> None:
         Scripted(text=GOOD_REPLY),
     ]
     with AnthropicServer(script) as server:
-        provider = ClaudeProvider(base_url=server.url, api_key="bad", retry=FAST)
+        provider = AnthropicProvider(base_url=server.url, api_key="bad", retry=FAST)
         with pytest.raises(ProviderError, match=r"refused the API key \(401\).*invalid x-api-key"):
             await provider.propose(module_request())
         await provider.close()
@@ -165,7 +165,7 @@ async def test_401_is_a_clear_error_without_retries() -> None:
 async def test_persistent_overload_gives_up_after_the_policy_attempts() -> None:
     script = [Scripted(status=529, error_type="overloaded_error")] * 5
     with AnthropicServer(script) as server:
-        provider = ClaudeProvider(base_url=server.url, api_key="k", retry=FAST)
+        provider = AnthropicProvider(base_url=server.url, api_key="k", retry=FAST)
         with pytest.raises(ProviderError, match="request failed"):
             await provider.propose(module_request())
         await provider.close()
@@ -177,7 +177,7 @@ def test_missing_key_is_reported_before_any_request() -> None:
         AnthropicServer([Scripted(text=GOOD_REPLY)]) as server,
         pytest.raises(ProviderError, match="ANTHROPIC_API_KEY"),
     ):
-        ClaudeProvider(base_url=server.url)
+        AnthropicProvider(base_url=server.url)
     assert server.received == []
 
 
@@ -186,7 +186,7 @@ async def test_environment_key_base_url_and_model_are_honoured(monkeypatch: pyte
         monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-from-env")
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
         monkeypatch.setenv("ANTHROPIC_MODEL", "claude-haiku-4-5")
-        provider = ClaudeProvider(retry=FAST)
+        provider = AnthropicProvider(retry=FAST)
         assert provider.model == "claude-haiku-4-5"
         proposal = await provider.propose(module_request())
         await provider.close()
@@ -198,7 +198,7 @@ async def test_environment_key_base_url_and_model_are_honoured(monkeypatch: pyte
 
 async def test_several_candidates_per_round_each_get_a_request() -> None:
     with AnthropicServer([Scripted(text=GOOD_REPLY)] * 3) as server:
-        provider = ClaudeProvider(base_url=server.url, api_key="k", retry=FAST)
+        provider = AnthropicProvider(base_url=server.url, api_key="k", retry=FAST)
         proposal = await provider.propose(module_request(count=3))
         await provider.close()
     assert len(server.received) == 3 and len(proposal.candidates) == 3

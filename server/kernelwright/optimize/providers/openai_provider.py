@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from kernelwright.core.candidate import Usage
-from kernelwright.core.settings import Provider as ProviderName
+from kernelwright.core.settings import ProviderName
 from kernelwright.optimize.prompting import RenderedPrompt
 from kernelwright.optimize.providers.base import ProviderError
 from kernelwright.optimize.providers.model_common import Reply, endpoint_words, propose_with
@@ -21,7 +21,7 @@ REQUEST_TIMEOUT_S = 600.0
 LOCAL_PLACEHOLDER_KEY = "not-needed"
 
 
-class OpenAICompatProvider:
+class OpenAIProvider:
     def __init__(
         self,
         model: str | None = None,

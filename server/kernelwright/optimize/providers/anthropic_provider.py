@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from kernelwright.core.settings import Provider as ProviderName
+from kernelwright.core.settings import ProviderName
 from kernelwright.optimize.prompting import RenderedPrompt
 from kernelwright.optimize.providers.base import ProviderError
 from kernelwright.optimize.providers.model_common import Reply, endpoint_words, propose_with
@@ -22,7 +22,7 @@ DEFAULT_MAX_TOKENS = 16_000
 REQUEST_TIMEOUT_S = 600.0
 
 
-class ClaudeProvider:
+class AnthropicProvider:
     def __init__(
         self,
         model: str | None = None,

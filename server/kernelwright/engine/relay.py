@@ -21,7 +21,7 @@ from kernelwright.core.protocol import (
     ErrorCode,
     JobErrorInfo,
 )
-from kernelwright.engine.errors import JobError
+from kernelwright.engine.job_error import JobError
 from kernelwright.engine.process import WorkerProcess
 
 # The judge needs time after its last answer to decide and reply: candidate questions end this long

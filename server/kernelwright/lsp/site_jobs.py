@@ -16,7 +16,7 @@ from typing import Any
 
 from kernelwright.lsp.results import SiteKey
 
-log = logging.getLogger("kernelwright.lsp.jobs")
+log = logging.getLogger("kernelwright.lsp.site_jobs")
 
 
 class JobKind(enum.StrEnum):

@@ -1,7 +1,7 @@
 """The worker's entry point: `handle(job_type, payload) -> reply`, all JSON values.
 
 Errors in the person's code come back as typed replies (a Verdict with check LOAD/RUN/..., a BenchReply
-with a BenchFailure), never as exceptions. A malformed job (the engine's bug) raises JobError.
+with a BenchFailure), never as exceptions. A malformed job (the engine's bug) raises MalformedJob.
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from kernelwright.harness import clock  # first: references to the clocks before
 from kernelwright.harness import device as devices
 from kernelwright.harness.cuda_build import install_load_inline_wrapper
 
-__all__ = ["JobError", "handle"]
+__all__ = ["MalformedJob", "handle"]
 assert clock.perf_counter is not None
 
 install_load_inline_wrapper()
 
 
-class JobError(KernelwrightError):
+class MalformedJob(KernelwrightError):
     """The job payload itself is malformed: a bug on the engine's side, not in the person's code."""
 
 
@@ -42,11 +42,11 @@ def _parse(cls: type[Any], payload: JsonValue) -> Any:
     try:
         job = from_json(cls, payload)
     except (TypeError, ValueError, KeyError) as exc:
-        raise JobError(f"malformed {cls.__name__} payload: {exc}") from None
+        raise MalformedJob(f"malformed {cls.__name__} payload: {exc}") from None
     try:
         check_device(job.verify.device if isinstance(job, JudgeJob) else job.device)
     except KernelwrightError as exc:
-        raise JobError(str(exc)) from None
+        raise MalformedJob(str(exc)) from None
     return job
 
 
@@ -54,7 +54,7 @@ def handle(job_type: str, payload: JsonValue) -> JsonValue:
     try:
         kind = JobType(job_type)
     except ValueError:
-        raise JobError(
+        raise MalformedJob(
             f"unknown job type `{job_type}`: one of {', '.join(t.value for t in JobType)}"
         ) from None
     if kind is JobType.PING:
@@ -67,7 +67,7 @@ def handle(job_type: str, payload: JsonValue) -> JsonValue:
         try:
             return candidate_worker.handle(payload)
         except (candidate_worker.BadQuestion, TypeError, ValueError, KeyError) as exc:
-            raise JobError(f"malformed candidate question: {exc}") from None
+            raise MalformedJob(f"malformed candidate question: {exc}") from None
     if kind is JobType.BENCH:
         return to_json(run_bench(_parse(BenchJob, payload)))
     return to_json(run_calibrate(_parse(CalibrateJob, payload)))
@@ -112,7 +112,7 @@ def ping() -> PingReply:
 
 def _parse_judge(payload: JsonValue) -> JudgeJob:
     if not (isinstance(payload, dict) and "verify" in payload):
-        raise JobError("a verify job reaches its worker as a JudgeJob (the engine's pool builds it)")
+        raise MalformedJob("a verify job reaches its worker as a JudgeJob (the engine's pool builds it)")
     job: JudgeJob = _parse(JudgeJob, payload)
     return job
 
