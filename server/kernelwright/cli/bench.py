@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from kernelwright.analysis import analyze
 from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
 from kernelwright.core.errors import KernelwrightError, SpecError, UsageError
-from kernelwright.core.jobs import BenchJob, BenchOptions, ProblemRef, check_device
+from kernelwright.core.jobs import BenchJob, BenchOptions, ProblemRef, check_device, site_problem
 from kernelwright.core.jsonable import to_json
 from kernelwright.core.measure import BenchFailure, DeviceKind, Measurement, Stage, TimingMethod
 from kernelwright.core.protocol import ErrorCode
@@ -192,14 +192,13 @@ def load_problem(target: str) -> ProblemRef:
     """The site FILE[:SYMBOL] names, as a job's ProblemRef. UsageError/SpecError say what to do instead."""
     loaded = load_site(target)
     path, source, site = loaded.path, loaded.source, loaded.site
-    if site.spec is None:
+    problem = site_problem(str(path.resolve()), source, site)
+    if problem is None:
         raise SpecError(
             f"{path}:{site.name} has no bench spec, so there is nothing to run it with; {SPEC_HELP}"
             + (f"\n{loaded.problems}" if loaded.problems else "")
         )
-    return ProblemRef(
-        path=str(path.resolve()), source=source, symbol=site.name, kind=site.kind, spec=site.spec
-    )
+    return problem
 
 
 def pick_site(sites: tuple[Site, ...], symbol: str | None, path: Path) -> Site:

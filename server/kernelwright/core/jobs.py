@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from kernelwright.core.errors import UsageError
 from kernelwright.core.measure import Calibration
-from kernelwright.core.site import BenchSpec, Convention, SiteKind
+from kernelwright.core.site import BenchSpec, Convention, Site, SiteKind
 
 
 class JobType(enum.StrEnum):
@@ -61,6 +61,14 @@ class ProblemRef:
     @property
     def convention(self) -> Convention:
         return self.spec.convention
+
+
+def site_problem(path: str, source: str, site: Site) -> ProblemRef | None:
+    """The problem a site of `source` (the text at `path`) poses, as jobs carry it; None where the site
+    has no bench spec, so nothing can run it (each caller says how to add one in its own terms)."""
+    if site.spec is None:
+        return None
+    return ProblemRef(path=path, source=source, symbol=site.name, kind=site.kind, spec=site.spec)
 
 
 class Origin(enum.StrEnum):

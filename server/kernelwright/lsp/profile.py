@@ -5,13 +5,22 @@ against that version, so an edit that changes results shows up as an error."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 from lsprotocol import types
 
 from kernelwright.core.candidate import text_hash
 from kernelwright.core.errors import KernelwrightError
-from kernelwright.core.jobs import BenchJob, BenchOptions, CandidateRef, Origin, ProblemRef, VerifyJob
+from kernelwright.core.jobs import (
+    BenchJob,
+    BenchOptions,
+    CandidateRef,
+    Origin,
+    ProblemRef,
+    VerifyJob,
+    site_problem,
+)
 from kernelwright.core.measure import Measurement
 from kernelwright.core.site import Site, SiteKind
 from kernelwright.lsp import diagnostics
@@ -32,13 +41,12 @@ def runnable_site(doc: OpenDocument, site: Site) -> Site:
 
 
 def problem_of(doc: OpenDocument, site: Site, source: str | None = None) -> ProblemRef:
-    if site.spec is None:
+    problem = site_problem(str(doc.path), source or doc.text, site)
+    if problem is None:
         raise KernelwrightError(
             f"{site.name} has no bench spec, so it cannot be run: hover its name for the directive to add"
         )
-    return ProblemRef(
-        path=str(doc.path), source=source or doc.text, symbol=site.name, kind=site.kind, spec=site.spec
-    )
+    return problem
 
 
 def start_profile(ls: KernelwrightServer, doc: OpenDocument, site: Site) -> SiteKey | None:
@@ -96,7 +104,7 @@ async def profile(ls: KernelwrightServer, uri: str, name: str) -> None:
 async def _check_behaviour(ls: KernelwrightServer, problem: ProblemRef, verified_source: str) -> str | None:
     """Verify the current code against the text that last ran well: None if it matches, else why not."""
     settings = ls.session.settings
-    reference = ProblemRef(problem.path, verified_source, problem.symbol, problem.kind, problem.spec)
+    reference = dataclasses.replace(problem, source=verified_source)
     candidate = CandidateRef(
         path=problem.path,
         source=problem.source,

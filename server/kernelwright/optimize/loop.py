@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from kernelwright.core.candidate import Candidate, text_hash
-from kernelwright.core.jobs import ProblemRef
+from kernelwright.core.jobs import site_problem
 from kernelwright.core.measure import (
     Calibration,
     Verdict,
@@ -122,7 +122,8 @@ async def optimize(
         base = OptimizeResult(status, attempt_id, path, site.name, message, original_hash=original_hash)
         return Done(dataclasses.replace(base, **extra))
 
-    if site.spec is None:
+    reference = site_problem(path, file_text, site)
+    if reference is None:
         message = (
             f"`{site.name}` has no bench spec, so candidates cannot be checked against it; add a "
             "`# kernelwright: bench inputs=NAME` directive above it (or Model/get_inputs for a module)"
@@ -131,7 +132,6 @@ async def optimize(
         yield result(Status.FAILED, message)
         return
 
-    reference = ProblemRef(path, file_text, site.name, site.kind, site.spec)
     if evaluator is None and pool is None:
         raise ValueError("optimize() needs a worker pool or an evaluator")
     refusal = unboxed_refusal(pool, provider) if evaluator is None else None
@@ -202,7 +202,7 @@ async def optimize(
                 path=path,
                 site_source=site_source,
                 file_text=file_text,
-                convention=site.spec.convention,
+                convention=reference.convention,
                 expected_symbol=expected_symbol(site),
                 device=facts,
                 round=round_no,
