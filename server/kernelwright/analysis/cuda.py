@@ -16,7 +16,7 @@ from functools import lru_cache
 from tree_sitter import Node, QueryCursor
 
 from kernelwright.analysis.directives import CommentLine, cuda_spec, is_directive, parse_directive
-from kernelwright.analysis.parsing import cuda_query, parser_for
+from kernelwright.analysis.parsing import cuda_query, node_text, parser_for
 from kernelwright.analysis.positions import ByteColumns, node_range, shift
 from kernelwright.analysis.rules import RuleId, finding
 from kernelwright.core.site import (
@@ -95,12 +95,6 @@ class Translated:
     findings: tuple[Finding, ...]
 
 
-def _text(node: Node | None) -> str:
-    if node is None or node.text is None:
-        return ""
-    return node.text.decode("utf-8", "replace")
-
-
 def _spaces(text: str) -> str:
     return " ".join(text.split())
 
@@ -126,16 +120,16 @@ def _param(decl: Node) -> CudaParam | None:
     if name is None:
         return None
     type_node = decl.child_by_field_name("type")
-    base = _spaces(_text(type_node))
-    is_const = any(c.type == "type_qualifier" and _text(c) == "const" for c in decl.children)
-    whole = _text(decl)
+    base = _spaces(node_text(type_node))
+    is_const = any(c.type == "type_qualifier" and node_text(c) == "const" for c in decl.children)
+    whole = node_text(decl)
     rel_s = name.start_byte - decl.start_byte
     rel_e = name.end_byte - decl.start_byte
     raw = decl.text or b""
     c_type = _spaces((raw[:rel_s] + raw[rel_e:]).decode("utf-8", "replace")) or whole
     role = CudaParamRole.SCALAR if not pointer else CudaParamRole.INPUT if is_const else CudaParamRole.OUTPUT
     return CudaParam(
-        name=_text(name),
+        name=node_text(name),
         c_type=c_type,
         base_type=base,
         is_pointer=pointer,
@@ -165,7 +159,7 @@ def _idents(node: Node) -> tuple[set[str], bool, bool]:
     while stack:
         n = stack.pop()
         if n.type == "identifier":
-            t = _text(n)
+            t = node_text(n)
             if t == _THREAD:
                 thread = True
             elif t == _BLOCK:
@@ -197,7 +191,7 @@ class _Unit:
                     funcs.append(_Func(node, "__global__" in kinds))
             elif "comment" in caps:
                 node = caps["comment"][0]
-                text = _text(node)
+                text = node_text(node)
                 if text.startswith("//"):
                     s = node.start_point
                     comments.append(
@@ -240,7 +234,7 @@ class _Unit:
         plist = declarator.child_by_field_name("parameters")
         if name is None or plist is None:
             return None
-        f.name = _text(name)
+        f.name = node_text(name)
         params: list[CudaParam] = []
         for p in plist.named_children:
             if p.type == "parameter_declaration":
@@ -259,7 +253,7 @@ class _Unit:
     def _collect(self, f: _Func, caps: dict[str, list[Node]], findings: list[Finding]) -> None:
         if "decl.name" in caps:
             idents, thread, block = _idents(caps["decl.value"][0])
-            f.decls.append((_text(caps["decl.name"][0]), idents, thread, block))
+            f.decls.append((node_text(caps["decl.name"][0]), idents, thread, block))
         elif "compare" in caps:
             idents, thread, block = _idents(caps["compare"][0])
             f.compares.append((idents, thread or block))
@@ -267,13 +261,13 @@ class _Unit:
             arr = caps["sub.arg"][0]
             if arr.type == "identifier":
                 idents, thread, block = _idents(caps["sub.index"][0])
-                f.subscripts.append((caps["sub"][0], _text(arr), idents, thread or block))
+                f.subscripts.append((caps["sub"][0], node_text(arr), idents, thread or block))
         elif "call" in caps:
-            if _text(caps["call.name"][0]) == "__syncthreads":
+            if node_text(caps["call.name"][0]) == "__syncthreads":
                 f.syncs.append(caps["call"][0])
         elif "number" in caps:
             node = caps["number"][0]
-            text = _text(node)
+            text = node_text(node)
             if _FLOAT_LITERAL.match(text):
                 findings.append(
                     finding(
@@ -286,7 +280,7 @@ class _Unit:
                 )
         elif "type" in caps:
             node = caps["type"][0]
-            if _text(node) == "double":
+            if node_text(node) == "double":
                 findings.append(
                     finding(
                         RuleId.FLOAT64_IN_KERNEL,
@@ -320,8 +314,8 @@ class _Unit:
                             finding(
                                 RuleId.MISSING_BOUNDS_CHECK,
                                 self.rng(node),
-                                f"`{_text(node)}` uses a thread-derived index that is never compared to a "
-                                "bound: guard it, e.g. `if (i < n)`: the grid rounds up to whole blocks",
+                                f"`{node_text(node)}` uses a thread-derived index that is never compared "
+                                "to a bound: guard it, e.g. `if (i < n)`: the grid rounds up to whole blocks",
                                 f.name,
                             )
                         )
@@ -333,7 +327,7 @@ class _Unit:
                     finding(
                         RuleId.DIVERGENT_SYNCTHREADS,
                         self.rng(sync),
-                        f"__syncthreads() under `{_text(cond)}`, which differs between threads: threads "
+                        f"__syncthreads() under `{node_text(cond)}`, which differs between threads: threads "
                         "that skip it deadlock the block; move the barrier outside the branch",
                         f.name or None,
                     )

@@ -14,6 +14,8 @@ from functools import cached_property
 
 from tree_sitter import Node
 
+from kernelwright.analysis.parsing import node_text
+
 _DEFAULTS = {
     "torch": "torch",
     "triton": "triton",
@@ -77,16 +79,12 @@ def dotted_name_walk(node: Node) -> str | None:
         obj = node.child_by_field_name("object")
         if attr is None or obj is None:
             return None
-        parts.append(_text(attr))
+        parts.append(node_text(attr))
         node = obj
     if node.type != "identifier":
         return None
-    parts.append(_text(node))
+    parts.append(node_text(node))
     return ".".join(reversed(parts))
-
-
-def _text(node: Node) -> str:
-    return (node.text or b"").decode("utf-8", "replace")
 
 
 def import_bindings(stmt: Node) -> list[tuple[str, str]]:
@@ -95,26 +93,26 @@ def import_bindings(stmt: Node) -> list[tuple[str, str]]:
     if stmt.type == "import_statement":
         for child in stmt.named_children:
             if child.type == "dotted_name":
-                full = _text(child)
+                full = node_text(child)
                 head = full.split(".")[0]
                 out.append((head, head))
             elif child.type == "aliased_import":
                 name = child.child_by_field_name("name")
                 alias = child.child_by_field_name("alias")
                 if name is not None and alias is not None:
-                    out.append((_text(alias), _text(name)))
+                    out.append((node_text(alias), node_text(name)))
     elif stmt.type == "import_from_statement":
         module = stmt.child_by_field_name("module_name")
         if module is None or module.type != "dotted_name":
             return out  # relative imports: not torch or triton
-        base = _text(module)
+        base = node_text(module)
         for child in stmt.children_by_field_name("name"):
             if child.type == "dotted_name":
-                imported = _text(child)
+                imported = node_text(child)
                 out.append((imported.split(".")[0], f"{base}.{imported}"))
             elif child.type == "aliased_import":
                 name_node = child.child_by_field_name("name")
                 alias = child.child_by_field_name("alias")
                 if name_node is not None and alias is not None:
-                    out.append((_text(alias), f"{base}.{_text(name_node)}"))
+                    out.append((node_text(alias), f"{base}.{node_text(name_node)}"))
     return out

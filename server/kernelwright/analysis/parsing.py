@@ -1,4 +1,4 @@
-"""tree-sitter languages, parsers and the queries both language modules run.
+"""tree-sitter languages, parsers, the queries both language modules run, and `node_text`.
 
 Every query is compiled on first use and cached, never at import: compiling one costs about 0.6 ms
 against the Python grammar and 9 ms against the CUDA (C++) one before its patterns add anything (16-24 ms
@@ -14,11 +14,19 @@ from functools import cache, lru_cache
 
 import tree_sitter_python
 from tree_sitter import Language as TSLanguage
-from tree_sitter import Parser, Query
+from tree_sitter import Node, Parser, Query
 
 from kernelwright.core.site import Language
 
 PYTHON = TSLanguage(tree_sitter_python.language())  # cheap: a pointer to the grammar's static tables
+
+
+def node_text(node: Node | None) -> str:
+    """A node's source text (invalid UTF-8 replaced); "" for no node. Every reader of analysis uses it."""
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", "replace")
+
 
 # Call names some detector looks at (methods, torch/triton functions, load_inline). Filtering them in the
 # query keeps the thousands of uninteresting calls of a big file out of Python entirely.

@@ -18,9 +18,10 @@ from pathlib import PurePath
 from tree_sitter import Node, Query, QueryCursor, Tree
 
 from kernelwright.analysis import cuda, directives, python, syntax
-from kernelwright.analysis.parsing import parser_for
+from kernelwright.analysis.parsing import node_text, parser_for
 from kernelwright.analysis.positions import ByteColumns
-from kernelwright.core.site import AnalysisResult, Finding, Language, Range, Severity, SiteKind
+from kernelwright.analysis.rules import RuleId, finding
+from kernelwright.core.site import AnalysisResult, Language, Range, SiteKind
 
 _SUFFIXES = {".py": Language.PYTHON, ".pyi": Language.PYTHON, ".cu": Language.CUDA, ".cuh": Language.CUDA}
 
@@ -62,11 +63,11 @@ def _imports(root: Node) -> tuple[str, ...]:
             for n in child.named_children:
                 target = n.child_by_field_name("name") if n.type == "aliased_import" else n
                 if target is not None and target.text is not None:
-                    seen[target.text.decode("utf-8", "replace")] = None
+                    seen[node_text(target)] = None
         elif child.type == "import_from_statement":
             module = child.child_by_field_name("module_name")
             if module is not None and module.text is not None:
-                seen[module.text.decode("utf-8", "replace")] = None
+                seen[node_text(module)] = None
     return tuple(seen)
 
 
@@ -175,14 +176,11 @@ def internal_error(path: str, language: Language, exc: BaseException) -> Analysi
         path,
         language,
         findings=(
-            Finding(
-                rule="KW000",
-                name="analysis-error",
-                message=f"kernelwright could not analyse this file ({type(exc).__name__}: {exc}); "
+            finding(
+                RuleId.ANALYSIS_ERROR,
+                Range.of(0, 0, 0, 0),
+                f"kernelwright could not analyse this file ({type(exc).__name__}: {exc}); "
                 "please report it with the file",
-                severity=Severity.ERROR,
-                range=Range.of(0, 0, 0, 0),
-                rationale="An analysis failure is reported, never hidden.",
             ),
         ),
     )

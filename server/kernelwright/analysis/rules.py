@@ -1,8 +1,9 @@
 """The catalogue of static findings: each rule has a stable id, a slug, a title and a stated rationale.
 
 Ids are stable (they appear in diagnostics, `scan --json` and suppression lists): never renumber, only
-add. The detectors live with their language (analysis/python.py, analysis/cuda.py); this module says what
-each rule means and builds its Findings.
+add. The detectors live with their language (analysis/python_*.py, analysis/cuda.py, analysis/syntax.py,
+analysis/directives.py; KW000 in analysis/pipeline.py); this module says what each rule means and builds
+its Findings.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from kernelwright.core.site import Finding, Language, Range, Severity
 
 
 class RuleId(enum.StrEnum):
+    ANALYSIS_ERROR = "KW000"
     MALFORMED_DIRECTIVE = "KW001"
     SYNTAX_ERROR = "KW002"
     HOST_SYNC = "KW101"
@@ -43,6 +45,14 @@ _CU = (Language.CUDA,)
 _BOTH = (Language.PYTHON, Language.CUDA)
 
 RULES: tuple[Rule, ...] = (
+    Rule(
+        RuleId.ANALYSIS_ERROR,
+        "analysis-error",
+        "kernelwright could not analyse the file",
+        "An analysis failure is reported, never hidden.",
+        Severity.ERROR,
+        _BOTH,
+    ),
     Rule(
         RuleId.MALFORMED_DIRECTIVE,
         "malformed-directive",

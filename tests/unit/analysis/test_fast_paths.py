@@ -9,7 +9,7 @@ from kernelwright.analysis.directives import CommentLine, Token, _split, split_b
 from kernelwright.analysis.imports import Aliases, dotted_name, dotted_name_walk
 from kernelwright.analysis.parsing import PYTHON, parser_for
 from kernelwright.analysis.positions import ByteColumns, node_range, node_span, to_range
-from kernelwright.analysis.python import _params, params_walk
+from kernelwright.analysis.python_functions import _params, params_walk
 from kernelwright.core.site import Language, Position, Range
 from kernelwright.core.text import position_at, utf16_len
 from tree_sitter import Node, Query, QueryCursor

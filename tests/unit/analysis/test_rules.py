@@ -253,4 +253,5 @@ def test_catalogue_is_complete_and_stable() -> None:
         assert r.name and r.title and r.rationale and r.languages
         assert r.name == r.name.lower() and " " not in r.name
     tested = {c[0] for c in CASES}
-    assert tested == set(RuleId) - {RuleId.MALFORMED_DIRECTIVE}
+    # KW001 has tests of its own (test_directive_errors.py); KW000 reports an analysis bug (test_robustness.py)
+    assert tested == set(RuleId) - {RuleId.MALFORMED_DIRECTIVE, RuleId.ANALYSIS_ERROR}
