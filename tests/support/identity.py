@@ -1,6 +1,6 @@
 """An identity rewrite of a sample through the whole optimize loop: Claude's SDK against a scripted
 Messages server proposes the reference itself, renamed; real workers verify and time it and the original
-baseline. What a test of PITFALLS 26 needs, on the CPU and on a GPU."""
+baseline. What a test of docs/PITFALLS.md 26 needs, on the CPU and on a GPU."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
-"""The catalogue of static findings: each rule has a stable id, a slug, a title and a stated rationale.
+"""The catalogue of findings: each rule has a stable id, a slug, a title and a stated rationale.
 
 Ids are stable (they appear in diagnostics, `scan --json` and suppression lists): never renumber, only
 add. The detectors live with their language (analysis/python_*.py, analysis/cuda.py, analysis/syntax.py,
-analysis/directives.py; KW000 in analysis/pipeline.py); this module says what each rule means and builds
-its Findings.
+analysis/directives.py; KW000 in analysis/pipeline.py); KW900-KW903 come from running a site, and
+lsp/run_findings.py decides when they apply. This module says what each rule means and builds its
+Findings.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ class RuleId(enum.StrEnum):
     ZEROS_FOR_OUTPUT = "KW108"
     DIVERGENT_SYNCTHREADS = "KW109"
     HOST_ALLOCATION = "KW110"
+    # From running a site rather than reading it (lsp/run_findings.py decides when they apply).
+    FAR_FROM_ROOFLINE = "KW900"
+    REGRESSION = "KW901"
+    RUN_FAILED = "KW902"
+    BEHAVIOUR_CHANGED = "KW903"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +157,43 @@ RULES: tuple[Rule, ...] = (
         Severity.WARNING,
         _PY,
     ),
+    Rule(
+        RuleId.FAR_FROM_ROOFLINE,
+        "far-from-roofline",
+        "The site runs far above the floor its device's bandwidth and compute allow",
+        "The roofline is the floor the device's bandwidth and compute allow; far above it is waste.",
+        Severity.HINT,
+        _BOTH,
+    ),
+    Rule(
+        RuleId.REGRESSION,
+        "regression",
+        "The site got slower than its previous measurement on the same device",
+        "Compared with the previous measurement of this site on the same device, beyond its spread.",
+        Severity.WARNING,
+        _BOTH,
+    ),
+    Rule(
+        RuleId.RUN_FAILED,
+        "run-failed",
+        "The site failed to load or run",
+        "A site that cannot be loaded and run cannot be measured or optimized.",
+        Severity.ERROR,
+        _BOTH,
+    ),
+    Rule(
+        RuleId.BEHAVIOUR_CHANGED,
+        "behaviour-changed",
+        "The site no longer computes what its last verified version computed",
+        "An edit that changes results is a bug unless meant; the last verified text is the reference.",
+        Severity.ERROR,
+        _BOTH,
+    ),
+)
+
+# The rules a static reading can report (the KW9xx come from runs).
+RUN_RULES = frozenset(
+    {RuleId.FAR_FROM_ROOFLINE, RuleId.REGRESSION, RuleId.RUN_FAILED, RuleId.BEHAVIOUR_CHANGED}
 )
 
 _BY_ID = {rule.id: rule for rule in RULES}

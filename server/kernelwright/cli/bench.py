@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kernelwright.analysis import analyze
+from kernelwright.analysis.rules import RuleId
 from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
 from kernelwright.core.errors import KernelwrightError, SpecError, UsageError
 from kernelwright.core.jobs import BenchJob, BenchOptions, ProblemRef, check_device, site_problem
@@ -183,7 +184,7 @@ def directive_problems(analysis: AnalysisResult, path: Path) -> str:
     lines = [
         f"{path}:{f.range.start.line + 1}:{f.range.start.character + 1}: {f.rule} {f.name}: {f.message}"
         for f in analysis.findings
-        if f.rule in ("KW001", "KW002")
+        if f.rule in (RuleId.MALFORMED_DIRECTIVE, RuleId.SYNTAX_ERROR)
     ]
     return "\n".join(lines)
 

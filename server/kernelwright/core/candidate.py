@@ -26,7 +26,7 @@ class Candidate:
     provider: ProviderName
     round: int
     rationale: str = ""
-    # True for the unchanged original, kept in every search as the baseline (PITFALLS 18).
+    # True for the unchanged original, kept in every search as the baseline (docs/PITFALLS.md 18).
     is_baseline: bool = False
     # The whole file as it would read with this candidate applied, when the provider rewrote the file
     # in place (the builtin search does); None when the edit must be derived from `source`.

@@ -1,4 +1,4 @@
-"""What a judge and a candidate worker say to each other (DESIGN.md, Trust boundaries).
+"""What a judge and a candidate worker say to each other (docs/DESIGN.md, What runs where, and why).
 
 A verify job runs in two processes. The *judge* loads the reference, draws every input from its seeds,
 computes the reference's outputs, times the reference, and decides the verdict; it never runs candidate

@@ -58,7 +58,7 @@ class WorkerConfig:
     # With cache_dir None, a pool still shares its Triton and TorchInductor caches between its workers,
     # in one directory it deletes on close: both are content-addressed and written atomically, so a
     # reference kernel compiles once per pool instead of once per candidate. (Torch extension builds
-    # stay per worker: their lock files outlive a worker killed mid-build, PITFALLS 19.)
+    # stay per worker: their lock files outlive a worker killed mid-build, docs/PITFALLS.md 19.)
     share_caches: bool = True
     # Workers started ahead of time per device, ready for the next candidate job. None: 3 on a GPU,
     # where starts (python, torch, CUDA context, warm-up: several seconds) overlap the jobs before,

@@ -101,9 +101,9 @@ def problem_size(args: tuple[Any, ...]) -> str:
 def timing_input_sets(
     problem: Problem, target: Target, first: tuple[Any, ...]
 ) -> tuple[list[tuple[Any, ...]], str | None]:
-    """Input sets at distinct addresses, made before any timed call (PITFALLS 3), and a note when fewer
-    than wanted fit: at most INPUT_MEMORY_SHARE of the free memory goes to the extra sets, and one whose
-    drawing runs out of memory ends the drawing (timing with fewer sets beats not timing at all)."""
+    """Input sets at distinct addresses, made before any timed call (docs/PITFALLS.md 3), and a note when
+    fewer than wanted fit: at most INPUT_MEMORY_SHARE of the free memory goes to the extra sets, and one
+    whose drawing runs out of memory ends the drawing (timing with fewer sets beats not timing at all)."""
     sets = [first]
     wanted = MAX_INPUT_SETS if target.is_cuda else 3
     want = wanted

@@ -2,7 +2,7 @@
 
 The worker imports this module before it loads any candidate, so a candidate that later replaces
 `time.perf_counter`, `torch.cuda.synchronize`, `torch.cuda.Event` or `statistics.median` cannot steer
-our measurements (PITFALLS 2), and `tampered()` can tell that it tried.
+our measurements (docs/PITFALLS.md 2), and `tampered()` can tell that it tried.
 """
 
 from __future__ import annotations

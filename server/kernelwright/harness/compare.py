@@ -1,5 +1,5 @@
 """Compare a candidate's outputs with the reference's: structure, type, shape, dtype, then values, with
-tolerances by dtype on each element AND on the relative error norm (PITFALLS 11)."""
+tolerances by dtype on each element AND on the relative error norm (docs/PITFALLS.md 11)."""
 
 from __future__ import annotations
 

@@ -167,7 +167,7 @@ class Launcher:
 
 
 def extensions_root() -> str:
-    """Per worker: concurrent builds in one directory collide on lock files (PITFALLS 19)."""
+    """Per worker: concurrent builds in one directory collide on lock files (docs/PITFALLS.md 19)."""
     base = os.environ.get("KERNELWRIGHT_BUILD_DIR") or os.path.join(
         os.path.expanduser("~"), ".cache", "kernelwright", "extensions"
     )

@@ -1,4 +1,4 @@
-"""NaN-fill memory a candidate might get back uninitialised (PITFALLS 9).
+"""NaN-fill memory a candidate might get back uninitialised (docs/PITFALLS.md 9).
 
 On CUDA the caching allocator hands freed blocks back as they are, so a candidate that returns
 `torch.empty(...)` unwritten can read the reference's previous output and "pass". Before each candidate

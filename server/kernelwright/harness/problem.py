@@ -327,7 +327,7 @@ def _make_buffer(
         if factory == "zeros":
             return torch.zeros(n, dtype=dtype, device=device)
         buf = torch.empty(n, dtype=dtype, device=device)
-        # empty(): poison, so elements the kernel never writes are caught (PITFALLS 9)
+        # empty(): poison, so elements the kernel never writes are caught (docs/PITFALLS.md 9)
         if buf.is_floating_point():
             buf.fill_(float("nan"))
         else:

@@ -148,8 +148,8 @@ class FallbackHit:
 
 def static_fallback(source: str, reference_names: set[str], own: str) -> list[FallbackHit]:
     """Calls to the reference (by name, or importing it from the reference's module), and try/except
-    blocks whose handler calls one of the reference's names (PITFALLS 15). `own` is the candidate's own
-    symbol: calling it is not a fallback, importing it from elsewhere is."""
+    blocks whose handler calls one of the reference's names (docs/PITFALLS.md 15). `own` is the candidate's
+    own symbol: calling it is not a fallback, importing it from elsewhere is."""
     try:
         tree = ast.parse(source)
     except SyntaxError:

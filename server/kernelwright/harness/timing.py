@@ -1,4 +1,4 @@
-"""Honest timing (PITFALLS 1-5, 17).
+"""Honest timing (docs/PITFALLS.md 1-5, 17).
 
 CUDA: per call, queue a spin kernel long enough to cover the host's time to enqueue the call (measured
 during warm-up), then flush L2 (write a buffer twice its size; reset any persisting-L2 window), and
@@ -174,7 +174,7 @@ class L2Flusher:
 
 def _persisting_reset() -> Callable[[], None] | None:
     """cudaCtxResetPersistingL2Cache through cuda.bindings when installed: a persisting window survives
-    ordinary flush writes (PITFALLS 5)."""
+    ordinary flush writes (docs/PITFALLS.md 5)."""
     try:
         from cuda.bindings import runtime
     except ImportError:

@@ -2,11 +2,11 @@
 
 `optimize(...)` is an async generator of typed events. Candidates of a round are verified and timed in
 parallel on the worker pool (each in a fresh worker; the pool spreads them over devices). The original
-code is always evaluated as a baseline candidate in round 1 (PITFALLS 18), and a candidate's speedup is
-the judge's estimate: the reference and the candidate timed interleaved in one run, with a 95% interval
-(harness.interleave); a candidate becomes the best only when its whole interval clears `min_speedup`
-(PITFALLS 26). Closing the generator or
-cancelling the task that drives it cancels the jobs in flight, which kills their workers at once.
+code is always evaluated as a baseline candidate in round 1 (docs/PITFALLS.md 18), and a candidate's
+speedup is the judge's estimate: the reference and the candidate timed interleaved in one run, with a 95%
+interval (harness.interleave); a candidate becomes the best only when its whole interval clears
+`min_speedup` (docs/PITFALLS.md 26). Closing the generator or cancelling the task that drives it cancels
+the jobs in flight, which kills their workers at once.
 """
 
 from __future__ import annotations

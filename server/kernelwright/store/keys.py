@@ -1,8 +1,8 @@
 """What a stored result is keyed by: the code measured, the device, and the library versions.
 
-A measurement answers a later lookup only when all three match: the same source (PITFALLS 21: baselines
-belong to one device and one software stack), so a changed file, another GPU or a torch upgrade is
-measured afresh rather than answered with a stale number.
+A measurement answers a later lookup only when all three match: the same source (docs/PITFALLS.md 21:
+baselines belong to one device and one software stack), so a changed file, another GPU or a torch upgrade
+is measured afresh rather than answered with a stale number.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Every candidate of samples/adversarial (its catalogue, cases.toml) is judged as the catalogue says,
 through the real CPU pool: a judge worker that never runs candidate code and a candidate worker that
-returns data only (issue 11, PITFALLS 23-26). The honest rewrites pass, timed ones with an interval."""
+returns data only (issue 11, docs/PITFALLS.md 23-26). The honest rewrites pass, timed ones with an
+interval."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""An identity rewrite is no improvement (PITFALLS 26): for every torch sample, the loop gets the
+"""An identity rewrite is no improvement (docs/PITFALLS.md 26): for every torch sample, the loop gets the
 reference itself, renamed, as a model's candidate while another process keeps one of the two cores busy.
 It and the original baseline must pass with a speedup interval that contains 1.00, and the run must end
 with no improvement."""

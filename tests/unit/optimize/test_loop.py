@@ -217,7 +217,8 @@ def _with_interval(verdict: Verdict, low: float, high: float) -> Verdict:
 async def test_a_speedup_is_claimed_only_when_its_whole_interval_clears_the_threshold(
     low: float, claimed: bool
 ) -> None:
-    # 1.10x by its medians; whether it is the result depends on the interval's lower end (PITFALLS 26).
+    # 1.10x by its medians; whether it is the result depends on the interval's lower end
+    # (docs/PITFALLS.md 26).
     lucky = _with_interval(verdict_for(100.0 / 1.10), low, 1.2)
     evaluator = ScriptedEvaluator(by_tag({"lucky": lucky}))
     events = await run(ScriptedProvider([[model_new("lucky")]]), evaluator, Budget(rounds=1, candidates=1))
