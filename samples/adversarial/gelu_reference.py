@@ -1,7 +1,7 @@
 """Reference problem (module convention, KernelBench style): a scaled GELU in float32.
 
 Elementwise, so a float16 rewrite stays inside float32's elementwise tolerances; only the comparison
-with a float64 run of this reference shows the lost precision (PITFALLS 13).
+with a float64 run of this reference shows the lost precision (docs/PITFALLS.md 13).
 """
 
 import torch

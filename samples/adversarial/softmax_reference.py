@@ -1,7 +1,7 @@
 """Reference problem (function convention): softmax over long rows, whose outputs are tiny (~1/cols).
 
 With 32768+ columns and inputs of scale 0.1, every output is below float32's default atol (1e-4), so an all-zero answer passes an
-elementwise check; the relative error norm check is what rejects it (PITFALLS 11).
+elementwise check; the relative error norm check is what rejects it (docs/PITFALLS.md 11).
 """
 
 import torch

@@ -1,5 +1,5 @@
 """Timing a verified candidate against its reference, interleaved, in a way the candidate cannot fake
-(PITFALLS 1-4, 23, 24, 26).
+(docs/PITFALLS.md 1-4, 23, 24, 26).
 
 The judge times the reference in its own process and asks the candidate's worker for blocks of timed
 calls, alternating (reference first in even blocks, candidate first in odd ones), so drift and other
