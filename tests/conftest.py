@@ -1,4 +1,5 @@
-"""Test-wide setup: GPU tests skip themselves without CUDA; the repository root is known to every test."""
+"""Test-wide setup: GPU tests skip themselves without CUDA; pure unit tests may not start processes
+(support/tiers.py); the repository root is known to every test."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from support import tiers
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -17,6 +19,31 @@ def _cuda_available() -> bool:
     import torch
 
     return bool(torch.cuda.is_available())
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    tiers.install()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> object:
+    # Set before the test's fixtures, module-scoped ones included, so what they start counts too.
+    tiers.enter(item)
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    try:
+        return (yield)
+    finally:
+        tiers.leave()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> object:
+    tiers.enter(item)
+    return (yield)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

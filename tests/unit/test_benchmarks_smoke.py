@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 # Imports of these fail in the child, as on a machine without them.
 ABSENT = ("anthropic", "openai", "pygls", "lsprotocol")
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from support.load import one_core_busy
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 UNITS = {"µs": 1.0, "ms": 1e3, "s": 1e6}
 ORIGINAL_ROW = re.compile(r"^original\s+([\d.]+) (µs|ms|s) \(timed in (\S+)'s run", re.MULTILINE)
 BEST_ROW = re.compile(

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from kernelwright.cli import main
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "samples" / "pytorch" / "layernorm_gelu_unfused.py"
 KERNELWRIGHT = Path(sys.executable).with_name("kernelwright")

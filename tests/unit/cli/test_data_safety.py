@@ -29,6 +29,8 @@ from kernelwright.store import Store, store_path
 from support.measurements import measurement
 from support.scripted_servers import FAST_REPLY, SLOW_REFERENCE, AnthropicServer, Scripted
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 # The real CLI, which stops itself (SIGSTOP) at the moment `atomic_write` renames its finished temporary
 # file into place, so that the test's SIGKILL lands exactly there: a kill at a random moment would
 # mostly miss a window of microseconds. The audit hook only chooses the moment; nothing is replaced.

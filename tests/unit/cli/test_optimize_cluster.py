@@ -16,6 +16,8 @@ from kernelwright.engine import backends
 from kernelwright.engine.backends import EnginePool
 from kernelwright.engine.config import WorkerConfig
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 PROBLEM = """import torch
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from kernelwright.cli import main
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 ROOT = Path(__file__).resolve().parents[3]
 GOLDEN = ROOT / "tests" / "data" / "scan"
 SAMPLE_DIRS = ("samples/pytorch", "samples/triton", "samples/cuda")

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from kernelwright.cli import main
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 ROOT = Path(__file__).resolve().parents[3]
 
 FAILING = """import torch

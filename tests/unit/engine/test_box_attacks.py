@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[3]
 needs_box = pytest.mark.skipif(
     not confinement.support().available, reason=f"no box here: {confinement.support().describe()}"
 )
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600), pytest.mark.processes]
 
 
 @dataclass

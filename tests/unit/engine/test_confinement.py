@@ -14,6 +14,8 @@ import pytest
 from kernelwright.engine import confinement
 from kernelwright.engine.process import signal_tree
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 needs_box = pytest.mark.skipif(not confinement.support().available, reason="no box can be made here")
 
 

@@ -21,6 +21,8 @@ from kernelwright.engine.config import GiB, WorkerConfig
 from kernelwright.engine.job_error import JobError
 from kernelwright.engine.pool import WorkerPool
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 FAULTS = Path(__file__).resolve().parents[2] / "data" / "faults"
 REFERENCE = ProblemRef(
     path=str(FAULTS / "reference.py"),

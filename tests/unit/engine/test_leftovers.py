@@ -16,6 +16,8 @@ from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.leftovers import Owner, folder_owner, make_folder, sweep
 from kernelwright.engine.pool import WorkerPool
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 PREFIXES = (leftovers.WORKER_PREFIX, leftovers.EXCHANGE_PREFIX, leftovers.CACHES_PREFIX)
 
 

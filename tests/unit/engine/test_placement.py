@@ -18,6 +18,8 @@ from kernelwright.engine.placement import least_busy, pin
 from kernelwright.engine.pool import WorkerPool
 from kernelwright.engine.process import descendants
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 ALL = os.sched_getaffinity(0)
 needs_two_cpus = pytest.mark.skipif(len(ALL) < 2, reason="one CPU: nothing to choose between")
 REFERENCE = Path(__file__).resolve().parents[3] / "samples" / "confinement" / "reference.py"

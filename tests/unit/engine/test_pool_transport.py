@@ -14,6 +14,8 @@ from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.job_error import JobError
 from kernelwright.engine.pool import SyncWorkerPool, WorkerPool
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 
 async def test_a_worker_says_hello_and_answers(fault_pool: WorkerPool) -> None:
     payload = {"text": "héllo\nworld", "n": [1, 2.5, None]}

@@ -31,6 +31,8 @@ from kernelwright.engine.pool import WorkerPool
 from kernelwright.engine.ray_backend import RayPool, RaySettings, import_ray, ray_installed
 from kernelwright.engine.ray_host import WorkerHost
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 DATA = Path(__file__).resolve().parents[2] / "data"
 ROOT = Path(__file__).resolve().parents[3]
 FAULTS = DATA / "faults"

@@ -7,8 +7,11 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.pool import WorkerPool
+
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
 
 CACHE_VARS = ["TRITON_CACHE_DIR", "TORCHINDUCTOR_CACHE_DIR"]
 

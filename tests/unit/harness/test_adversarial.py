@@ -16,6 +16,8 @@ from kernelwright.core.site import FunctionSpec, ModuleSpec, SiteKind
 from support.adversarial import load_cases
 from unit.harness.jobs_subprocess import ADVERSARIAL, run_jobs
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 CASES = load_cases()
 
 

@@ -11,6 +11,8 @@ from kernelwright.core.jsonable import to_json
 from kernelwright.core.site import CudaArgument, CudaParam, CudaParamRole, CudaSpec, SiteKind
 from unit.harness.jobs_subprocess import run_jobs
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 GOOD = """// kernelwright: bench n=1024 x=randn(n) out=empty(n) grid=(n+255)/256 block=256
 __global__ void scale(const float* x, float* out, int n) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;

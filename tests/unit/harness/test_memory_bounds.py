@@ -8,10 +8,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from kernelwright.core.jobs import BenchJob, BenchOptions, CandidateRef, Origin, ProblemRef, VerifyJob
 from kernelwright.core.jsonable import to_json
 from kernelwright.core.site import ModuleSpec, SiteKind
 from unit.harness.jobs_subprocess import run_jobs
+
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
 
 CAP = 4 * 2**30  # RLIMIT_AS of each worker: a torch process maps about 1 GiB of it before any job
 

@@ -14,6 +14,8 @@ from kernelwright.core.jsonable import to_json
 from support.adversarial import SEMANTICS, load_cases
 from unit.harness.jobs_subprocess import run_jobs
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 CASES = load_cases(SEMANTICS)
 
 

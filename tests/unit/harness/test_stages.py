@@ -15,6 +15,8 @@ from kernelwright.harness.timing import Stages
 from unit.harness.jobs_subprocess import ADVERSARIAL, run_jobs
 from unit.harness.test_adversarial import SOFTMAX
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 FAST = BenchOptions(profile_lines=False, compile_baseline=False, min_time_s=0.05, max_time_s=0.3)
 
 

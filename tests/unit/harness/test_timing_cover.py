@@ -16,6 +16,8 @@ from kernelwright.harness import clock, timing
 from kernelwright.harness.device import resolve
 from kernelwright.harness.timing import TimingPlan, time_cuda
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 CYCLES_PER_US = 1000.0
 KERNEL_US = 7.0
 

@@ -8,6 +8,8 @@ from kernelwright.core.settings import Settings
 from kernelwright.engine.pool import WorkerPool
 from kernelwright.lsp.engine_link import EngineLink, PoolKey
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 
 def test_the_pool_key_changes_with_the_cluster() -> None:
     assert PoolKey.of(Settings(cluster="local")) != PoolKey.of(Settings(cluster="ray"))

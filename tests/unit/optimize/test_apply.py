@@ -25,6 +25,8 @@ from kernelwright.optimize.apply import (
 from kernelwright.optimize.events import OptimizeResult, Status
 from kernelwright.store import Store
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 OLD = "def f(x):\n    return x + x\n"
 NEW = "def f(x):\n    return 2 * x\n"
 

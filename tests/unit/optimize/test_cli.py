@@ -13,6 +13,8 @@ import pytest
 from kernelwright.cli import main
 from support.scripted_servers import FAST_REPLY, SLOW_REFERENCE, AnthropicServer, Scripted
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 
 def _json_error(capsys: pytest.CaptureFixture[str]) -> str:
     doc = json.loads(capsys.readouterr().out)

@@ -27,6 +27,8 @@ from kernelwright.optimize.providers.builtin.fused_kernels import (
     wrapper_name,
 )
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 CASES = [(op, config) for op in FusedOp for config in configs(op)]
 
 # Run in the subprocess: argv[1] is a JSON list of [op, slug, module path], argv[2] the results file.

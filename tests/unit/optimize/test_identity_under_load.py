@@ -13,6 +13,8 @@ from kernelwright.optimize.events import Status
 from support.identity import SAMPLES, identity_run
 from support.load import one_core_busy
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 
 @pytest.fixture(scope="module")
 def busy_core() -> Iterator[None]:

@@ -18,6 +18,8 @@ from kernelwright.optimize.providers.retry import RetryPolicy
 from kernelwright.store import Store
 from support.scripted_servers import AnthropicServer, Scripted
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 PROBLEM = """import torch
 import torch.nn as nn
 

@@ -20,6 +20,8 @@ from kernelwright.optimize.providers.retry import RetryPolicy
 from kernelwright.store import Store
 from support.scripted_servers import AnthropicServer, Scripted
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "confinement"
 
 

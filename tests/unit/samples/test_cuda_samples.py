@@ -24,6 +24,8 @@ from support.sample_catalog import (
     scalar_values,
 )
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 CU_FILES = sample_files(SampleFolder.CUDA, ".cu")
 INLINE_SAMPLES = sample_files(SampleFolder.CUDA, ".py")
 NVCC = shutil.which("nvcc")

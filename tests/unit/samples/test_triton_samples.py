@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from support.sample_catalog import SampleFolder, python_directives, sample_files
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 TRITON_SAMPLES = sample_files(SampleFolder.TRITON)
 RUNNER = Path(__file__).with_name("triton_runner.py")
 TESTS_DIR = Path(__file__).resolve().parents[2]

@@ -7,9 +7,12 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 from kernelwright.store import Store, store_path
 from kernelwright.store.database import builtin_migrations, connect
 from support.measurements import measurement
+
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
 
 WRITER = """
 import sys

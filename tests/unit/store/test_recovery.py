@@ -13,6 +13,8 @@ from kernelwright.store import Store, store_path
 from kernelwright.store.database import builtin_migrations
 from support.measurements import measurement
 
+pytestmark = pytest.mark.processes  # starts workers or subprocesses (support/tiers.py)
+
 
 def _corrupt_files(path: Path) -> list[Path]:
     return sorted(
