@@ -34,7 +34,7 @@ from kernelwright.harness.device import Target, free_bytes, gib, machine_lacks, 
 from kernelwright.harness.faults import is_out_of_memory
 from kernelwright.harness.line_cost import profile_call
 from kernelwright.harness.problem import Problem, RefusedError
-from kernelwright.harness.roofline import compute_dtype, count_flops, moved_bytes, roofline
+from kernelwright.harness.roofline import FlopCount, compute_dtype, count_flops, moved_bytes, roofline
 from kernelwright.harness.source import LoadError, error_place, source_hash
 from kernelwright.harness.timing import Stages, TimingPlan, few_calls, not_timed, suspicious, time_calls
 from kernelwright.harness.verify import load_side
@@ -144,7 +144,7 @@ def _plan(options: BenchOptions) -> TimingPlan:
     )
 
 
-def _flops(problem: Problem, first: tuple[Any, ...], baseline_of: Problem | None) -> int | None:
+def _flops(problem: Problem, first: tuple[Any, ...], baseline_of: Problem | None) -> FlopCount | None:
     """FLOPs of one call. Torch's flop counter cannot see inside a Triton kernel, so when it counts
     nothing and the directive names a torch `reference=` implementation, that is counted instead."""
     flops = count_flops(lambda: problem(first))
@@ -205,7 +205,14 @@ def measure(
         counted = target.is_cuda and not problem.output_args
         flops = _flops(problem, first, baseline_of) if counted else None
         roof = (
-            roofline(nbytes, flops, compute_dtype(first), timing.median_us, target.info, calibration)
+            roofline(
+                nbytes,
+                flops.total if flops else None,
+                compute_dtype(first, flops),
+                timing.median_us,
+                target.info,
+                calibration,
+            )
             if target.is_cuda
             else None
         )

@@ -45,6 +45,13 @@ def calibrate(target: Target) -> Calibration:
         str(dtype).replace("torch.", ""): _matmul_flops(target, plan, dtype)
         for dtype in (torch.bfloat16, torch.float16, torch.float32)
     }
+    # float32 on the tensor cores: what cuDNN's float32 convolutions (TF32 by default) run at.
+    allowed = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = True
+    try:
+        flops["tf32"] = _matmul_flops(target, plan, torch.float32)
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = allowed
     torch.cuda.empty_cache()
     return Calibration(
         device_name=target.info.name,

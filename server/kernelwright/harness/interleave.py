@@ -540,7 +540,10 @@ def _measurement(
         module = reference.target if isinstance(reference.target, torch.nn.Module) else None
         nbytes = moved_bytes(first, ref_out, module, skip=reference.output_args)
         flops = None if reference.output_args else count_flops(lambda: reference(first))
-        roof = roofline(nbytes, flops, compute_dtype(first), timing.median_us, target.info, job.calibration)
+        total = flops.total if flops else None
+        roof = roofline(
+            nbytes, total, compute_dtype(first, flops), timing.median_us, target.info, job.calibration
+        )
     notes = [f"interleaved with the reference in blocks of {calls} calls, fresh inputs per call"]
     if estimate is not None:
         notes.append(

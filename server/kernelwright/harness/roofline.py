@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -118,7 +118,12 @@ def moved_bytes(
     return total
 
 
-def count_flops(fn: Callable[[], Any]) -> int | None:
+class FlopCount(NamedTuple):
+    total: int
+    conv: int  # of which convolutions (cuDNN runs float32 ones as TF32 unless told not to)
+
+
+def count_flops(fn: Callable[[], Any]) -> FlopCount | None:
     """FLOPs of one call by torch's flop counter (matmuls, convolutions, attention); None when it counts
     nothing (elementwise work is memory bound) or cannot run."""
     try:
@@ -126,17 +131,28 @@ def count_flops(fn: Callable[[], Any]) -> int | None:
 
         with FlopCounterMode(display=False) as counter, torch.inference_mode():
             fn()
-        flops = int(counter.get_total_flops())
+        total = int(counter.get_total_flops())
+        ops = counter.get_flop_counts().get("Global", {})
+        conv = sum(int(n) for op, n in ops.items() if "conv" in str(op))
     except Exception:
         return None
-    return flops or None
+    return FlopCount(total, conv) if total else None
 
 
-def compute_dtype(args: Any) -> str:
+def compute_dtype(args: Any, flops: FlopCount | None = None) -> str:
+    """The dtype whose compute peak bounds the call: the inputs' first floating dtype, with float32 read
+    as TF32 where torch lets the tensor cores take it (matmuls with allow_tf32; convolutions with cuDNN's
+    allow_tf32, on by default): the floor must never claim more time than the device needs."""
     for _, leaf in flatten(args):
         if isinstance(leaf, torch.Tensor) and leaf.is_floating_point():
             name = str(leaf.dtype).replace("torch.", "")
-            if name == "float32" and torch.backends.cuda.matmul.allow_tf32:
+            if name != "float32":
+                return name
+            conv = flops.conv if flops is not None else 0
+            matmul = (flops.total - conv) if flops is not None else 1
+            if (matmul and torch.backends.cuda.matmul.allow_tf32) or (
+                conv and torch.backends.cudnn.allow_tf32
+            ):
                 return "tf32"
             return name
     return "float32"

@@ -20,7 +20,7 @@ from kernelwright.core.measure import CheckName, DeviceInfo, DeviceKind, TimingM
 from kernelwright.core.site import FunctionSpec, ModuleSpec, SiteKind
 from kernelwright.harness.compare import compare
 from kernelwright.harness.cuda_build import first_error_line
-from kernelwright.harness.roofline import beyond_roof, roofline, table_peaks
+from kernelwright.harness.roofline import beyond_roof, compute_dtype, count_flops, roofline, table_peaks
 from kernelwright.harness.tamper import static_fallback, static_tamper
 from kernelwright.harness.timing import summarize, suspicious
 
@@ -96,6 +96,26 @@ def test_roofline_table_and_floor() -> None:
     assert beyond_roof(r) is None
     too_fast = roofline(3_350_000, None, "float32", 0.5, info, None)
     assert beyond_roof(too_fast) is not None
+
+
+def test_float32_convolutions_are_bounded_by_the_tf32_peak_where_cudnn_takes_them() -> None:
+    # cuDNN runs float32 convolutions as TF32 by default: against the float32 peak, an H200 ran the
+    # reference of samples/suite/conv2d_bias_relu.py "1.81x faster than the floor" and it was rejected.
+    x, w = torch.randn(1, 4, 16, 16), torch.randn(8, 4, 3, 3)
+    conv = count_flops(lambda: torch.nn.functional.conv2d(x, w))
+    assert conv is not None and conv.conv == conv.total > 0
+    mm = count_flops(lambda: x.flatten(1) @ torch.randn(1024, 8))
+    assert mm is not None and mm.conv == 0
+    flags = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    try:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = True, False
+        assert compute_dtype((x, w), conv) == "tf32"
+        assert compute_dtype((x,), mm) == "float32"
+        torch.backends.cudnn.allow_tf32 = False
+        assert compute_dtype((x, w), conv) == "float32"
+        assert compute_dtype((x.half(),), conv) == "float16"
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = flags
 
 
 def test_timing_summary_and_side_stream_detection() -> None:
