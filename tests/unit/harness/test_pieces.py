@@ -18,7 +18,7 @@ from kernelwright.core.jobs import (
 from kernelwright.core.jsonable import from_json, to_json
 from kernelwright.core.measure import CheckName, DeviceInfo, DeviceKind, TimingMethod
 from kernelwright.core.site import FunctionSpec, ModuleSpec, SiteKind
-from kernelwright.harness.compare import compare
+from kernelwright.harness.compare import as_exact_as_reference, compare
 from kernelwright.harness.cuda_build import first_error_line
 from kernelwright.harness.roofline import beyond_roof, compute_dtype, count_flops, roofline, table_peaks
 from kernelwright.harness.tamper import static_fallback, static_tamper
@@ -159,3 +159,21 @@ def test_cloned_outputs_keep_their_container_types() -> None:
         cloned = clone_tree(out)
         assert type(cloned) is type(out)
         assert compare(cloned, out, None, None) is None
+
+
+def test_as_exact_as_reference_holds_each_element_to_float64() -> None:
+    torch.manual_seed(0)
+    exact = torch.randn(256, 64, dtype=torch.float64)
+    reference = exact.float().bfloat16().float()  # a reference at reduced precision
+    better = exact.float()
+    assert as_exact_as_reference(better, reference, exact, None, None) is None
+    off = better.clone()
+    off[3, 7] += 0.5
+    assert "1 elements" in (as_exact_as_reference(off, reference, exact, None, None) or "")
+    # bfloat16 noise is not "as exact" as a float32-exact reference
+    assert as_exact_as_reference(reference, better, exact, None, None) is not None
+    # one badly wrong element of the reference widens nothing for the others
+    ref_one_bad = better.clone()
+    ref_one_bad[0, 0] += 10.0
+    assert as_exact_as_reference(exact.float() * 1.01, ref_one_bad, exact, None, None) is not None
+    assert as_exact_as_reference((1, better), (1, reference), (1, exact), None, None) is not None
