@@ -7,7 +7,7 @@ project's 2-core VM with one core kept busy, the same torch call in two processe
 blocks read 0.85x-1.06x of each other over 40 blocks when pinned to different cores (block ratios
 0.5-1.8), 0.98x-1.01x when pinned to the same core (block ratios 0.8-1.16). A run of 6-10 blocks on
 different cores was off by 25-30% now and then, beyond the CPU's systematic floor
-(harness/interleave.SYSTEMATIC_FLOOR).
+(harness/interleave_stats.SYSTEMATIC_FLOOR).
 
 The engine pins both process trees from outside (every thread; threads started later inherit it), and
 the box's seccomp filter refuses `sched_setaffinity` inside (engine.confinement), so a candidate cannot

@@ -23,8 +23,8 @@ import math
 import secrets
 import statistics
 import time
-from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple
+from dataclasses import dataclass, replace
+from typing import Any
 
 import torch
 
@@ -43,15 +43,22 @@ from kernelwright.core.measure import (
 from kernelwright.harness import clock
 from kernelwright.harness.bench import problem_size
 from kernelwright.harness.candidate_line import CandidateLine
-from kernelwright.harness.compare import compare
+from kernelwright.harness.compare import compare, tolerances
 from kernelwright.harness.device import versions
 from kernelwright.harness.exchange import checksums
+from kernelwright.harness.interleave_stats import (
+    Blocks,
+    excess_of,
+    speedup_interval,
+    systematic_floor,
+    t_quantile,
+)
 from kernelwright.harness.poison import nbytes_of
+from kernelwright.harness.precision import NEAR_CHECKS, exact_enough
 from kernelwright.harness.problem import Problem
 from kernelwright.harness.roofline import beyond_roof, compute_dtype, count_flops, moved_bytes, roofline
 from kernelwright.harness.source import source_hash
 from kernelwright.harness.timing import BlockResult, BlockTimer, few_calls, summarize
-from kernelwright.harness.verify import NEAR_CHECKS, exact_enough, tolerances
 from kernelwright.harness.verify_context import Context, Rejected
 
 MIN_BLOCKS = 6
@@ -61,27 +68,6 @@ MAX_BLOCKS = 40
 CONFIRM_FACTOR = 3.0
 MAX_CALLS_PER_BLOCK = 64
 TARGET_HALF_WIDTH = 0.01  # stop once the interval is this narrow (log terms), after min_time_s
-# What two processes running the same code differ by on their own, beyond what the blocks' spread
-# shows (memory placement, thread placement): the interval is never narrower than this either side. On
-# a 2-core CPU with one core busy, identity rewrites of the torch samples read 0.89x-1.08x with tight
-# block-to-block spreads one day and 1.12x-1.20x (judge slower) on another
-# (tests/unit/optimize/test_identity_under_load.py); on an H200 within 2%.
-SYSTEMATIC_FLOOR = {"cpu": 0.25, "cuda": 0.02}
-# On a CPU a call this short is mostly torch's dispatch (Python, the dispatcher, allocation), which
-# depends on what else the process has loaded and done: the long-lived judge and a fresh candidate worker
-# differ more. 16 identity runs of bias_gelu_function's small inputs (50-75 µs a call) on the 2-core VM
-# with one core busy, both sides pinned to one core (engine.placement), read up to 1.32x (log 0.28)
-# apart; so their floor is wider.
-SHORT_CALL_S = 200e-6
-SHORT_CALL_FLOOR = 0.35
-
-
-def systematic_floor(kind: str, call_s: float) -> float:
-    """The interval's least half-width (log terms) for a reference whose calls take `call_s` (the call
-    alone, as timed) on a device of `kind`."""
-    if kind == "cpu" and call_s < SHORT_CALL_S:
-        return SHORT_CALL_FLOOR
-    return SYSTEMATIC_FLOOR[kind]
 
 
 # The interleaved run ends by this many seconds whatever the interval (BenchOptions.max_time_s permitting):
@@ -97,85 +83,6 @@ CHECK_CHANCE = 0.34
 # more than its kernel (inputs drawn, L2 flushed, host cover, checksums: about 1.5 ms a call on the H200
 # for 0.2-0.7 ms kernels), so a block holds fewer calls than its length suggests.
 BLOCK_SECONDS = {"cpu": 0.08, "cuda": 0.06}
-# The cross-check: a candidate block may cost this much more, beyond the call times it reported, than
-# the reference's block on the same seeds costs beyond its own (the median over blocks): a share of its
-# reported time, plus NOISE_FACTOR standard errors of that median (from the blocks' own spread), plus a
-# floor. A consistent shift (a patched clock, hidden work) grows with the block; noise shrinks as blocks
-# accumulate.
-# On a CPU the share is wide: a torch.compile'd candidate's worker spends about 3x its reported call time
-# outside its calls (cause not found yet: benchmarks/BENCHMARKS.md, Judge), so the check there catches a
-# candidate hiding more than 4x its reported time (a 10x clock, deferred work), not a subtle one.
-EXCESS_SHARE = {"cpu": 4.0, "cuda": 0.1}
-# The floor is what a block costs the candidate's side once and the reference's side not (its reply's
-# relay, waking its frozen process): identity rewrites of the torch samples on an H200 showed 0.5-2 ms of
-# it per block.
-EXCESS_FLOOR_S = {"cpu": 0.002, "cuda": 0.002}
-NOISE_FACTOR = 3.0
-# On a CPU the noise term never buys more than this part of the share: on the 2-core VM under a CI run
-# the blocks' spread alone once covered the 10x clock of samples/adversarial/cheat_clock_scaled.py (its
-# excess is 9x its reported time, the share 4x). Honest torch.compile'd candidates show about 3x.
-NOISE_CAP = {"cpu": 0.5, "cuda": math.inf}
-T_975 = {
-    1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23,
-    12: 2.18, 15: 2.13, 20: 2.09, 30: 2.04,
-}  # fmt: skip
-
-
-def t_quantile(dof: int) -> float:
-    """Student's t, 97.5th percentile (a two-sided 95% interval), for `dof` degrees of freedom."""
-    if dof <= 0:
-        return math.inf
-    best = max(k for k in T_975 if k <= dof)
-    return T_975[best] if dof <= 30 else 1.96 + 2.5 / dof
-
-
-def speedup_interval(ratios: list[float], calls_per_block: int, floor: float) -> SpeedupEstimate:
-    logs = [math.log(r) for r in ratios]
-    mean = statistics.fmean(logs)
-    half = (
-        t_quantile(len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs))
-        if len(logs) > 1
-        else math.inf
-    )
-    half = max(half, floor)
-    return SpeedupEstimate(
-        ratio=math.exp(mean),
-        low=math.exp(mean - half),
-        high=math.exp(mean + half),
-        blocks=len(ratios),
-        calls_per_block=calls_per_block,
-        floor=floor,
-    )
-
-
-@dataclass
-class _Blocks:
-    ref_samples: list[float] = field(default_factory=list)
-    cand_samples: list[float] = field(default_factory=list)
-    ratios: list[float] = field(default_factory=list)
-    # Per block, seconds: what the block cost beyond the call times reported for it (the reference's on
-    # the judge's clock; the candidate's on the judge's clock around its ask, less that block's relay
-    # round trip), the round trip itself, and the candidate's reported call time.
-    ref_over_s: list[float] = field(default_factory=list)
-    cand_over_s: list[float] = field(default_factory=list)
-    rtt_s: list[float] = field(default_factory=list)
-    quiet_s: list[float] = field(default_factory=list)  # GPU: the wait for the GPU to go quiet after it
-    cand_reported_s: list[float] = field(default_factory=list)
-    cand_outside_us: list[float] = field(default_factory=list)  # per call, the judge's estimate
-    dropped: int = 0
-
-    def since(self, first: int) -> _Blocks:
-        """The per-block figures of blocks `first` onwards (the samples are the whole run's)."""
-        return replace(
-            self,
-            ratios=self.ratios[first:],
-            ref_over_s=self.ref_over_s[first:],
-            cand_over_s=self.cand_over_s[first:],
-            rtt_s=self.rtt_s[first:],
-            quiet_s=self.quiet_s[first:],
-            cand_reported_s=self.cand_reported_s[first:],
-            cand_outside_us=self.cand_outside_us[first:],
-        )
 
 
 def timed_verdict(
@@ -217,7 +124,7 @@ def timed_verdict(
     block_s = max(plan.min_time_s / MIN_BLOCKS, BLOCK_SECONDS[kind])
     calls = max(1, min(MAX_CALLS_PER_BLOCK, int(block_s / per_call), _calls_that_fit(ctx, ref_out)))
 
-    blocks = _Blocks()
+    blocks = Blocks()
     quiet = GpuQuiet(target.device) if target.is_cuda else None
     pair = _Pair(ctx, timer, reference, line, atol, rtol, slack, _output_limit(ref_out), quiet)
     # A settling pair, not counted: the candidate's worker is fresh and the judge is not, and the first
@@ -225,7 +132,7 @@ def timed_verdict(
     # fresh process more; after one block both allocators hold what a block needs.
     pair.run(seeds(calls), "the settling block", False)
 
-    def one_block(into: _Blocks, what: str) -> None:
+    def one_block(into: Blocks, what: str) -> None:
         b = len(into.ratios)
         block_seeds = seeds(calls)
         ref_block, cand_reply, cand_wall = pair.run(block_seeds, f"{what} {b + 1}", b % 2 == 1)
@@ -260,7 +167,7 @@ def timed_verdict(
             break
 
     ctx.notes.append(_diagnostics(blocks, calls))
-    early = _excess(blocks, kind)
+    early = excess_of(blocks, kind)
     decided_by = len(blocks.ratios)
     if early.allowed < early.excess <= CONFIRM_FACTOR * early.allowed:
         # Near the bound: a burst of other work on the machine can land in a few blocks of one side. Fresh
@@ -462,7 +369,7 @@ class GpuQuiet:
         return max(0.0, clock.perf_counter() - started - 2 * self.idle_s)
 
 
-def _enough(blocks: _Blocks, elapsed: float, min_s: float, max_s: float, floor: float) -> bool:
+def _enough(blocks: Blocks, elapsed: float, min_s: float, max_s: float, floor: float) -> bool:
     n = len(blocks.ratios)
     if n >= MAX_BLOCKS or (elapsed >= max_s and n >= 2):
         return True
@@ -473,7 +380,7 @@ def _enough(blocks: _Blocks, elapsed: float, min_s: float, max_s: float, floor: 
     return half <= max(TARGET_HALF_WIDTH, floor)
 
 
-def _diagnostics(blocks: _Blocks, calls: int) -> str:
+def _diagnostics(blocks: Blocks, calls: int) -> str:
     def ms(values: list[float]) -> str:
         return f"{statistics.median(values) * 1e3:.2f}"
 
@@ -485,38 +392,9 @@ def _diagnostics(blocks: _Blocks, calls: int) -> str:
     )
 
 
-def _spread(values: list[float]) -> float:
-    """Median absolute deviation: how far a typical value strays from the median."""
-    mid = statistics.median(values)
-    return statistics.median(abs(v - mid) for v in values)
-
-
-class _Excess(NamedTuple):
-    """Seconds per block the candidate's side took beyond its reported calls and the reference's own
-    overhead (a median over blocks), and what is allowed for it: the fixed part (the share of the
-    reported time and the floor) and the part the blocks' noise adds."""
-
-    excess: float
-    fixed: float
-    noise: float
-
-    @property
-    def allowed(self) -> float:
-        return self.fixed + self.noise
-
-
-def _excess(blocks: _Blocks, kind: str) -> _Excess:
-    each = [c - r for c, r in zip(blocks.cand_over_s, blocks.ref_over_s, strict=True)]
-    reported = statistics.median(blocks.cand_reported_s)
-    share = EXCESS_SHARE[kind] * reported
-    # The standard error of a median: 1.253 sigma / sqrt(n), sigma from the MAD (1.4826 MAD).
-    noise = min(NOISE_FACTOR * 1.253 * 1.4826 * _spread(each) / math.sqrt(len(each)), NOISE_CAP[kind] * share)
-    return _Excess(statistics.median(each), share + EXCESS_FLOOR_S[kind], noise)
-
-
-def _cross_check(ctx: Context, blocks: _Blocks, kind: str) -> None:
+def _cross_check(ctx: Context, blocks: Blocks, kind: str) -> None:
     """The candidate's reported times against the judge's clock around its blocks."""
-    found = _excess(blocks, kind)
+    found = excess_of(blocks, kind)
     excess, allowed = found.excess, found.allowed
     if excess > allowed:
         ctx.flag(Flag.SUSPICIOUS_TIMING)

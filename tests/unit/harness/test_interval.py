@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import math
 
-from kernelwright.harness.interleave import (
+from kernelwright.harness.interleave_stats import (
     EXCESS_SHARE,
     NOISE_CAP,
     SHORT_CALL_FLOOR,
     SHORT_CALL_S,
     SYSTEMATIC_FLOOR,
-    _Blocks,
-    _excess,
+    Blocks,
+    excess_of,
     speedup_interval,
     systematic_floor,
 )
@@ -37,9 +37,9 @@ def test_noisy_blocks_widen_it_beyond_the_floor() -> None:
     assert math.log(noisy.high / noisy.ratio) > 0.02
 
 
-def _blocks(reported_s: float, excess_s: list[float]) -> _Blocks:
+def _blocks(reported_s: float, excess_s: list[float]) -> Blocks:
     n = len(excess_s)
-    return _Blocks(
+    return Blocks(
         ref_over_s=[0.001] * n,
         cand_over_s=[0.001 + e for e in excess_s],
         cand_reported_s=[reported_s] * n,
@@ -52,14 +52,14 @@ def test_on_a_busy_cpu_noise_cannot_cover_a_10x_clock() -> None:
     # landing on the blocks (a CI run on 2 cores): the noise term is capped, so it is still too much.
     reported = 0.004
     spread = [9 * reported + d for d in (-0.03, -0.02, -0.01, 0.0, 0.0, 0.01, 0.02, 0.03, 0.04, -0.04)]
-    found = _excess(_blocks(reported, spread), "cpu")
+    found = excess_of(_blocks(reported, spread), "cpu")
     assert found.noise == NOISE_CAP["cpu"] * EXCESS_SHARE["cpu"] * reported
     assert found.excess > found.allowed
     # An honest compiled candidate's 3x, just as noisy, stays inside the bound.
-    honest = _excess(_blocks(reported, [3 * reported + d - 9 * reported for d in spread]), "cpu")
+    honest = excess_of(_blocks(reported, [3 * reported + d - 9 * reported for d in spread]), "cpu")
     assert honest.excess <= honest.fixed < honest.allowed
 
 
 def test_quiet_blocks_get_little_noise_allowance() -> None:
-    found = _excess(_blocks(0.004, [0.010] * 8), "cpu")
+    found = excess_of(_blocks(0.004, [0.010] * 8), "cpu")
     assert found.noise == 0.0 and found.allowed == found.fixed

@@ -1,0 +1,209 @@
+"""The checked trials of a verification: each on fresh inputs from a secret seed, the candidate's outputs
+against the reference's (and, on the first, against float64), a replay of an earlier result caught, and
+the last trial's input buffers refilled in place. `run_guarded` calls a side and turns a GPU fault or an
+exception into a rejection that names who raised it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from kernelwright.core.jobs import VerifyJob
+from kernelwright.core.measure import CheckName, Flag, Phase
+from kernelwright.harness import clock
+from kernelwright.harness.candidate_line import CandidateLine
+from kernelwright.harness.compare import (
+    Mismatch,
+    compare,
+    error_norms,
+    tensors_in,
+    tolerance_for,
+    tolerances,
+)
+from kernelwright.harness.device import Target, machine_lacks
+from kernelwright.harness.exchange import input_checksums
+from kernelwright.harness.poison import nbytes_of
+from kernelwright.harness.precision import (
+    LOWER_PRECISION_FACTOR,
+    NEAR_CHECKS,
+    NEAR_FALLBACK,
+    check_precision,
+    exact_enough,
+    float64_answer,
+    lower_precision_error,
+)
+from kernelwright.harness.problem import (
+    Problem,
+)
+from kernelwright.harness.source import error_place
+from kernelwright.harness.verify_context import Context, Rejected
+
+
+def _sync(target: Target) -> None:
+    if target.is_cuda:
+        clock.cuda_synchronize(target.device)
+
+
+def run_guarded(problem: Problem, args: tuple[Any, ...], target: Target, who: str) -> Any:
+    """Call and synchronise; exceptions become a RUN rejection with the line in the person's file."""
+    try:
+        with torch.inference_mode():
+            out = problem(args)
+        _sync(target)
+    except Exception as exc:
+        lacks = machine_lacks(exc, target, f"the {who}")
+        if lacks is not None:
+            raise Rejected(CheckName(lacks[0]), lacks[1]) from None
+        place = error_place(exc, problem.path)
+        where = f" at line {place.line + 1}" if place.line is not None else ""
+        raise Rejected(
+            CheckName.RUN,
+            f"the {who} raised {type(exc).__name__}{where}: {exc}",
+            traceback_tail=place.tail,
+            line=place.line,
+        ) from None
+    return out
+
+
+def reject_mismatch(m: Mismatch, trial: int, prefix: str = "") -> Rejected:
+    return Rejected(
+        m.check,
+        f"{prefix}trial {trial + 1}: {m.message}",
+        details={**m.details, "trial": trial + 1},
+        trial=trial + 1,
+    )
+
+
+class Trials:
+    """The candidate's outputs on fresh inputs, fetched from its worker and compared here."""
+
+    def __init__(
+        self,
+        job: VerifyJob,
+        ctx: Context,
+        reference: Problem,
+        line: CandidateLine,
+        ref_out: Any,
+        slack: float,
+    ) -> None:
+        self.job, self.ctx, self.reference, self.line, self.slack = job, ctx, reference, line, slack
+        self.atol, self.rtol = tolerances(job.reference)
+        self.nbytes = nbytes_of(ref_out)
+        # What the judge will read back: the reference's output size with room for wrong shapes.
+        self.limit = 4 * sum(self.nbytes) + (1 << 20)
+        self.float64_skipped = ""
+
+    def _outputs(self, seed: int, name: str, what: str, refill: bool) -> Any:
+        out_c, reply = self.line.call(seed, name, self.nbytes, self.limit, refill, what)
+        drawn = input_checksums(self.reference.draw(seed), self.reference.output_args)
+        if tuple(reply.inputs_before) != drawn and not refill:
+            raise Rejected(
+                CheckName.PROBLEM,
+                f"{what}: the candidate's worker drew other inputs from seed {seed} than the judge did: the "
+                f"input factory is not deterministic under torch.manual_seed (does it use another random "
+                f"source, or the clock?)",
+            )
+        if tuple(reply.inputs_after) != tuple(reply.inputs_before):
+            raise Rejected(
+                CheckName.INPUT_MUTATION,
+                f"{what}: the candidate changed its inputs; inputs must be unchanged after the call (a "
+                f"mutated input corrupts whatever runs on it next)",
+            )
+        return out_c
+
+    def trials(self, seeds: list[int]) -> float | None:
+        """Returns the reference's float64 error, or None where it cannot run in float64."""
+        ctx, reference, target = self.ctx, self.reference, self.ctx.target
+        ref_err: float | None = None
+        previous: list[Any] = []
+        for trial, seed in enumerate(seeds):
+            what = f"trial {trial + 1}"
+            out_c = self._outputs(seed, f"trial-{trial + 1}.out", what, refill=False)
+            out_r = run_guarded(reference, reference.draw(seed), target, "reference")
+            with ctx.stages(Phase.PRECISION):
+                ref64 = self._float64(seed, out_r) if trial == 0 else None
+                if ref64 is not None:
+                    ref_err = max(error_norms(out_r, ref64), default=0.0)
+                    self._note_noise_level(out_r, ref_err)
+            mismatch = self._mismatch(seed, out_c, out_r, ref64, what)
+            if (
+                mismatch is not None
+                and ref64 is not None
+                and ref_err is not None
+                and mismatch.check in NEAR_CHECKS
+            ):
+                # As close to the exact answer as the reference computed in bfloat16 gets: a precision
+                # problem (the candidate computes in lower precision), not a wrong result.
+                with ctx.stages(Phase.PRECISION):
+                    low = lower_precision_error(reference, reference.draw(seed), ref64)
+                near = LOWER_PRECISION_FACTOR * low if low is not None else NEAR_FALLBACK
+                check_precision(ctx, out_c, ref64, ref_err, near=near)
+            if mismatch is not None:
+                if any(compare(out_c, p, 0.0, 0.0) is None for p in previous):
+                    raise Rejected(
+                        CheckName.REPLAY,
+                        f"trial {trial + 1}: fresh inputs gave the same outputs as an earlier trial (a "
+                        f"replayed result), while the reference's changed: {mismatch.message}",
+                        trial=trial + 1,
+                        details=mismatch.details,
+                    )
+                raise reject_mismatch(mismatch, trial)
+            if trial == 0:
+                if ref64 is None:
+                    ctx.notes.append(f"precision check skipped: {self.float64_skipped}")
+                elif ref_err is not None:
+                    with ctx.stages(Phase.PRECISION):
+                        check_precision(ctx, out_c, ref64, ref_err)
+            previous.append(out_c)
+        return ref_err
+
+    def _mismatch(self, seed: int, out_c: Any, out_r: Any, exact: Any | None, what: str) -> Mismatch | None:
+        """The candidate's outputs against the reference's; a near miss where the reference computes at
+        reduced precision is no mismatch when the candidate is as close to float64 (exact_enough)."""
+        ctx = self.ctx
+        mismatch = compare(out_c, out_r, self.atol, self.rtol, self.slack, check_norm=ctx.checks_norm)
+        if mismatch is None or mismatch.check not in NEAR_CHECKS:
+            return mismatch
+        tolerance = (self.atol, self.rtol)
+        if exact_enough(ctx, self.reference, seed, (out_c, out_r), exact, tolerance, what):
+            return None
+        return mismatch
+
+    def _float64(self, seed: int, out_r: Any) -> Any | None:
+        out, why = float64_answer(self.reference, seed, out_r, self.ctx.target)
+        if out is None:
+            self.float64_skipped = why
+        return out
+
+    def _note_noise_level(self, out_r: Any, ref_err: float) -> None:
+        """Where the reference itself misses its norm bound against the exact (float64) answer, its
+        output is rounding noise (a quantity whose exact value is about zero): comparing a candidate's
+        noise with the reference's by their relative norm would reject equivalent code. The elementwise
+        tolerance still holds, and the norm is checked against float64 (the precision check) instead."""
+        floats = [t for t in tensors_in(out_r) if t.is_floating_point()]
+        bound = tolerance_for(floats[0].dtype, self.atol, self.rtol).rtol if floats else math.inf
+        if ref_err > bound:
+            self.ctx.flag(Flag.NOISE_LEVEL)
+            self.ctx.notes.append(
+                f"the reference's output is rounding noise: its own relative error against float64 is "
+                f"{ref_err:.3g}, beyond rtol={bound:g} (the exact answer is about zero); candidates are held "
+                f"to the elementwise tolerance and to the reference's own distance from float64, not to "
+                f"the reference's noise, so any output within atol of zero passes"
+            )
+
+    def refill(self, seed: int) -> None:
+        """Replay keyed on addresses, ids or first call: the last trial's buffers, refilled in place."""
+        out_c = self._outputs(seed, "refill.out", "the in-place refill", refill=True)
+        out_r = run_guarded(self.reference, self.reference.draw(seed), self.ctx.target, "reference")
+        mismatch = self._mismatch(seed, out_c, out_r, None, "the in-place refill")
+        if mismatch is not None:
+            raise Rejected(
+                CheckName.REPLAY,
+                f"the same input buffers refilled in place with new values gave a wrong result (a replay "
+                f"keyed on the buffers' address, id or first call): {mismatch.message}",
+                details=mismatch.details,
+                trial=self.job.trials,
+            )
