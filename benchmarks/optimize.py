@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from kernelwright.analysis import analyze
-from kernelwright.cli.bench import load_problem
+from kernelwright.cli.common import load_problem
 from kernelwright.cli.verify import load_candidate
 from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.jobs import BenchJob, BenchOptions, VerifyJob, check_device

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from kernelwright.cli.bench import load_problem
+from kernelwright.cli.common import load_problem
 from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.jobs import BenchOptions, CandidateRef, ProblemRef, VerifyJob
 from kernelwright.engine import client

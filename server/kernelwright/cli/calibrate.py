@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from kernelwright.cli.bench import add_device_argument, key_values, report_stopped, with_progress
+from kernelwright.cli.common import add_device_argument, key_values, report_stopped, with_progress
 from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
 from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.jobs import CalibrateJob, check_device

@@ -19,7 +19,7 @@ import statistics
 import time
 from pathlib import Path
 
-from kernelwright.cli.bench import (
+from kernelwright.cli.common import (
     EXIT_INTERRUPTED,
     SPEC_HELP,
     add_cluster_argument,

@@ -19,7 +19,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from kernelwright.cli.bench import (
+from kernelwright.cli.common import (
     EXIT_INTERRUPTED,
     add_cluster_argument,
     add_device_argument,

@@ -15,7 +15,7 @@ import ast
 from pathlib import Path
 
 from kernelwright.analysis import analyze
-from kernelwright.cli.bench import (
+from kernelwright.cli.common import (
     add_cluster_argument,
     add_device_argument,
     add_timeout_argument,

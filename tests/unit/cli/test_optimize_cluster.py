@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kernelwright.cli import bench as cli_bench
+from kernelwright.cli import common as cli_common
 from kernelwright.cli import main
 from kernelwright.cli import optimize as cli_optimize
 from kernelwright.engine import backends
@@ -66,7 +66,7 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         backends.parse_cluster(cluster)
         return real("local", devices, config, **kw)
 
-    monkeypatch.setattr(cli_bench, "make_pool", recording)
+    monkeypatch.setattr(cli_common, "make_pool", recording)
     monkeypatch.setattr(cli_optimize, "make_pool", recording)
     monkeypatch.delenv("KERNELWRIGHT_CLUSTER", raising=False)
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
@@ -136,5 +136,5 @@ def test_optimize_goes_through_make_pool(
 
 def test_without_ray_address_auto_is_the_local_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
-    assert cli_bench.cluster_label("auto") == ""
-    assert cli_bench.cluster_label("ray://head:10001") == " (Ray at ray://head:10001)"
+    assert cli_common.cluster_label("auto") == ""
+    assert cli_common.cluster_label("ray://head:10001") == " (Ray at ray://head:10001)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kernelwright.cli.bench import load_problem
+from kernelwright.cli.common import load_problem
 from kernelwright.cli.verify import load_candidate
 
 ROOT = Path(__file__).resolve().parents[3]

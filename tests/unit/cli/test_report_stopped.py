@@ -6,7 +6,7 @@ import io
 import json
 
 import pytest
-from kernelwright.cli.bench import EXIT_INTERRUPTED, report_stopped
+from kernelwright.cli.common import EXIT_INTERRUPTED, report_stopped
 from kernelwright.cli.output import EXIT_FAILED, EXIT_USAGE, Output
 from kernelwright.core.errors import UsageError
 from kernelwright.core.protocol import ErrorCode, JobErrorInfo

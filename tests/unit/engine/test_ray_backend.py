@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from kernelwright.cli.bench import load_problem
+from kernelwright.cli.common import load_problem
 from kernelwright.core.errors import UsageError
 from kernelwright.core.jobs import CandidateRef, VerifyJob
 from kernelwright.core.measure import DeviceKind, Verdict
