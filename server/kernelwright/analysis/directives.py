@@ -3,6 +3,9 @@
 A directive is read once into tokens that know their LSP range, so every complaint (an unknown key, a
 name that is not defined, a value that does not parse) points at the exact token. Malformed directives
 become KW001 findings, never exceptions.
+
+Why one module: the directive tokenizer and the spec builder share the tokens' ranges, so that every
+complaint points at its token; the grammar reads as one.
 """
 
 from __future__ import annotations

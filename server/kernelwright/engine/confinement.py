@@ -21,6 +21,9 @@ The environment is built from an allowlist (`candidate_env`), never by removing 
 `support()` says once per process whether the box can be made here (bubblewrap installed, user
 namespaces allowed) and, if not, why and how to fix it; the pool then runs candidates unconfined only
 where the job's origin or the person's `allow_unconfined` setting permits it.
+
+Why one module: everything a candidate's process can reach (binds, masks, device nodes, environment,
+seccomp) is decided here, so the whole box is reviewed in one file.
 """
 
 from __future__ import annotations

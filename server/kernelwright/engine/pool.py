@@ -18,6 +18,9 @@ Its workers share one Triton and one TorchInductor cache directory (see WorkerCo
 
 A worker that crashes, hangs, runs out of memory, faults its CUDA context or is cancelled is killed
 (with its process group) and replaced; the job's JobError says what happened, and the next job runs.
+
+Why one module: WorkerPool's shared workers, standbys and job routing are one state machine under one
+lock; the device-agnostic slot logic is engine/slot_pool.py.
 """
 
 from __future__ import annotations

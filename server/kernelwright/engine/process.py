@@ -8,6 +8,9 @@ every process under it (those that left its group too), so a kill takes the comp
 children a candidate started along with it. Its protocol pipes are private fds; its stdout and stderr go to a
 capture file whose tail explains a death (the Python traceback that PYTHONFAULTHANDLER writes on a
 segfault, a CUDA error, the last prints).
+
+Why one module: one worker process's life (start, send, freeze and thaw, how it died, killing its whole
+tree) is one state machine, WorkerProcess; the rest are its helpers.
 """
 
 from __future__ import annotations

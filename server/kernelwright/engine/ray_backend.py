@@ -8,6 +8,9 @@ backend survives the actor itself dying: Ray restarts it (`max_restarts`), and a
 for good is replaced before its device's next job.
 
 Ray is an optional extra, imported only when this pool starts: `pip install 'kernelwright[ray]'`.
+
+Why one module: it is one class, the parent side of the Ray pool, mirroring WorkerPool's API, and its
+recovery from actors that die; the actor itself is engine/ray_host.py.
 """
 
 from __future__ import annotations

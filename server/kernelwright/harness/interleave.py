@@ -15,6 +15,10 @@ call times must match what the reference's blocks cost beyond theirs (the same d
 checksum code runs on both sides); work hidden from the reported times (a patched clock, a side stream,
 deferred work) shows there. The speedup is the geometric mean of the per-block ratios of medians, with a
 95% interval; the optimize loop claims a speedup only when the interval clears its threshold.
+
+Why one module: timed_verdict is one procedure (warm-up, a settling block, timed blocks, confirmation,
+the clock cross-check, the measurements) over one run's state; its statistics are
+harness/interleave_stats.py.
 """
 
 from __future__ import annotations

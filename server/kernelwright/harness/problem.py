@@ -5,6 +5,10 @@
   are functions too.
 - cuda: a `__global__` kernel compiled with NVRTC, arguments from the directive's factories, outputs the
   non-const pointers, launched with the directive's grid/block/smem.
+
+Why one module: the three conventions (module, function, CUDA kernel) load, seed and draw their inputs
+through the same helpers, so the judge's and the candidate's draws agree; split by convention, each part
+would repeat that seeding and device placement.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ that no run is timed in one launch state of the GPU only (a small call's launch 
 Calls are timed one by one and rotate through input sets made beforehand at distinct addresses, so a
 replayed or batched result cannot flatter. CPU: perf_counter with the same structure, labelled as CPU.
 Every clock, event and statistic comes from `clock`, captured before any candidate loaded.
+
+Why one module: CUDA and CPU timing share the plan, the stopping rule and the summary, and the block
+timer the judge uses (BlockTimer) reuses the same host cover and L2 flush.
 """
 
 from __future__ import annotations

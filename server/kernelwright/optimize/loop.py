@@ -7,6 +7,9 @@ speedup is the judge's estimate: the reference and the candidate timed interleav
 interval (harness.interleave); a candidate becomes the best only when its whole interval clears
 `min_speedup` (docs/PITFALLS.md 26). Closing the generator or cancelling the task that drives it cancels
 the jobs in flight, which kills their workers at once.
+
+Why one module: optimize() is one async generator whose rounds, budget checks and cancellation share its
+local state; what stands alone is already in optimize/evaluation.py and optimize/progress.py.
 """
 
 from __future__ import annotations

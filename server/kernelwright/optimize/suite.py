@@ -15,6 +15,9 @@ The figures, per problem and over the suite:
 - roofline fractions of the original and of what is kept.
 Speedups come from interleaved runs of each candidate against the original, so each is a ratio measured
 in one run; two candidates' ratios are compared only through the original they were both timed with.
+
+Why one module: the run over a folder and its scoring (ProblemResult, the summary) are read together; the
+report's rendering is optimize/suite_report.py and the command line cli/suite.py.
 """
 
 from __future__ import annotations
