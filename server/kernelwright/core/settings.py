@@ -75,7 +75,9 @@ class ParsedSettings:
 
 
 _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
-_CLUSTER = re.compile(r"^(auto|local|ray|ray://[^\s/:]+(:\d+)?/?)$")
+# A Ray client address: the port is required (Ray's client server has no default the engine could assume).
+RAY_CLIENT = re.compile(r"^ray://[^\s/:]+:\d+/?$")
+_CLUSTER = re.compile(r"^(auto|local|ray)$|" + RAY_CLIENT.pattern)
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 # Extra spellings editors use for the same keys (VS Code's python extension calls it pythonPath).

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import enum
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from types import TracebackType
@@ -23,14 +22,13 @@ from typing import Literal, Protocol, Self
 from kernelwright.core.errors import UsageError
 from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.protocol import Hello
+from kernelwright.core.settings import RAY_CLIENT
 from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.confinement import BoxSupport
 from kernelwright.engine.devices import Device
 from kernelwright.engine.pool import WorkerPool
 from kernelwright.engine.ray_backend import RayPool, RaySettings, ray_installed
 from kernelwright.engine.slot_pool import JobHandle, JobOutcome
-
-_RAY_CLIENT = re.compile(r"^ray://[^\s/:]+:\d+/?$")
 
 
 class EnginePool(Protocol):
@@ -110,7 +108,7 @@ def parse_cluster(cluster: str) -> ClusterChoice:
         return ClusterChoice(Backend.LOCAL)
     if text == "ray":
         return ClusterChoice(Backend.RAY)
-    if _RAY_CLIENT.match(text):
+    if RAY_CLIENT.match(text):
         return ClusterChoice(Backend.RAY, text.rstrip("/"))
     raise UsageError(
         f"unknown cluster `{cluster}`: use auto, local, ray (RAY_ADDRESS or a new local Ray) or "

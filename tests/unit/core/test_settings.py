@@ -93,3 +93,6 @@ def test_cluster_setting() -> None:
     parsed = parse_settings({"cluster": "kubernetes"})
     assert parsed.settings.cluster == "auto"
     assert len(parsed.problems) == 1 and "ray://HOST:PORT" in str(parsed.problems[0])
+    # Refused here, as the engine would refuse it at the first job: a Ray client address needs its port.
+    no_port = parse_settings({"cluster": "ray://head"})
+    assert no_port.settings.cluster == "auto" and "ray://HOST:PORT" in str(no_port.problems[0])
