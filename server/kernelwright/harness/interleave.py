@@ -47,7 +47,7 @@ from kernelwright.core.measure import (
 from kernelwright.harness import clock
 from kernelwright.harness.bench import problem_size
 from kernelwright.harness.candidate_line import CandidateLine
-from kernelwright.harness.compare import compare, tolerances
+from kernelwright.harness.compare import tolerances
 from kernelwright.harness.device import versions
 from kernelwright.harness.exchange import checksums
 from kernelwright.harness.interleave_stats import (
@@ -58,7 +58,7 @@ from kernelwright.harness.interleave_stats import (
     t_quantile,
 )
 from kernelwright.harness.poison import nbytes_of
-from kernelwright.harness.precision import NEAR_CHECKS, exact_enough
+from kernelwright.harness.precision import judged_mismatch
 from kernelwright.harness.problem import Problem
 from kernelwright.harness.roofline import beyond_roof, compute_dtype, count_flops, moved_bytes, roofline
 from kernelwright.harness.source import source_hash
@@ -285,28 +285,9 @@ class _Pair:
                     f"timed",
                     trial=block + 1,
                 )
-            mismatch = compare(
-                out_c,
-                ref_block.outputs[call],
-                self.atol,
-                self.rtol,
-                self.slack,
-                check_norm=self.ctx.checks_norm,
-            )
-            if (
-                mismatch is not None
-                and mismatch.check in NEAR_CHECKS
-                and exact_enough(
-                    self.ctx,
-                    self.reference,
-                    seeds[call],
-                    (out_c, ref_block.outputs[call]),
-                    None,
-                    (self.atol, self.rtol),
-                    what,
-                )
-            ):
-                mismatch = None
+            tolerance = (self.atol, self.rtol, self.slack)
+            outputs = (out_c, ref_block.outputs[call])
+            mismatch = judged_mismatch(self.ctx, self.reference, seeds[call], outputs, None, tolerance, what)
         if mismatch is not None:
             raise Rejected(
                 mismatch.check if mismatch.check is not CheckName.VALUE else CheckName.TIMED_OUTPUT,

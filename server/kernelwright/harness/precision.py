@@ -14,18 +14,21 @@ from typing import Any
 import torch
 
 from kernelwright.core.measure import CheckName, Flag
-from kernelwright.harness.compare import as_exact_as_reference, error_norms, flatten, tensors_in
+from kernelwright.harness.compare import (
+    Mismatch,
+    as_exact_as_reference,
+    compare,
+    error_norms,
+    flatten,
+    tensors_in,
+)
 from kernelwright.harness.device import Target, free_bytes, gib
 from kernelwright.harness.problem import Problem
 from kernelwright.harness.verify_context import Context, Rejected
 
 # The float64 oracle runs only where its copies need at most this share of the memory free.
 FLOAT64_SHARE = 0.5
-
-
 PRECISION_FACTOR = 100.0  # candidate error may be this many times the reference's own error
-
-
 PRECISION_FLOOR = {torch.float32: 1e-5, torch.float64: 1e-12}  # below these, any error is fine
 
 
@@ -89,41 +92,43 @@ def float64_answer(reference: Problem, seed: int, out_r: Any, target: Target) ->
     return out, "" if out is not None else "the reference cannot run in float64 here"
 
 
-def exact_enough(
+NEAR_CHECKS = (CheckName.VALUE, CheckName.ERROR_NORM)  # mismatches that may be a precision problem
+EXACT_NOTE = (
+    "outputs differ from the reference's by more than the tolerance where the reference computes at "
+    "reduced precision, but are as close to the float64 answer as the reference's"
+)
+
+
+def judged_mismatch(
     ctx: Context,
     reference: Problem,
     seed: int,
     outputs: tuple[Any, Any],
     exact: Any | None,
-    tolerance: tuple[float | None, float | None],
+    tolerance: tuple[float | None, float | None, float],
     what: str,
-) -> bool:
-    """Whether a candidate that missed the tolerance against the reference is as close to the float64
-    answer as the reference itself (compare.as_exact_as_reference): then the reference computes at
-    reduced precision and both are right. Noted on the verdict when so."""
-    (out_c, out_r), (atol, rtol) = outputs, tolerance
+) -> Mismatch | None:
+    """The candidate's outputs against the reference's (`outputs`, on `seed`'s inputs; `tolerance` is
+    atol, rtol and the norm slack). A near miss is no mismatch when the candidate is as close to the
+    float64 answer (`exact`, computed here when None) as the reference itself
+    (compare.as_exact_as_reference): the reference computes at reduced precision and both are right.
+    Noted on the verdict, once, when so."""
+    (out_c, out_r), (atol, rtol, slack) = outputs, tolerance
+    mismatch = compare(out_c, out_r, atol, rtol, slack, check_norm=ctx.checks_norm)
+    if mismatch is None or mismatch.check not in NEAR_CHECKS:
+        return mismatch
     if exact is None:
         exact, _ = float64_answer(reference, seed, out_r, ctx.target)
     if exact is None or as_exact_as_reference(out_c, out_r, exact, atol, rtol) is not None:
-        return False
-    note = (
-        "outputs differ from the reference's by more than the tolerance where the reference computes at "
-        "reduced precision, but are as close to the float64 answer as the reference's (first in "
-        f"{what})"
-    )
-    if not any(n.startswith(note.split(" (first in")[0]) for n in ctx.notes):
-        ctx.notes.append(note)
-    return True
-
-
-NEAR_CHECKS = (CheckName.VALUE, CheckName.ERROR_NORM)  # mismatches that may be a precision problem
+        return mismatch
+    if not any(n.startswith(EXACT_NOTE) for n in ctx.notes):
+        ctx.notes.append(f"{EXACT_NOTE} (first in {what})")
+    return None
 
 
 # A candidate within this many times the bfloat16 reference's error from float64 computes the right thing
 # in lower precision; beyond it, the result is wrong (a candidate 1% off is wrong: bfloat16 is ~0.4%).
 LOWER_PRECISION_FACTOR = 2.0
-
-
 NEAR_FALLBACK = 2.0 * 2.0**-8  # where the reference cannot run in bfloat16: twice bfloat16's unit roundoff
 
 

@@ -31,8 +31,8 @@ from kernelwright.harness.precision import (
     NEAR_CHECKS,
     NEAR_FALLBACK,
     check_precision,
-    exact_enough,
     float64_answer,
+    judged_mismatch,
     lower_precision_error,
 )
 from kernelwright.harness.problem import (
@@ -161,16 +161,8 @@ class Trials:
         return ref_err
 
     def _mismatch(self, seed: int, out_c: Any, out_r: Any, exact: Any | None, what: str) -> Mismatch | None:
-        """The candidate's outputs against the reference's; a near miss where the reference computes at
-        reduced precision is no mismatch when the candidate is as close to float64 (exact_enough)."""
-        ctx = self.ctx
-        mismatch = compare(out_c, out_r, self.atol, self.rtol, self.slack, check_norm=ctx.checks_norm)
-        if mismatch is None or mismatch.check not in NEAR_CHECKS:
-            return mismatch
-        tolerance = (self.atol, self.rtol)
-        if exact_enough(ctx, self.reference, seed, (out_c, out_r), exact, tolerance, what):
-            return None
-        return mismatch
+        tolerance = (self.atol, self.rtol, self.slack)
+        return judged_mismatch(self.ctx, self.reference, seed, (out_c, out_r), exact, tolerance, what)
 
     def _float64(self, seed: int, out_r: Any) -> Any | None:
         out, why = float64_answer(self.reference, seed, out_r, self.ctx.target)
