@@ -72,6 +72,22 @@ def calls(op, fn, shape, dtype):
         yield "none", fn(x, None, None, 1e-5), ref(None, None)
     elif op == "softmax":
         yield "plain", fn(x), torch.softmax(x, dim=-1)
+    elif op == "log_softmax":
+        yield "plain", fn(x), F.log_softmax(x, dim=-1)
+        yield "wide-range", fn(x * 30), F.log_softmax(x * 30, dim=-1)  # exp(x) alone would overflow
+    elif op == "cross_entropy":
+        logits = x.reshape(-1, n)
+        t = torch.randint(0, n, (logits.shape[0],), generator=g)
+        yield "plain", fn(logits, t), F.cross_entropy(logits, t)
+        ignored = t.clone()
+        ignored[::3] = -100  # rows that do not count, as F.cross_entropy's default ignore_index
+        yield "ignored-rows", fn(logits, ignored), F.cross_entropy(logits, ignored)
+        ignored = t.clone()
+        ignored[::2] = 7
+        yield "ignore-index", fn(logits, ignored, 7), F.cross_entropy(logits, ignored, ignore_index=7)
+        long_rows = rand(3, 20000, scale=3.0)  # several steps of every config's block along a row
+        t = torch.randint(0, 20000, (3,), generator=g)
+        yield "long-rows", fn(long_rows, t), F.cross_entropy(long_rows, t)
     elif op == "silu_mul":
         yield "plain", fn(x, y), F.silu(x) * y
     elif op == "gelu_mul":
@@ -104,6 +120,7 @@ for i, (op, slug, path) in enumerate(modules):
     too_long = torch.zeros(2, 65537)
     args = {"rms_norm": (too_long, None, 1e-6), "layer_norm": (too_long, None, None, 1e-5)}
     args.update({"softmax": (too_long,), "silu_mul": (too_long, too_long), "gelu_mul": (too_long, too_long)})
+    args.update({"log_softmax": (too_long,), "cross_entropy": (too_long, torch.zeros(2))})  # float targets
     try:
         fn(*args[op])
         results[f"{op}/{slug}/too-long"] = "no error"
@@ -152,6 +169,7 @@ def test_configs_are_small_distinct_search_spaces_with_short_slugs() -> None:
         assert all(re.fullmatch(r"[a-z0-9-]+", s) for s in slugs)
     assert LaunchConfig(4).slug() == "w4-r1"
     assert LaunchConfig(8, 2).slug() == "w8-r2"
+    assert LaunchConfig(8, block=4096).slug() == "w8-r1-b4096"
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
@@ -182,6 +200,8 @@ def test_source_rejects_configs_triton_cannot_launch() -> None:
         source(FusedOp.SOFTMAX, LaunchConfig(3))
     with pytest.raises(ValueError):
         source(FusedOp.SOFTMAX, LaunchConfig(4, 0))
+    with pytest.raises(ValueError):
+        source(FusedOp.CROSS_ENTROPY, LaunchConfig(4, block=3000))
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
@@ -205,8 +225,18 @@ def test_half_precision_inputs_keep_their_dtype(results: dict[str, Any]) -> None
     assert not bad, bad
 
 
-@pytest.mark.parametrize("op", list(FusedOp))
+ONE_BLOCK_OPS = [op for op in FusedOp if op is not FusedOp.CROSS_ENTROPY]
+
+
+@pytest.mark.parametrize("op", ONE_BLOCK_OPS)
 def test_a_row_over_the_limit_raises_value_error(results: dict[str, Any], op: FusedOp) -> None:
     for config in configs(op):
         got = results[f"{op.value}/{config.slug()}/too-long"]
         assert got.startswith("ValueError:") and str(MAX_ROW) in got, got
+
+
+def test_cross_entropy_steps_along_any_row_and_refuses_float_targets(results: dict[str, Any]) -> None:
+    for config in configs(FusedOp.CROSS_ENTROPY):
+        assert config.block and 2 * config.block < 20000  # the long-rows case takes several steps
+        got = results[f"cross_entropy/{config.slug()}/too-long"]
+        assert got.startswith("ValueError:") and "int64" in got, got

@@ -55,6 +55,8 @@ def _same_outputs(original: str, rewritten: str, **tol: float) -> None:
         ("samples/suite/small_mlp_launch_bound.py", "addmm-act", "_kw_addmm_act("),
         ("samples/suite/cross_entropy_loss.py", "torch-ops", "torch.nn.functional.cross_entropy("),
         ("samples/suite/log_softmax.py", "torch-ops", "log_softmax("),
+        ("samples/suite/log_softmax.py", "triton-c0", "return _kw_log_softmax(x)"),
+        ("samples/suite/cross_entropy_loss.py", "triton-c0", "return _kw_cross_entropy(logits, targets)"),
         ("samples/suite/gelu_tanh.py", "torch-ops", 'approximate="tanh"'),
         ("samples/pytorch/softmax_unfused.py", "torch-ops", "torch.softmax(x, dim=1)"),
     ],
@@ -66,7 +68,7 @@ def test_each_rewrite_applies_where_its_pattern_is_and_computes_the_same(
     found = _by_slug(text)
     assert slug in found, sorted(found)
     assert expect in found[slug]
-    if "_kw_softmax(" not in found[slug]:  # Triton kernels need a GPU or the interpreter: test_fused_kernels
+    if "@triton.jit" not in found[slug]:  # Triton kernels need a GPU or the interpreter: test_fused_kernels
         _same_outputs(text, found[slug], atol=1e-4, rtol=1e-4)
 
 
@@ -131,6 +133,64 @@ def test_a_softmax_with_a_dtype_or_another_dim_is_not_fused() -> None:
         "        return torch.softmax(x, dim=0) + torch.softmax(x, dim=-1, dtype=torch.float64)\n"
     )
     assert _by_slug(text) == {}
+
+
+def _forward(body: str, args: str = "x") -> str:
+    return (
+        f"import torch\nimport torch.nn.functional as F\n\n\nclass Model(torch.nn.Module):\n"
+        f"    def forward(self, {args}):\n        {body}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "call"),
+    [
+        ("return F.log_softmax(x, dim=-1)", "_kw_log_softmax(x)"),
+        ("return x.log_softmax(-1)", "_kw_log_softmax(x)"),
+        ("p = torch.softmax(x, -1)\n        y = torch.log(p)\n        return y", "_kw_log_softmax(x)"),
+        ("return torch.log_softmax(x * 2.0, dim=-1)", "_kw_log_softmax(x * 2.0)"),
+    ],
+)
+def test_log_softmax_is_fused_in_each_way_it_is_written(body: str, call: str) -> None:
+    found = _by_slug(_forward(body))
+    assert f" {call}\n" in found["triton-c0"].split("def forward", 1)[1]
+    assert "_kw_softmax" not in found["triton-c0"]  # the softmax that fed the log went with it
+    assert "log-softmax" in next(r.why for r in rewrites(_forward(body), "Model", MODULE, True, liger=False))
+
+
+@pytest.mark.parametrize(
+    ("body", "call"),
+    [
+        ("return F.cross_entropy(x, t)", "_kw_cross_entropy(x, t)"),
+        ("return F.cross_entropy(x, t, reduction='mean', ignore_index=3)", "_kw_cross_entropy(x, t, 3)"),
+        (
+            "lp = F.log_softmax(x, dim=1)\n        p = lp.gather(1, t.unsqueeze(1)).squeeze(1)\n"
+            "        return -p.mean()",
+            "_kw_cross_entropy(x, t)",
+        ),
+    ],
+)
+def test_cross_entropy_is_fused_in_each_way_it_is_written(body: str, call: str) -> None:
+    found = _by_slug(_forward(body, "x, t"))
+    assert f"return {call}\n" in found["triton-c0"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "return F.log_softmax(x, dim=0)",
+        "return F.log_softmax(x, dim=-1, dtype=torch.float64)",
+        "return torch.log(torch.softmax(x, dim=1))",
+        "return F.cross_entropy(x, t, reduction='sum')",
+        "return F.cross_entropy(x, t, weight=self.w)",
+        "return F.cross_entropy(x, t, label_smoothing=0.1)",
+        "return F.cross_entropy(x, t, ignore_index=self.pad)",
+        "return -(F.log_softmax(x, dim=1).gather(1, t.unsqueeze(1)).squeeze(1)).sum()",
+    ],
+)
+def test_log_softmax_and_cross_entropy_lookalikes_are_not_fused(body: str) -> None:
+    found = _by_slug(_forward(body, "x, t"))
+    assert not [slug for slug in found if slug.startswith("triton")], found
 
 
 def test_a_function_with_no_pattern_gets_no_rewrite_and_a_bad_file_none_either() -> None:

@@ -26,12 +26,14 @@ def _last_dim(call: ast.Call, position: int) -> bool:
     return int_value(keyword(call, "dim", position)) == -1 and keyword(call, "dtype") is None
 
 
-def softmax_arg(node: ast.expr) -> ast.expr | None:
+def softmax_arg(node: ast.expr, op: str = "softmax") -> ast.expr | None:
+    """x for a call of softmax (or `op`: "log_softmax") over the last dim, as a function or a method."""
     if not isinstance(node, ast.Call):
         return None
-    if call_name(node) in SOFTMAX_CALLS and node.args and _last_dim(node, 1):
+    names = SOFTMAX_CALLS if op == "softmax" else {n.replace("softmax", op) for n in SOFTMAX_CALLS}
+    if call_name(node) in names and node.args and _last_dim(node, 1):
         return node.args[0]
-    if isinstance(node.func, ast.Attribute) and node.func.attr == "softmax" and _last_dim(node, 0):
+    if isinstance(node.func, ast.Attribute) and node.func.attr == op and _last_dim(node, 0):
         return node.func.value
     return None
 

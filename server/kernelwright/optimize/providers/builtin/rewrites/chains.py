@@ -133,30 +133,42 @@ def torch_ops(scope: Scope, at: At, on_gpu: bool) -> Hit | None:
     if gelu is not None:
         x = scope.take(gelu, until)
         return Hit(at.node, f'{F}.gelu({x}, approximate="tanh")', what="tanh-GELU") if x else None
-    node = at.node
-    # log(softmax(x)) -> log_softmax(x)
-    if isinstance(node, ast.Call) and call_name(node) == "torch.log" and len(node.args) == 1:
-        inner = scope.flow.resolve(At(node.args[0], at.stmt))
-        soft = softmax_arg(inner.node)
-        if soft is not None:
-            x = scope.take(At(soft, inner.stmt), until)
-            return Hit(node, f"{F}.log_softmax({x}, dim=-1)", what="log-softmax") if x else None
-    # -(log_softmax(x).gather(1, t.unsqueeze(1)).squeeze(1)).mean() -> cross_entropy(x, t)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        mean = node.operand
-        if (
-            isinstance(mean, ast.Call)
-            and isinstance(mean.func, ast.Attribute)
-            and mean.func.attr == "mean"
-            and not mean.args
-            and not mean.keywords
-        ):
-            return _cross_entropy(scope, At(mean.func.value, at.stmt), node, until)
+    log_of = log_of_softmax(scope, at)
+    if log_of is not None:
+        x = scope.take(log_of, until)
+        return Hit(at.node, f"{F}.log_softmax({x}, dim=-1)", what="log-softmax") if x else None
+    picked = cross_entropy_chain(scope, at)
+    if picked is not None:
+        x, t = scope.take(picked[0], until), scope.take(picked[1], until)
+        return Hit(at.node, f"{F}.cross_entropy({x}, {t})", what="cross-entropy") if x and t else None
     return None
 
 
-def _cross_entropy(scope: Scope, picked: At, node: ast.expr, until: int) -> Hit | None:
-    p = scope.flow.resolve(picked)
+def log_of_softmax(scope: Scope, at: At) -> At | None:
+    """x for `torch.log(softmax(x, dim=-1))`, through names."""
+    node = at.node
+    if not (isinstance(node, ast.Call) and call_name(node) == "torch.log" and len(node.args) == 1):
+        return None
+    inner = scope.flow.resolve(At(node.args[0], at.stmt))
+    soft = softmax_arg(inner.node)
+    return None if soft is None else At(soft, inner.stmt)
+
+
+def cross_entropy_chain(scope: Scope, at: At) -> tuple[At, At] | None:
+    """(logits, targets) for `-(log_softmax(x, 1).gather(1, t.unsqueeze(1)).squeeze(1)).mean()`."""
+    node = at.node
+    if not (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)):
+        return None
+    mean = node.operand
+    if not (
+        isinstance(mean, ast.Call)
+        and isinstance(mean.func, ast.Attribute)
+        and mean.func.attr == "mean"
+        and not mean.args
+        and not mean.keywords
+    ):
+        return None
+    p = scope.flow.resolve(At(mean.func.value, at.stmt))
     sq = p.node
     if not (isinstance(sq, ast.Call) and isinstance(sq.func, ast.Attribute) and sq.func.attr == "squeeze"):
         return None
@@ -177,7 +189,8 @@ def _cross_entropy(scope: Scope, picked: At, node: ast.expr, until: int) -> Hit 
         and index.func.attr == "unsqueeze"
     ):
         return None
-    logp = scope.flow.resolve(At(gather.func.value, g.stmt)).node
+    logp_at = scope.flow.resolve(At(gather.func.value, g.stmt))
+    logp = logp_at.node
     if not (
         isinstance(logp, ast.Call)
         and call_name(logp) in ("F.log_softmax", f"{F}.log_softmax", "torch.log_softmax")
@@ -185,8 +198,4 @@ def _cross_entropy(scope: Scope, picked: At, node: ast.expr, until: int) -> Hit 
         return None
     if not logp.args or int_value(keyword(logp, "dim", 1)) not in (1, -1):
         return None
-    x = scope.take(At(logp.args[0], scope.flow.resolve(At(gather.func.value, g.stmt)).stmt), until)
-    t = scope.take(At(index.func.value, g.stmt), until)
-    if not (x and t):
-        return None
-    return Hit(node, f"{F}.cross_entropy({x}, {t})", what="cross-entropy")
+    return At(logp.args[0], logp_at.stmt), At(index.func.value, g.stmt)

@@ -1,5 +1,6 @@
-"""RMSNorm, LayerNorm, softmax, SiLU*mul and GELU*mul, as people write them -> single-pass Triton
-kernels (fused_kernels.py, spliced into the file) or liger-kernel's where it is installed."""
+"""RMSNorm, LayerNorm, softmax, log-softmax, cross-entropy, SiLU*mul and GELU*mul, as people write
+them -> single-pass Triton kernels (fused_kernels.py, spliced into the file) or liger-kernel's where it
+is installed and has the op (its cross-entropy writes the gradient into the logits: not a forward)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from kernelwright.optimize.providers.builtin.pysource import (
     dotted,
 )
 from kernelwright.optimize.providers.builtin.rewrites.attention import softmax_arg
+from kernelwright.optimize.providers.builtin.rewrites.chains import cross_entropy_chain, log_of_softmax
 from kernelwright.optimize.providers.builtin.rewrites.epilogue import GELU_CALLS
 from kernelwright.optimize.providers.builtin.rewrites.flow import (
     At,
@@ -27,7 +29,9 @@ SILU_CALLS = {"F.silu", "torch.nn.functional.silu"}
 
 LAYER_NORM_CALLS = {"F.layer_norm", "torch.nn.functional.layer_norm", "torch.layer_norm"}
 
-LIGER = {
+CROSS_ENTROPY_CALLS = {"F.cross_entropy", "torch.nn.functional.cross_entropy"}
+
+LIGER: dict[FusedOp, tuple[str, str]] = {
     FusedOp.RMS_NORM: ("liger_kernel.ops.rms_norm", "LigerRMSNormFunction"),
     FusedOp.LAYER_NORM: ("liger_kernel.ops.layer_norm", "LigerLayerNormFunction"),
     FusedOp.SOFTMAX: ("liger_kernel.ops.softmax", "LigerSoftmaxFunction"),
@@ -200,11 +204,26 @@ def _fusable(scope: Scope, at: At) -> _Fusable | None:
                 mode = approx.value if isinstance(approx, ast.Constant) else "none"
                 if mode in ("none", "tanh"):
                     return _Fusable(FusedOp.GELU_MUL, (a, b, repr(mode)), "GELU * mul (GeGLU)")
+    log_of = log_of_softmax(scope, at)
+    if log_of is not None:
+        x = scope.take(log_of, until)
+        return _Fusable(FusedOp.LOG_SOFTMAX, (x,), "log-softmax") if x else None
+    picked = cross_entropy_chain(scope, at)
+    if picked is not None:
+        x, t = scope.take(picked[0], until), scope.take(picked[1], until)
+        return _Fusable(FusedOp.CROSS_ENTROPY, (x, t), "cross-entropy") if x and t else None
     if isinstance(node, ast.Call):
         soft = softmax_arg(node)
         if soft is not None:
             x = take(soft)
             return _Fusable(FusedOp.SOFTMAX, (x,), "softmax") if x else None
+        log_soft = softmax_arg(node, "log_softmax")
+        if log_soft is not None:
+            x = take(log_soft)
+            return _Fusable(FusedOp.LOG_SOFTMAX, (x,), "log-softmax") if x else None
+        ce = _cross_entropy_call(node, take)
+        if ce is not None:
+            return ce
         layer = scope.layer(node)
         if layer is not None and len(node.args) == 1:
             name, ctor = layer
@@ -231,6 +250,22 @@ def _fusable(scope: Scope, at: At) -> _Fusable | None:
     return None
 
 
+def _cross_entropy_call(node: ast.Call, take: Callable[[ast.expr], str | None]) -> _Fusable | None:
+    """`F.cross_entropy(x, t)` with the mean reduction and no class weights or label smoothing."""
+    if call_name(node) not in CROSS_ENTROPY_CALLS or len(node.args) != 2:
+        return None
+    ignore: tuple[str, ...] = ()
+    for kw in node.keywords:
+        if kw.arg == "reduction" and isinstance(kw.value, ast.Constant) and kw.value.value == "mean":
+            continue
+        if kw.arg == "ignore_index" and int_value(kw.value) is not None:
+            ignore = (str(int_value(kw.value)),)
+            continue
+        return None
+    x, t = take(node.args[0]), take(node.args[1])
+    return _Fusable(FusedOp.CROSS_ENTROPY, (x, t, *ignore), "cross-entropy") if x and t else None
+
+
 def triton(config_index: int) -> Callable[[Scope, At, bool], Hit | None]:
     def match(scope: Scope, at: At, on_gpu: bool) -> Hit | None:
         found = _fusable(scope, at)
@@ -253,6 +288,8 @@ def triton(config_index: int) -> Callable[[Scope, At, bool], Hit | None]:
 def liger_kernels(scope: Scope, at: At, on_gpu: bool) -> Hit | None:
     found = _fusable(scope, at)
     if found is None:
+        return None
+    if found.op not in LIGER:
         return None
     args = found.args
     if found.op is FusedOp.RMS_NORM and args[1] == "None":

@@ -145,4 +145,7 @@ def _hits(
         return None
     text = apply_splices(numbered, [Splice(offsets.start(h.node), offsets.end(h.node), h.text) for h in hits])
     text = remove_dead_assignments(text, target.func, target.cls)
-    return ssa.unnumber(text, target.func, target.cls), hits
+    # A match inside a statement that only fed another match is gone with it (the softmax that
+    # `torch.log(probs)` -> log-softmax made dead): neither its helpers nor its name stay.
+    live = [h for h in hits if h.text in text]
+    return ssa.unnumber(text, target.func, target.cls), live
