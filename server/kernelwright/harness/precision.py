@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -112,15 +113,18 @@ def judged_mismatch(
     atol, rtol and the norm slack). A near miss is no mismatch when the candidate is as close to the
     float64 answer (`exact`, computed here when None) as the reference itself
     (compare.as_exact_as_reference): the reference computes at reduced precision and both are right.
-    Noted on the verdict, once, when so."""
+    Noted on the verdict, once, when so; otherwise the mismatch's message says why not."""
     (out_c, out_r), (atol, rtol, slack) = outputs, tolerance
     mismatch = compare(out_c, out_r, atol, rtol, slack, check_norm=ctx.checks_norm)
     if mismatch is None or mismatch.check not in NEAR_CHECKS:
         return mismatch
+    why = ""
     if exact is None:
-        exact, _ = float64_answer(reference, seed, out_r, ctx.target)
-    if exact is None or as_exact_as_reference(out_c, out_r, exact, atol, rtol) is not None:
-        return mismatch
+        exact, why = float64_answer(reference, seed, out_r, ctx.target)
+    if exact is not None:
+        why = as_exact_as_reference(out_c, out_r, exact, atol, rtol) or ""
+    if why:  # the person sees why the float64 answer did not settle it
+        return replace(mismatch, message=f"{mismatch.message} (against float64: {why})")
     if not any(n.startswith(EXACT_NOTE) for n in ctx.notes):
         ctx.notes.append(f"{EXACT_NOTE} (first in {what})")
     return None

@@ -177,3 +177,21 @@ def test_as_exact_as_reference_holds_each_element_to_float64() -> None:
     ref_one_bad[0, 0] += 10.0
     assert as_exact_as_reference(exact.float() * 1.01, ref_one_bad, exact, None, None) is not None
     assert as_exact_as_reference((1, better), (1, reference), (1, exact), None, None) is not None
+
+
+def test_as_exact_as_reference_counts_absolute_rounding_near_zero() -> None:
+    """A TF32 convolution's rounding is absolute (a long sum), so near zero, after a ReLU, it is large
+    relative to the value: two such results, each as far from float64 as the other, both pass, and a
+    candidate three times as noisy does not (numbers as measured on an H200's conv2d_bias_relu)."""
+    torch.manual_seed(0)
+    exact = torch.relu(torch.randn(1_000_000, dtype=torch.float64) * 0.6)
+
+    def rounded(seed: int, noise: float) -> torch.Tensor:
+        g = torch.Generator().manual_seed(seed)
+        return torch.relu(exact + torch.randn(exact.shape, generator=g, dtype=torch.float64) * noise).float()
+
+    reference = rounded(1, 2.5e-5)
+    assert compare(rounded(2, 2.5e-5), reference, None, None) is not None  # misses the plain tolerance
+    assert as_exact_as_reference(rounded(2, 2.5e-5), reference, exact, None, None) is None
+    noisier = as_exact_as_reference(rounded(3, 1.5e-4), reference, exact, None, None)
+    assert noisier is not None and "tolerance widths" in noisier

@@ -12,6 +12,9 @@ block per row would spill registers; no silent fallback to torch). Cross-entropy
 steps along its (vocabulary-long) rows `block` lanes at a time and returns the mean loss. The kernels
 avoid `.to()` on Python scalars and take eps as an argument, so they also run under Triton's CPU
 interpreter (TRITON_INTERPRET=1).
+
+Why one module: the templates are one family (rows of the last dim, the same launch fields filled in
+by one `source`), and most of the length is kernel text that reads best beside its siblings.
 """
 
 from __future__ import annotations
