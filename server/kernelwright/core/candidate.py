@@ -5,9 +5,9 @@ Frozen values that serialise through `core.jsonable`, so the store keeps them an
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
+from kernelwright.core.measure import content_key
 from kernelwright.core.settings import ProviderName
 from kernelwright.core.site import Range
 
@@ -34,7 +34,7 @@ class Candidate:
 
     @property
     def source_hash(self) -> str:
-        return hashlib.sha256(self.source.encode()).hexdigest()
+        return content_key(self.source)
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,3 @@ class TextEdit:
     range: Range
     new_text: str
     original_hash: str
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()

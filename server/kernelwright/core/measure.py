@@ -7,6 +7,7 @@ second. Every timing names the device and method that produced it: a CPU figure 
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, field
 
 from kernelwright.core.jsonable import JsonValue, to_json
@@ -134,10 +135,22 @@ class Baseline:
     error: str | None = None  # why it could not be timed (torch.compile failed, ...)
 
 
+def content_key(source: str) -> str:
+    """The content key: sha256 of the source text a result was taken over, the whole module as the
+    worker ran it (a person's file, a candidate's text).
+
+    The one form of `Measurement.source_hash`, of a candidate's and of an attempt's: the harness writes
+    it, the store keys its rows by it (store/keys.py) and the editor compares the code it has now with it.
+    The whole file is the context on purpose: input factories, helpers, constants and imports elsewhere
+    in it change what a site computes and how fast, so any change to the file errs towards re-measuring.
+    """
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
 @dataclass(frozen=True)
 class Measurement:
     symbol: str
-    source_hash: str  # sha256 of the source text measured
+    source_hash: str  # content_key of the source text measured
     device: DeviceInfo
     timing: TimingStats
     versions: Versions

@@ -25,6 +25,7 @@ from kernelwright.core.measure import (
     Phase,
     Stage,
     TimingStats,
+    content_key,
 )
 from kernelwright.core.site import CudaSpec, FunctionSpec
 from kernelwright.harness import clock
@@ -35,7 +36,7 @@ from kernelwright.harness.faults import is_out_of_memory
 from kernelwright.harness.line_cost import profile_call
 from kernelwright.harness.problem import Problem, RefusedError
 from kernelwright.harness.roofline import FlopCount, compute_dtype, count_flops, moved_bytes, roofline
-from kernelwright.harness.source import LoadError, error_place, source_hash
+from kernelwright.harness.source import LoadError, error_place
 from kernelwright.harness.timing import Stages, TimingPlan, few_calls, not_timed, suspicious, time_calls
 from kernelwright.harness.verify import load_side
 
@@ -181,7 +182,7 @@ def measure(
         notes.append("not timed (Triton interpreter): ran for correctness only")
         return Measurement(
             symbol=problem.symbol,
-            source_hash=source_hash(source),
+            source_hash=content_key(source),
             device=target.info,
             timing=not_timed(),
             versions=versions(),
@@ -232,7 +233,7 @@ def measure(
             notes.append(f"line profile unavailable: {type(exc).__name__}: {exc}")
     return Measurement(
         symbol=problem.symbol,
-        source_hash=source_hash(source),
+        source_hash=content_key(source),
         device=target.info,
         timing=timing,
         versions=versions(),

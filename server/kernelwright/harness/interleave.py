@@ -43,6 +43,7 @@ from kernelwright.core.measure import (
     TimingMethod,
     TimingStats,
     Verdict,
+    content_key,
 )
 from kernelwright.harness import clock
 from kernelwright.harness.bench import problem_size
@@ -61,7 +62,6 @@ from kernelwright.harness.poison import nbytes_of
 from kernelwright.harness.precision import judged_mismatch
 from kernelwright.harness.problem import Problem
 from kernelwright.harness.roofline import beyond_roof, compute_dtype, count_flops, moved_bytes, roofline
-from kernelwright.harness.source import source_hash
 from kernelwright.harness.timing import BlockResult, BlockTimer, few_calls, summarize
 from kernelwright.harness.verify_context import Context, Rejected
 
@@ -434,7 +434,7 @@ def _measurement(
         notes.append("timed on the CPU: no roofline (CPU figures are not GPU figures)")
     return Measurement(
         symbol=job.reference.symbol,
-        source_hash=source_hash(source),
+        source_hash=content_key(source),
         device=target.info,
         timing=timing,
         versions=versions(),

@@ -12,7 +12,6 @@ the file on disk, and the reference loaded from the same path in the same proces
 
 from __future__ import annotations
 
-import hashlib
 import linecache
 import os
 import sys
@@ -20,9 +19,7 @@ import traceback
 import types
 from dataclasses import dataclass
 
-
-def source_hash(source: str) -> str:
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+from kernelwright.core.measure import content_key
 
 
 class LoadError(Exception):
@@ -79,7 +76,7 @@ def code_filename(path: str, source: str, role: str) -> str:
                 return path
     except (OSError, UnicodeDecodeError):
         pass
-    name = f"{path} ({role} {source_hash(source)[:10]})"
+    name = f"{path} ({role} {content_key(source)[:10]})"
     linecache.cache[name] = (len(source), None, source.splitlines(keepends=True), name)
     return name
 
@@ -91,7 +88,7 @@ def load_module(path: str, source: str, role: str) -> types.ModuleType:
     """Execute `source` as a new module (named uniquely per call) and return it."""
     global _counter
     _counter += 1
-    name = f"_kw_{role}_{source_hash(source)[:10]}_{_counter}"
+    name = f"_kw_{role}_{content_key(source)[:10]}_{_counter}"
     module = types.ModuleType(name)
     module.__file__ = path
     directory = os.path.dirname(os.path.abspath(path))

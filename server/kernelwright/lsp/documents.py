@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from pygls.uris import to_fs_path
 
-from kernelwright.core.candidate import text_hash
+from kernelwright.core.measure import content_key
 from kernelwright.core.site import AnalysisResult, Position, Range, Site
 from kernelwright.core.sourcefile import NotSource, decode_source, read_source_file
 from kernelwright.core.text import TextChange
@@ -106,10 +106,13 @@ def uri_to_path(uri: str) -> Path:
 
 
 class CodeHashes:
-    """The hashes a measurement's `source_hash` may have been taken over, for the code as it is now.
+    """The code of a site as it is now, to tell whether a measurement of it is stale.
 
-    Lazy: the site's own hash is all a measurement this server took needs; the file-wide ones (a
-    full-file sha256 each) are computed only for measurements read back from the store.
+    `site` is the hash of the site's own text, what `SiteRecord.site_hash` holds for a measurement this
+    server took (an edit elsewhere in the file leaves it fresh). A measurement read back from the store
+    has only its `source_hash`, the content key of the file it ran (core.measure.content_key, the one
+    form a result carries; store/keys.py says what becomes of rows of older forms): `matches` compares
+    that. Lazy, so the full-file hash is computed only for measurements from the store.
     """
 
     def __init__(self, doc: OpenDocument, site: Site) -> None:
@@ -117,20 +120,15 @@ class CodeHashes:
         self._site = site
 
     @cached_property
-    def _site_text(self) -> str:
-        return self._doc.site_text(self._site)
+    def site(self) -> str:
+        return content_key(self._doc.site_text(self._site))
 
     @cached_property
-    def site(self) -> str:
-        return text_hash(self._site_text)
+    def content(self) -> str:
+        return content_key(self._doc.text)
 
     def matches(self, source_hash: str) -> bool:
-        if source_hash == self.site:
-            return True
-        from kernelwright.store.keys import site_source_hash  # only for results read from the store
-
-        text = self._doc.text
-        return source_hash in (text_hash(text), site_source_hash(self._site_text, text))
+        return source_hash == self.content
 
 
 def code_hashes(doc: OpenDocument, site: Site) -> CodeHashes:

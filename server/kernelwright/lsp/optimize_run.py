@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
-from kernelwright.core.candidate import TextEdit, text_hash
+from kernelwright.core.candidate import TextEdit
 from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.jsonable import JsonValue, to_json
+from kernelwright.core.measure import content_key
 from kernelwright.core.settings import Settings
 from kernelwright.core.site import Range
 from kernelwright.core.text import format_us, position_at, range_offsets
@@ -64,7 +65,7 @@ def _place(ls: KernelwrightServer, pending: PendingResult) -> tuple[OpenDocument
     site = doc.site(pending.key.name)
     place = anchor_edit(
         doc.text,
-        text_hash(doc.text),
+        content_key(doc.text),
         pending.original_hash,
         pending.range,
         pending.old_text,

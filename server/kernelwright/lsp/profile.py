@@ -10,7 +10,6 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from kernelwright.core.candidate import text_hash
 from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.jobs import (
     BenchJob,
@@ -21,7 +20,7 @@ from kernelwright.core.jobs import (
     VerifyJob,
     site_problem,
 )
-from kernelwright.core.measure import Measurement
+from kernelwright.core.measure import Measurement, content_key
 from kernelwright.core.site import Site, SiteKind
 from kernelwright.lsp import diagnostics
 from kernelwright.lsp.app import KernelwrightServer
@@ -72,7 +71,7 @@ async def profile(ls: KernelwrightServer, uri: str, name: str) -> None:
     key = SiteKey(doc.path, site.name)
     settings = ls.session.settings
     source, site_text = doc.text, doc.site_text(site)
-    site_hash = text_hash(site_text)
+    site_hash = content_key(site_text)
     record = ls.session.results.get(key)
     try:
         problem = problem_of(doc, site, source)

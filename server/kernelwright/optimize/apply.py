@@ -22,8 +22,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kernelwright.core.candidate import text_hash
 from kernelwright.core.errors import KernelwrightError
+from kernelwright.core.measure import content_key
 from kernelwright.engine.leftovers import OWNER_TAG, Owner
 from kernelwright.optimize.events import OptimizeResult
 from kernelwright.store import AppliedEdit, Store
@@ -115,7 +115,7 @@ def _read(path: Path) -> str:
 def _current_hash(path: Path) -> str | None:
     """The file's text hash, or None if it cannot be read as text (then nothing is settled)."""
     try:
-        return text_hash(path.read_text(encoding="utf-8")) if path.exists() else text_hash("")
+        return content_key(path.read_text(encoding="utf-8")) if path.exists() else content_key("")
     except (OSError, UnicodeDecodeError):
         return None
 
@@ -141,7 +141,7 @@ def apply_result(path: Path, result: OptimizeResult, store: Store) -> AppliedEdi
         raise ApplyError(f"there is nothing to apply: {result.message}")
     settle(path, store)
     current = _read(path)
-    if text_hash(current) != result.original_hash:
+    if content_key(current) != result.original_hash:
         raise ApplyError(
             f"{path} changed while the optimize run was going, so its result was not written; "
             "re-run optimize on the file as it is now"
@@ -178,7 +178,7 @@ def undo(path: Path, store: Store, force: bool = False, settled: Settled | None 
     if edit is None:
         raise ApplyError(f"there is no applied optimize edit of {path} to undo")
     current = _read(path) if path.exists() else ""
-    current_hash = text_hash(current)
+    current_hash = content_key(current)
     if current_hash == edit.original_hash and edit.landed_at is not None:
         store.mark_undone(edit.id)
         raise ApplyError(

@@ -15,8 +15,9 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from kernelwright.core.candidate import Candidate, TextEdit, text_hash
+from kernelwright.core.candidate import Candidate, TextEdit
 from kernelwright.core.errors import KernelwrightError
+from kernelwright.core.measure import content_key
 from kernelwright.core.site import Convention, Language, Range, Site
 from kernelwright.core.text import position_at, range_offsets
 
@@ -52,7 +53,7 @@ def minimal_edits(old: str, new: str, path: str) -> tuple[TextEdit, ...]:
     starts = [0]
     for line in a:
         starts.append(starts[-1] + len(line))
-    digest = text_hash(old)
+    digest = content_key(old)
     edits: list[TextEdit] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":

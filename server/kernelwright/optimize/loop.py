@@ -21,11 +21,12 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from kernelwright.core.candidate import Candidate, text_hash
+from kernelwright.core.candidate import Candidate
 from kernelwright.core.jobs import site_problem
 from kernelwright.core.measure import (
     Calibration,
     Verdict,
+    content_key,
 )
 from kernelwright.core.protocol import ErrorCode
 from kernelwright.core.site import ModuleSpec, Site
@@ -49,7 +50,7 @@ from kernelwright.optimize.events import (
 from kernelwright.optimize.progress import Progress, Stop
 from kernelwright.optimize.providers.base import Provider, ProviderError
 from kernelwright.optimize.request import DeviceFacts, Proposal, ProposalRequest
-from kernelwright.store import AttemptRecord, AttemptStatus, Store, site_source_hash
+from kernelwright.store import AttemptRecord, AttemptStatus, Store
 
 # A candidate must beat the original by this much to become an edit: timing noise on a quiet GPU is a
 # few percent, and an edit that is not clearly faster is churn.
@@ -119,7 +120,7 @@ async def optimize(
     """
     started = time.monotonic()
     attempt_id = uuid.uuid4().hex[:12]
-    original_hash = text_hash(file_text)
+    original_hash = content_key(file_text)
 
     def result(status: Status, message: str, **extra: Any) -> Done:
         base = OptimizeResult(status, attempt_id, path, site.name, message, original_hash=original_hash)
@@ -157,7 +158,7 @@ async def optimize(
         id=attempt_id,
         path=path,
         symbol=site.name,
-        source_hash=site_source_hash(site_source, file_text),
+        source_hash=content_key(file_text),
         provider=provider.name.value,
         model=provider.model,
         started_at=time.time(),

@@ -79,10 +79,6 @@ class OpenedDatabase:
     recovery: StoreRecovery | None = None
 
     @property
-    def recovered_from(self) -> Path | None:
-        return Path(self.recovery.moved_to) if self.recovery is not None else None
-
-    @property
     def message(self) -> str | None:
         return self.recovery.message if self.recovery is not None else None
 

@@ -23,7 +23,7 @@ class AttemptRecord:
     id: str
     path: str
     symbol: str
-    source_hash: str
+    source_hash: str  # content_key of the file the run started from
     provider: str
     model: str
     started_at: float

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kernelwright.core.candidate import text_hash
+from kernelwright.core.measure import content_key
 
 # Probe every rowid up to the highest one seen, unless that is absurd (a garbage page's rowid).
 PROBE_LIMIT = 2_000_000
@@ -82,7 +82,7 @@ def _edit_checks_out(row: Row) -> bool:
     return (
         isinstance(row.get("path"), str)
         and isinstance(row.get("original_text"), str)
-        and text_hash(row["original_text"]) == row.get("original_hash")
+        and content_key(row["original_text"]) == row.get("original_hash")
         and isinstance(new_hash, str)
         and len(new_hash) == 64
         and isinstance(row.get("applied_at"), int | float)

@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kernelwright.core.candidate import Candidate, text_hash
+from kernelwright.core.candidate import Candidate
 from kernelwright.core.jsonable import from_json, to_json
-from kernelwright.core.measure import Measurement, Verdict
+from kernelwright.core.measure import Measurement, Verdict, content_key
 from kernelwright.store.database import StoreError, open_database
 from kernelwright.store.keys import MeasurementKey
 from kernelwright.store.records import AppliedEdit, AttemptRecord, StoredMeasurement
@@ -57,12 +57,10 @@ class Store:
     def __init__(self, db_path: Path) -> None:
         opened = open_database(db_path)
         self.path = db_path
-        self.version = opened.version
         # Set when a damaged file was moved aside on open: the caller shows (stderr, and JSON through
         # `recovery`) or logs it.
         self.recovery = opened.recovery
         self.message = opened.message
-        self.recovered_from = opened.recovered_from
         self._conn = opened.connection
         self._lock = threading.Lock()
 
@@ -97,10 +95,10 @@ class Store:
 
     # Measurements -------------------------------------------------------------------------------------
 
-    def record_measurement(self, path: str, measurement: Measurement) -> int:
-        key = MeasurementKey.of_measurement(measurement)
+    def record_measurement(self, path: str, measurement: Measurement) -> None:
+        key = MeasurementKey.of(measurement)
         with self._write() as conn:
-            cursor = conn.execute(
+            conn.execute(
                 "INSERT INTO measurements (path, symbol, source_hash, device, torch_version, triton_version, "
                 "cuda_version, median_us, created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -116,16 +114,6 @@ class Store:
                     _dump(measurement),
                 ),
             )
-            return int(cursor.lastrowid or 0)
-
-    def lookup_measurement(self, key: MeasurementKey) -> Measurement | None:
-        """The latest measurement of exactly this code on this device and software stack."""
-        rows = self._read(
-            "SELECT body FROM measurements WHERE source_hash = ? AND device = ? AND torch_version = ? "
-            "AND triton_version = ? AND cuda_version = ? ORDER BY created_at DESC, id DESC LIMIT 1",
-            (key.source_hash, key.device, key.torch, key.triton, key.cuda),
-        )
-        return _load(Measurement, rows[0][0]) if rows else None
 
     def history(self, path: str, symbol: str, limit: int = 100) -> list[StoredMeasurement]:
         """Measurements of a site, newest first, across code versions and devices."""
@@ -135,10 +123,6 @@ class Store:
             (path, symbol, limit),
         )
         return [StoredMeasurement(r[0], r[1], r[2], _load(Measurement, r[3])) for r in rows]
-
-    def latest(self, path: str, symbol: str) -> Measurement | None:
-        found = self.history(path, symbol, limit=1)
-        return found[0].measurement if found else None
 
     def forget(self, path: str | None = None) -> int:
         """Delete measurements (of one file, or all): the LSP's clearResults command."""
@@ -240,7 +224,7 @@ class Store:
         self, path: str, original_text: str, new_text: str, attempt_id: str | None = None
     ) -> AppliedEdit:
         applied_at = time.time()
-        original_hash, new_hash = text_hash(original_text), text_hash(new_text)
+        original_hash, new_hash = content_key(original_text), content_key(new_text)
         with self._write() as conn:
             cursor = conn.execute(
                 "INSERT INTO applied_edits (path, attempt_id, original_text, original_hash, new_hash, "

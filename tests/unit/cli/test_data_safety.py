@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from kernelwright.core.candidate import text_hash
+from kernelwright.core.measure import content_key
 from kernelwright.engine import leftovers
 from kernelwright.engine.leftovers import folder_owner
 from kernelwright.optimize.apply import apply_result
@@ -104,7 +104,7 @@ def test_an_apply_killed_before_its_rename_leaves_no_temp_file_and_undo_says_it_
     assert run.returncode == -signal.SIGKILL
     # What the kill left: a finished temporary file beside the file, which still has its old text.
     temps = list(tmp_path.glob(".slow.py.*.kw-tmp"))
-    assert len(temps) == 1 and text_hash(temps[0].read_text()) != text_hash(SLOW_REFERENCE)
+    assert len(temps) == 1 and content_key(temps[0].read_text()) != content_key(SLOW_REFERENCE)
     assert problem.read_text() == SLOW_REFERENCE
 
     undo = _kernelwright("undo", problem, "--json", cwd=tmp_path)
@@ -134,7 +134,7 @@ def _applied_then_filled(workspace: Path) -> Path:
     path = workspace / "k.py"
     path.write_text(OLD)
     result = OptimizeResult(
-        Status.IMPROVED, "att1", str(path), "f", "1.2x", new_file_text=NEW, original_hash=text_hash(OLD)
+        Status.IMPROVED, "att1", str(path), "f", "1.2x", new_file_text=NEW, original_hash=content_key(OLD)
     )
     with Store.for_workspace(workspace) as store:
         apply_result(path, result, store)

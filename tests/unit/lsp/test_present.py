@@ -39,14 +39,14 @@ SITE = Site(
 
 
 class Now:
-    """CodeHashes stand-in: the site's own hash, and which store hashes match."""
+    """CodeHashes stand-in: the site's own hash, and the content key of its file."""
 
-    def __init__(self, site: str, matching: tuple[str, ...] = ()) -> None:
+    def __init__(self, site: str, content: str = "") -> None:
         self.site = site
-        self._matching = matching
+        self.content = content
 
     def matches(self, source_hash: str) -> bool:
-        return source_hash == self.site or source_hash in self._matching
+        return source_hash == self.content
 
 
 def roofline(fraction: float) -> Roofline:
@@ -145,8 +145,9 @@ def test_run_findings() -> None:
 
 def test_store_measurements_are_stale_by_hash_not_by_time() -> None:
     stored = SiteRecord(measurement=measurement(source_hash="file-hash"))
-    assert not stored.stale(Now("site-hash", matching=("file-hash",)))
-    assert stored.stale(Now("site-hash"))
+    assert not stored.stale(Now("site-hash", content="file-hash"))
+    assert stored.stale(Now("site-hash", content="another-file-hash"))
+    assert stored.stale(Now("file-hash", content="another-file-hash"))  # never the site's own hash
 
 
 def test_the_cuda_hint_names_every_parameter_of_the_kernel() -> None:

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from kernelwright.core.candidate import text_hash
+from kernelwright.core.measure import content_key
 from kernelwright.optimize.apply import (
     ApplyError,
     NotLanded,
@@ -33,7 +33,7 @@ NEW = "def f(x):\n    return 2 * x\n"
 
 def _result(path: Path) -> OptimizeResult:
     return OptimizeResult(
-        Status.IMPROVED, "att1", str(path), "f", "1.2x", new_file_text=NEW, original_hash=text_hash(OLD)
+        Status.IMPROVED, "att1", str(path), "f", "1.2x", new_file_text=NEW, original_hash=content_key(OLD)
     )
 
 

@@ -6,7 +6,8 @@ import ast
 
 import pytest
 from kernelwright.analysis import analyze
-from kernelwright.core.candidate import Candidate, text_hash
+from kernelwright.core.candidate import Candidate
+from kernelwright.core.measure import content_key
 from kernelwright.core.settings import ProviderName
 from kernelwright.core.site import Convention
 from kernelwright.optimize.edit import (
@@ -141,7 +142,7 @@ def test_minimal_edits_apply_back_to_the_new_text_with_utf16_positions() -> None
     new = "# héllo 🙂 wörld\nx = 10\ny = 2\nz = 3\nw = 4\n"
     edits = minimal_edits(old, new, "/w/a.py")
     assert len(edits) == 2
-    assert all(e.original_hash == text_hash(old) for e in edits)
+    assert all(e.original_hash == content_key(old) for e in edits)
     assert edits[0].range.start.line == 1 and edits[0].new_text == "x = 10\n"
     assert apply_edits(old, edits) == new
 

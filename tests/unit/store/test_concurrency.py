@@ -59,7 +59,8 @@ def test_concurrent_first_opens_migrate_once(tmp_path: Path) -> None:
     path = store_path(tmp_path)
     script = (
         "import sys; from pathlib import Path; from kernelwright.store import Store; "
-        f"s = Store(Path({str(path)!r})); print(s.version); s.close()"
+        f"s = Store(Path({str(path)!r})); print(s._read('SELECT MAX(version) FROM schema_version')[0][0]); "
+        "s.close()"
     )
     procs = [
         subprocess.Popen(

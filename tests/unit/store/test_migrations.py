@@ -1,4 +1,5 @@
-"""Schema versions: ordered steps, an upgrade from v1 keeps data, a newer file is refused clearly."""
+"""Schema versions: ordered steps, an upgrade keeps data and drops only what nothing used, a newer file is
+refused clearly."""
 
 from __future__ import annotations
 
@@ -34,9 +35,35 @@ def test_upgrade_from_v1_keeps_rows_and_adds_the_later_tables(tmp_path: Path) ->
     assert upgraded.version == len(builtin_migrations())
     assert conn.execute("SELECT symbol FROM measurements").fetchall() == [("Model",)]
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"calibrations", "applied_edits"} <= tables
+    assert "applied_edits" in tables and "calibrations" not in tables
     versions = [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")]
     assert versions == list(range(1, len(builtin_migrations()) + 1))
+    conn.close()
+
+
+def _names(conn: sqlite3.Connection, kind: str) -> set[str]:
+    return {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = ?", (kind,))}
+
+
+def test_v4_drops_the_unused_calibrations_table_and_key_index_and_keeps_the_rows(tmp_path: Path) -> None:
+    path = tmp_path / "results.sqlite3"
+    v3 = open_database(path, builtin_migrations()[:3])
+    assert "calibrations" in _names(v3.connection, "table")
+    assert {"calibrations_by_device", "measurements_by_key"} <= _names(v3.connection, "index")
+    v3.connection.execute(
+        "INSERT INTO measurements (path, symbol, source_hash, device, created_at, body) "
+        "VALUES ('/w/a.py', 'Model', 'h', 'CPU', 1.0, '{}')"
+    )
+    v3.connection.close()
+
+    v4 = open_database(path, builtin_migrations()[:4])
+    conn = v4.connection
+    assert v4.version == 4
+    assert "calibrations" not in _names(conn, "table")
+    indexes = _names(conn, "index")
+    assert not {"calibrations_by_device", "measurements_by_key"} & indexes
+    assert "measurements_by_site" in indexes
+    assert conn.execute("SELECT symbol FROM measurements").fetchall() == [("Model",)]
     conn.close()
 
 

@@ -1,4 +1,4 @@
-"""The store keeps measurements, attempts, candidates, verdicts, calibrations and edits across restarts."""
+"""The store keeps measurements, attempts, candidates, verdicts and edits across restarts."""
 
 from __future__ import annotations
 
@@ -10,17 +10,9 @@ import pytest
 from kernelwright.core.candidate import Candidate, Usage
 from kernelwright.core.measure import CheckName
 from kernelwright.core.settings import ProviderName
-from kernelwright.store import (
-    AttemptRecord,
-    AttemptStatus,
-    MeasurementKey,
-    Store,
-    StoreError,
-    site_source_hash,
-    store_path,
-)
+from kernelwright.store import AttemptRecord, AttemptStatus, Store, StoreError, store_path
 from kernelwright.store.database import builtin_migrations
-from support.measurements import CPU, GPU, VERSIONS, measurement, passed, rejected
+from support.measurements import GPU, VERSIONS, measurement, passed, rejected
 
 
 @pytest.fixture
@@ -33,30 +25,22 @@ def store(tmp_path: Path) -> Store:
 def test_the_file_lives_under_the_workspace_in_wal_mode(tmp_path: Path, store: Store) -> None:
     assert store.path == tmp_path / ".kernelwright" / "results.sqlite3"
     assert store.path.exists()
-    assert store.version == len(builtin_migrations())
+    assert store._read("SELECT MAX(version) FROM schema_version")[0][0] == len(builtin_migrations())
     assert store.message is None
     mode = store._read("PRAGMA journal_mode")[0][0]
     assert mode == "wal"
 
 
-def test_lookup_answers_only_the_same_code_device_and_versions(store: Store) -> None:
-    m = measurement(source_hash="h1", median_us=42.0)
+def test_a_measurement_is_kept_with_its_content_key_device_and_versions(store: Store) -> None:
+    versions = dataclasses.replace(VERSIONS, torch="2.14.0", cuda="12.8")
+    m = measurement(source_hash="h1", median_us=42.0, device=GPU, versions=versions)
     store.record_measurement("/w/a.py", m)
-    key = MeasurementKey.of_measurement(m)
-    found = store.lookup_measurement(key)
-    assert found == m
-    assert store.lookup_measurement(dataclasses.replace(key, source_hash="h2")) is None
-    assert store.lookup_measurement(MeasurementKey.of("h1", GPU, VERSIONS)) is None
-    newer_torch = dataclasses.replace(VERSIONS, torch="2.14.0")
-    assert store.lookup_measurement(MeasurementKey.of("h1", CPU, newer_torch)) is None
-
-
-def test_lookup_returns_the_latest_of_several(store: Store) -> None:
-    store.record_measurement("/w/a.py", measurement(source_hash="h", median_us=10.0, created_at=1000.0))
-    store.record_measurement("/w/a.py", measurement(source_hash="h", median_us=12.0, created_at=2000.0))
-    key = MeasurementKey.of_measurement(measurement(source_hash="h"))
-    got = store.lookup_measurement(key)
-    assert got is not None and got.timing.median_us == 12.0
+    (row,) = store._read(
+        "SELECT source_hash, device, torch_version, triton_version, cuda_version FROM measurements"
+    )
+    assert row == ("h1", GPU.label, "2.14.0", "3.7.1", "12.8")
+    (stored,) = store.history("/w/a.py", "Model")
+    assert stored.measurement == m
 
 
 def test_history_survives_a_restart_newest_first(tmp_path: Path) -> None:
@@ -68,9 +52,9 @@ def test_history_survives_a_restart_newest_first(tmp_path: Path) -> None:
         history = again.history("/w/k.py", "Model")
         assert [h.measurement.timing.median_us for h in history] == [10.0, 20.0, 30.0]
         assert all(h.symbol == "Model" for h in history)
-        latest = again.latest("/w/k.py", "Model")
-        assert latest is not None and latest.source_hash == "h2"
-        assert again.latest("/w/k.py", "missing") is None
+        (latest,) = again.history("/w/k.py", "Model", limit=1)
+        assert latest.measurement.source_hash == "h2"
+        assert again.history("/w/k.py", "missing") == []
 
 
 def test_forget_one_file(store: Store) -> None:
@@ -79,13 +63,6 @@ def test_forget_one_file(store: Store) -> None:
     assert store.forget("/w/a.py") == 1
     assert store.history("/w/a.py", "Model") == []
     assert len(store.history("/w/b.py", "Model")) == 1
-
-
-def test_site_source_hash_changes_with_the_site_and_with_its_file() -> None:
-    base = site_source_hash("def f(x): return x", "import torch\ndef f(x): return x\n")
-    assert base == site_source_hash("def f(x): return x", "import torch\ndef f(x): return x\n")
-    assert base != site_source_hash("def f(x): return x + 0", "import torch\ndef f(x): return x\n")
-    assert base != site_source_hash("def f(x): return x", "import numpy\ndef f(x): return x\n")
 
 
 def test_attempt_candidates_and_verdicts_round_trip(store: Store) -> None:

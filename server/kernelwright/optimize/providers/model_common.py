@@ -6,7 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from kernelwright.core.candidate import Candidate, Usage, text_hash
+from kernelwright.core.candidate import Candidate, Usage
+from kernelwright.core.measure import content_key
 from kernelwright.core.settings import ProviderName
 from kernelwright.optimize.extract import Extracted, extract_candidate
 from kernelwright.optimize.prompting import RenderedPrompt, render
@@ -57,7 +58,7 @@ async def propose_with(ask: Ask, request: ProposalRequest, provider: ProviderNam
             notes.append(f"candidate {index}: {extracted.note}")
         candidates.append(
             Candidate(
-                id=f"r{request.round}-{provider.value}-{index}-{text_hash(extracted.source)[:8]}",
+                id=f"r{request.round}-{provider.value}-{index}-{content_key(extracted.source)[:8]}",
                 source=extracted.source,
                 symbol=request.expected_symbol,
                 provider=provider,

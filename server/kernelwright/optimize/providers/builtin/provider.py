@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from kernelwright.core.candidate import Candidate, text_hash
+from kernelwright.core.candidate import Candidate
+from kernelwright.core.measure import content_key
 from kernelwright.core.settings import ProviderName
 from kernelwright.core.site import CudaSpec, ModuleSpec, SiteKind
 from kernelwright.optimize.providers.builtin.cuda_launch import CudaPlan, plan_cuda
@@ -61,7 +62,7 @@ class BuiltinProvider:
         self._searches.clear()
 
     async def propose(self, request: ProposalRequest) -> Proposal:
-        key = (request.path, request.site.name, text_hash(request.file_text))
+        key = (request.path, request.site.name, content_key(request.file_text))
         search = self._searches.get(key)
         if search is None:
             search = self._searches[key] = self._plan(request)
