@@ -287,7 +287,7 @@ def candidate_costs(device: str, out: str) -> int:
                         "worker_wait_s": outcome.worker_wait_s if outcome else None,
                         "quiet_wait_s": outcome.quiet_wait_s if outcome else None,
                         "job_in_worker_s": outcome.run_s if outcome else None,
-                        "stage_seconds": verdict.stage_seconds,
+                        "stage_seconds": verdict.phase_seconds,
                     }
                 )
             starts = pool.worker_starts(target)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kernelwright.core.measure import DeviceKind
 from kernelwright.core.site import Convention, Language, ModuleSpec, Range, Site, SiteKind
 from kernelwright.optimize.request import CandidateFeedback, DeviceFacts, ProposalRequest
 
@@ -38,7 +39,7 @@ MODULE_SITE = Site(
 
 H100 = DeviceFacts(
     name="NVIDIA H100 80GB HBM3",
-    kind="cuda",
+    kind=DeviceKind.CUDA,
     sm_count=132,
     memory_bytes=80 * 2**30,
     bandwidth_bytes_per_s=3.35e12,

@@ -27,9 +27,9 @@ from kernelwright.cli.common import (
 )
 from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
 from kernelwright.core.errors import KernelwrightError
-from kernelwright.core.jobs import BenchJob, BenchOptions, ProblemRef, check_device
+from kernelwright.core.jobs import BenchJob, BenchOptions, JobType, ProblemRef, check_device
 from kernelwright.core.jsonable import to_json
-from kernelwright.core.measure import BenchFailure, Measurement, Stage
+from kernelwright.core.measure import BenchFailure, ErrorStage, Measurement
 from kernelwright.engine import client
 
 
@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--repeats", type=positive_int, default=None, help="timed calls, at least 1 (default: until stable)"
     )
-    add_timeout_argument(parser, "bench")
+    add_timeout_argument(parser, JobType.BENCH)
 
 
 # -- finding the site --------------------------------------------------------------------------------
@@ -102,7 +102,7 @@ def _report_failure(out: Output, label: str, failure: BenchFailure) -> int:
             out.err.write(failure.traceback_tail.rstrip() + "\n")
         if failure.log:
             out.err.write(failure.log.rstrip() + "\n")
-    return EXIT_USAGE if failure.stage in (Stage.LOAD, Stage.JOB) else EXIT_FAILED
+    return EXIT_USAGE if failure.stage in (ErrorStage.LOAD, ErrorStage.JOB) else EXIT_FAILED
 
 
 def _report(out: Output, problem: ProblemRef, m: Measurement) -> None:

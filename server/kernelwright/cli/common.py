@@ -20,7 +20,7 @@ from kernelwright.analysis import analyze
 from kernelwright.analysis.rules import RuleId
 from kernelwright.cli.output import EXIT_FAILED, EXIT_USAGE, Output
 from kernelwright.core.errors import KernelwrightError, SpecError, UsageError
-from kernelwright.core.jobs import ProblemRef, site_problem
+from kernelwright.core.jobs import JobType, ProblemRef, site_problem
 from kernelwright.core.measure import DeviceKind, Measurement, TimingMethod
 from kernelwright.core.protocol import ErrorCode
 from kernelwright.core.site import AnalysisResult, Site
@@ -77,7 +77,7 @@ def cluster_label(cluster: str) -> str:
     return f" (Ray at {choice.address})" if choice.address else " (Ray)"
 
 
-def add_timeout_argument(parser: argparse.ArgumentParser, job_type: str) -> None:
+def add_timeout_argument(parser: argparse.ArgumentParser, job_type: JobType) -> None:
     default = DEFAULT_TIMEOUTS[job_type]
     parser.add_argument(
         "--timeout",

@@ -33,7 +33,7 @@ from kernelwright.cli.common import (
 )
 from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
 from kernelwright.core.errors import KernelwrightError, UsageError
-from kernelwright.core.jobs import check_device
+from kernelwright.core.jobs import JobType, check_device
 from kernelwright.core.jsonable import JsonValue, to_json
 from kernelwright.core.settings import ProviderName
 from kernelwright.core.site import Site
@@ -77,7 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_device_argument(parser)
     add_cluster_argument(parser)
     add_unconfined_argument(parser)
-    add_timeout_argument(parser, "verify")
+    add_timeout_argument(parser, JobType.VERIFY)
     parser.add_argument("--apply", action="store_true", help="write the best candidate into FILE")
     parser.add_argument("--report", metavar="FILE.html", default=None, help="write an HTML report")
 

@@ -34,7 +34,14 @@ from kernelwright.cli.common import (
 )
 from kernelwright.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output
 from kernelwright.core.errors import KernelwrightError
-from kernelwright.core.jobs import CandidateRef, ProblemRef, VerifyJob, candidate_symbol, check_device
+from kernelwright.core.jobs import (
+    CandidateRef,
+    JobType,
+    ProblemRef,
+    VerifyJob,
+    candidate_symbol,
+    check_device,
+)
 from kernelwright.core.jsonable import to_json
 from kernelwright.core.measure import Verdict
 from kernelwright.core.site import CudaSpec, ModuleSpec
@@ -50,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--trials", type=positive_int, default=3, help="independent input draws, at least 1 (default 3)"
     )
-    add_timeout_argument(parser, "verify")
+    add_timeout_argument(parser, JobType.VERIFY)
     add_unconfined_argument(parser)
 
 

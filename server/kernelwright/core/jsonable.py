@@ -12,6 +12,23 @@ JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "Jso
 
 T = TypeVar("T")
 
+# A field's metadata key for the names it had in JSON written before a rename: see `renamed_from`.
+_FORMER_NAMES = "kernelwright.json.former_names"
+
+
+def renamed_from(*names: str) -> dict[str, tuple[str, ...]]:
+    """Field metadata: `from_json` also reads this field from these former keys, so rows written under
+    an old name (the store's JSON bodies) still load. `to_json` writes the current name only, and
+    `from_untrusted_json` does not accept the old ones."""
+    return {_FORMER_NAMES: names}
+
+
+def _json_key(f: dataclasses.Field[Any], data: dict[str, Any]) -> str | None:
+    """The key `data` holds field `f` under: its name, else a former name; None when it has neither."""
+    if f.name in data:
+        return f.name
+    return next((old for old in f.metadata.get(_FORMER_NAMES, ()) if old in data), None)
+
 
 def to_json(value: object) -> JsonValue:
     """Dataclasses become objects (fields in declaration order), enums their values, tuples lists."""
@@ -99,8 +116,9 @@ def _convert(tp: Any, data: Any, strict: bool = False) -> Any:
         hints = get_type_hints(tp)
         kwargs = {}
         for f in dataclasses.fields(tp):
-            if f.name in data:
-                kwargs[f.name] = _convert(hints[f.name], data[f.name], strict)
+            key = _json_key(f, data)
+            if key is not None:
+                kwargs[f.name] = _convert(hints[f.name], data[key], strict)
         return tp(**kwargs)
     if tp is float and isinstance(data, int | float | str):
         return float(data)
@@ -132,6 +150,7 @@ def _check_strict(tp: Any, data: Any) -> None:
 def _discriminates(cls: type, data: dict[str, Any]) -> bool:
     """For unions of dataclasses: a `convention`/`kind` literal field must match, and no unknown keys."""
     names = {f.name for f in dataclasses.fields(cls)}
+    names |= {old for f in dataclasses.fields(cls) for old in f.metadata.get(_FORMER_NAMES, ())}
     if not set(data) <= names:
         return False
     for f in dataclasses.fields(cls):

@@ -21,6 +21,7 @@ import enum
 from dataclasses import dataclass
 
 from kernelwright.core.jobs import VerifyJob
+from kernelwright.core.measure import CheckName
 
 
 class CandidateOp(enum.StrEnum):
@@ -79,14 +80,25 @@ class CandidateFailure:
     """What went wrong in the candidate's process, as it says. Believed only because it can only reject:
     `check` is one of FAILURE_CHECKS, else the judge calls the reply forged."""
 
-    check: str
+    check: str  # a CheckName's value; kept a string so the judge, not the decoder, refuses an unknown one
     message: str
     line: int = -1  # 0-based line in the candidate's file, -1 where unknown
     tail: str = ""  # the traceback's end
 
 
 # The checks a candidate worker may report failing (its own load, build, run; its live tamper check).
-FAILURE_CHECKS = frozenset({"load", "compile", "run", "no_gpu", "machine", "memory", "tamper", "dtype"})
+FAILURE_CHECKS = frozenset(
+    {
+        CheckName.LOAD,
+        CheckName.COMPILE,
+        CheckName.RUN,
+        CheckName.NO_GPU,
+        CheckName.MACHINE,
+        CheckName.MEMORY,
+        CheckName.TAMPER,
+        CheckName.DTYPE,
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import enum
 import hashlib
 from dataclasses import dataclass, field
 
-from kernelwright.core.jsonable import JsonValue, to_json
+from kernelwright.core.jsonable import JsonValue, renamed_from, to_json
 from kernelwright.core.protocol import ErrorCode
 
 
@@ -162,8 +162,8 @@ class Measurement:
     line_costs: tuple[LineCost, ...] = ()
     kernel_metrics: tuple[KernelMetrics, ...] = ()
     notes: tuple[str, ...] = ()  # "not timed (Triton interpreter)", "ncu not available", ...
-    # Wall seconds per harness stage (load, timing, roofline, ...), exclusive: they sum to the job's time.
-    stage_seconds: dict[str, float] = field(default_factory=dict)
+    # Wall seconds per job phase (load, timing, roofline, ...), exclusive: they sum to the job's time.
+    phase_seconds: dict[str, float] = field(default_factory=dict, metadata=renamed_from("stage_seconds"))
 
     def to_json(self) -> JsonValue:
         return to_json(self)
@@ -210,8 +210,8 @@ class Flag(enum.StrEnum):
     NOISE_LEVEL = "noise_level"  # the reference's output is rounding noise: compared against float64
 
 
-class Phase(enum.StrEnum):
-    """The stages of a verify or bench job whose wall time `stage_seconds` reports (keys are values)."""
+class JobPhase(enum.StrEnum):
+    """The phases of a verify or bench job whose wall time `phase_seconds` reports (keys are values)."""
 
     STATIC = "static"  # tamper and fallback scans of the candidate's text
     LOAD = "load"  # bench: load the site (compiles CUDA; Triton compiles on the first call)
@@ -276,14 +276,14 @@ class Verdict:
     # Set when a worker died instead of answering (a crash, a time-out, out of memory, a CUDA fault):
     # the candidate's own worker, or the judge's while it ran the reference.
     worker_error: ErrorCode | None = None
-    # Wall seconds per stage of verify (and of the timing after it), exclusive: see harness.timing.Stages.
-    stage_seconds: dict[str, float] = field(default_factory=dict)
+    # Wall seconds per phase of verify (and of the timing after it), exclusive: see harness.timing.PhaseClock.
+    phase_seconds: dict[str, float] = field(default_factory=dict, metadata=renamed_from("stage_seconds"))
 
     def to_json(self) -> JsonValue:
         return to_json(self)
 
 
-class Stage(enum.StrEnum):
+class ErrorStage(enum.StrEnum):
     """Where a bench stopped."""
 
     JOB = "job"  # the job itself is malformed
@@ -299,7 +299,7 @@ class Stage(enum.StrEnum):
 
 @dataclass(frozen=True)
 class BenchFailure:
-    stage: Stage
+    stage: ErrorStage
     message: str  # cause and fix
     traceback_tail: str | None = None
     log: str | None = None  # compiler log

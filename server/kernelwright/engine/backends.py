@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Literal, Protocol, Self
 
 from kernelwright.core.errors import UsageError
+from kernelwright.core.jobs import JobType
 from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.protocol import Hello
 from kernelwright.core.settings import RAY_CLIENT
@@ -58,7 +59,7 @@ class EnginePool(Protocol):
 
     async def submit(
         self,
-        job_type: str,
+        job_type: JobType,
         payload: JsonValue,
         *,
         timeout: float | None = None,
@@ -68,7 +69,7 @@ class EnginePool(Protocol):
 
     async def execute(
         self,
-        job_type: str,
+        job_type: JobType,
         payload: JsonValue,
         *,
         timeout: float | None = None,
@@ -78,7 +79,7 @@ class EnginePool(Protocol):
 
     def submit_cancellable(
         self,
-        job_type: str,
+        job_type: JobType,
         payload: JsonValue,
         *,
         timeout: float | None = None,

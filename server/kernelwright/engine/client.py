@@ -22,9 +22,9 @@ from kernelwright.core.measure import (
     CalibrateReply,
     Calibration,
     CheckName,
+    ErrorStage,
     Measurement,
     PingReply,
-    Stage,
     Verdict,
 )
 from kernelwright.core.protocol import ErrorCode, JobErrorInfo
@@ -69,14 +69,14 @@ async def bench(
     except JobError as err:
         if err.code not in CODE_FAULTS:
             raise
-        stage = Stage.MEMORY if err.code is ErrorCode.OOM else Stage.RUN
+        stage = ErrorStage.MEMORY if err.code is ErrorCode.OOM else ErrorStage.RUN
         return BenchFailure(stage, f"{err.code}: {err.message}", traceback_tail=_tail(err))
     reply = _parse(BenchReply, raw)
     if reply.measurement is not None:
         return reply.measurement
     if reply.failure is not None:
         return reply.failure
-    return BenchFailure(Stage.JOB, "the worker's bench reply had neither a measurement nor a failure")
+    return BenchFailure(ErrorStage.JOB, "the worker's bench reply had neither a measurement nor a failure")
 
 
 async def verify(
@@ -158,11 +158,11 @@ async def calibrate(
     except JobError as err:
         if err.code not in CODE_FAULTS:
             raise
-        return BenchFailure(Stage.RUN, f"{err.code}: {err.message}", traceback_tail=_tail(err))
+        return BenchFailure(ErrorStage.RUN, f"{err.code}: {err.message}", traceback_tail=_tail(err))
     reply = _parse(CalibrateReply, raw)
     if reply.calibration is not None:
         return reply.calibration
-    return reply.failure or BenchFailure(Stage.JOB, "the worker's calibrate reply was empty")
+    return reply.failure or BenchFailure(ErrorStage.JOB, "the worker's calibrate reply was empty")
 
 
 async def ping(pool: EnginePool, device: Device) -> PingReply:

@@ -7,6 +7,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kernelwright.core.jobs import JobType
+
 # The worker's job handler. A string, not an import: the engine never imports the harness.
 HARNESS_HANDLER = "kernelwright.harness.handler:handle"
 
@@ -14,16 +16,16 @@ GiB = 1024**3
 
 # Seconds per job type. Generous: a cold Triton compile, a CUDA extension build (over a minute) or the
 # Triton interpreter on the CPU all fit, while a candidate stuck in a loop is still stopped.
-DEFAULT_TIMEOUTS: dict[str, float] = {
-    "ping": 60.0,
-    "bench": 600.0,
-    "verify": 600.0,
-    "calibrate": 600.0,
+DEFAULT_TIMEOUTS: dict[JobType, float] = {
+    JobType.PING: 60.0,
+    JobType.BENCH: 600.0,
+    JobType.VERIFY: 600.0,
+    JobType.CALIBRATE: 600.0,
 }
 FALLBACK_TIMEOUT = 600.0
 
 # Jobs that run candidate code: they need a process that has never loaded other candidate code.
-FRESH_JOB_TYPES = frozenset({"verify"})
+FRESH_JOB_TYPES = frozenset({JobType.VERIFY})
 
 
 def _default_cpu_memory_cap() -> int | None:
@@ -40,7 +42,7 @@ class WorkerConfig:
     python: str = sys.executable  # the interpreter that has torch (the server's own, by default)
     handler: str = HARNESS_HANDLER  # module:function serving jobs inside the worker
     start_timeout_s: float = 240.0  # importing torch and triton and making a CUDA context
-    timeouts: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TIMEOUTS))
+    timeouts: dict[JobType, float] = field(default_factory=lambda: dict(DEFAULT_TIMEOUTS))
     # RLIMIT_AS for CPU workers only: CUDA reserves huge virtual ranges, so a GPU worker cannot have one.
     cpu_memory_cap_bytes: int | None = field(default_factory=_default_cpu_memory_cap)
     nproc_limit: int | None = 4096  # threads count too (torch starts one per core)
@@ -75,7 +77,7 @@ class WorkerConfig:
     allow_unconfined: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)  # set after scrubbing (e.g. PYTHONPATH)
 
-    def timeout_for(self, job_type: str) -> float:
+    def timeout_for(self, job_type: JobType) -> float:
         return self.timeouts.get(job_type, FALLBACK_TIMEOUT)
 
     def standbys_for(self, is_cpu: bool) -> int:

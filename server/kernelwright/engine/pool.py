@@ -205,7 +205,7 @@ class WorkerPool(SlotPool[_Slot]):
     # -- jobs --------------------------------------------------------------------------------------
 
     async def _run_locked(
-        self, slot: _Slot, job_type: str, payload: JsonValue, limit: float, fresh: bool
+        self, slot: _Slot, job_type: JobType, payload: JsonValue, limit: float, fresh: bool
     ) -> JobOutcome:
         if job_type == JobType.VERIFY:
             return await self._run_judged(slot, payload, limit)
@@ -477,7 +477,7 @@ class SyncWorkerPool:
 
     def submit(
         self,
-        job_type: str,
+        job_type: JobType,
         payload: JsonValue,
         *,
         timeout: float | None = None,
@@ -488,7 +488,7 @@ class SyncWorkerPool:
 
     def execute(
         self,
-        job_type: str,
+        job_type: JobType,
         payload: JsonValue,
         *,
         timeout: float | None = None,

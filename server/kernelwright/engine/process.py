@@ -27,6 +27,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from kernelwright.core.jobs import JobType
 from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.protocol import (
     MAX_MESSAGE_BYTES,
@@ -248,7 +249,7 @@ class WorkerProcess:
     # -- jobs --------------------------------------------------------------------------------------
 
     async def call(
-        self, job_type: str, payload: JsonValue, timeout: float, on_ask: AskHandler | None = None
+        self, job_type: JobType, payload: JsonValue, timeout: float, on_ask: AskHandler | None = None
     ) -> Response:
         """Run one job. A response (ok or not) comes back; a worker death or time-out raises JobError.
 
@@ -269,7 +270,7 @@ class WorkerProcess:
                 watch.cancel()
 
     async def _exchange(
-        self, request: Request, job_type: str, deadline: float, timeout: float, on_ask: AskHandler | None
+        self, request: Request, job_type: JobType, deadline: float, timeout: float, on_ask: AskHandler | None
     ) -> Response:
         self._writer.write(encode(request))
         while True:
@@ -293,7 +294,7 @@ class WorkerProcess:
                 )
             return message
 
-    async def _read_reply(self, job_type: str, remaining: float, timeout: float) -> bytes:
+    async def _read_reply(self, job_type: JobType, remaining: float, timeout: float) -> bytes:
         try:
             return await asyncio.wait_for(self._reader.readline(), remaining)
         except TimeoutError:
@@ -342,7 +343,7 @@ class WorkerProcess:
         if self.alive:
             signal_tree(self.proc.pid, sig)
 
-    async def _died(self, job_type: str) -> Response:
+    async def _died(self, job_type: JobType) -> Response:
         if self.kill_reason is KillReason.CANCELLED or self.kill_reason is KillReason.CLOSED:
             raise self._death_error(ErrorCode.CANCELLED, f"{job_type} was cancelled ({self.kill_reason})")
         code = await self._wait_exit()

@@ -30,7 +30,7 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 from kernelwright.core.errors import UsageError
-from kernelwright.core.jobs import check_device
+from kernelwright.core.jobs import JobType, check_device
 from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.measure import DeviceKind
 from kernelwright.core.protocol import ErrorCode, Hello, JobErrorInfo
@@ -191,7 +191,7 @@ class RayPool(SlotPool[_Slot]):
     # -- jobs --------------------------------------------------------------------------------------
 
     async def _run_locked(
-        self, slot: _Slot, job_type: str, payload: JsonValue, limit: float, fresh: bool
+        self, slot: _Slot, job_type: JobType, payload: JsonValue, limit: float, fresh: bool
     ) -> JobOutcome:
         if slot.suspect:
             await self._heal(slot)
@@ -203,7 +203,7 @@ class RayPool(SlotPool[_Slot]):
         return JobOutcome(reply.result, reply.output, slot.device, reply.worker_pid)
 
     async def _call(
-        self, slot: _Slot, job_type: str, payload: JsonValue, limit: float, fresh: bool
+        self, slot: _Slot, job_type: JobType, payload: JsonValue, limit: float, fresh: bool
     ) -> HostReply:
         ray = self._ray_module
         errors = ray.exceptions

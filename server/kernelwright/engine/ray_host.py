@@ -18,6 +18,7 @@ import socket
 import sys
 from dataclasses import dataclass, field
 
+from kernelwright.core.jobs import JobType
 from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.measure import DeviceKind
 from kernelwright.core.protocol import CapturedOutput, Hello, JobErrorInfo
@@ -72,7 +73,7 @@ class WorkerHost:
         self._jobs = asyncio.Lock()
         self._starting = asyncio.Lock()  # `ready` and `run` may both be the first call
 
-    async def run(self, job_type: str, payload: JsonValue, timeout: float, fresh: bool) -> HostReply:
+    async def run(self, job_type: JobType, payload: JsonValue, timeout: float, fresh: bool) -> HostReply:
         async with self._jobs:
             pool, device = await self._ensure_pool()
             try:
@@ -105,7 +106,7 @@ class WorkerHost:
     async def _ensure_pool(self) -> tuple[WorkerPool, Device]:
         async with self._starting:
             if self._pool is None or self._device is None:
-                request = "cpu" if self._kind is DeviceKind.CPU else "cuda"
+                request = self._kind.value  # `cpu` or `cuda`: the device request naming the kind
                 pool = WorkerPool(request, config=self._config, standby=self._standby)
                 await pool.start()
                 self._pool, self._device = pool, pool.devices[0]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import ClassVar, Generic, Protocol, Self, TypeVar
 
+from kernelwright.core.jobs import JobType
 from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.protocol import CapturedOutput, ErrorCode, Hello, JobErrorInfo
 from kernelwright.engine.config import FRESH_JOB_TYPES, WorkerConfig
@@ -87,7 +88,7 @@ class SlotPool(abc.ABC, Generic[S]):
 
     async def submit(
         self,
-        job_type: str,
+        job_type: JobType,
         payload: JsonValue,
         *,
         timeout: float | None = None,
@@ -104,7 +105,7 @@ class SlotPool(abc.ABC, Generic[S]):
 
     async def execute(
         self,
-        job_type: str,
+        job_type: JobType,
         payload: JsonValue,
         *,
         timeout: float | None = None,
@@ -126,7 +127,7 @@ class SlotPool(abc.ABC, Generic[S]):
 
     def submit_cancellable(
         self,
-        job_type: str,
+        job_type: JobType,
         payload: JsonValue,
         *,
         timeout: float | None = None,
@@ -141,7 +142,7 @@ class SlotPool(abc.ABC, Generic[S]):
 
     @abc.abstractmethod
     async def _run_locked(
-        self, slot: S, job_type: str, payload: JsonValue, limit: float, fresh: bool
+        self, slot: S, job_type: JobType, payload: JsonValue, limit: float, fresh: bool
     ) -> JobOutcome:
         """Run the job on `slot`, whose lock the caller holds."""
 

@@ -21,9 +21,9 @@ from kernelwright.core.measure import (
     BenchFailure,
     BenchReply,
     Calibration,
+    ErrorStage,
+    JobPhase,
     Measurement,
-    Phase,
-    Stage,
     TimingStats,
     content_key,
 )
@@ -37,7 +37,7 @@ from kernelwright.harness.line_cost import profile_call
 from kernelwright.harness.problem import Problem, RefusedError
 from kernelwright.harness.roofline import FlopCount, compute_dtype, count_flops, moved_bytes, roofline
 from kernelwright.harness.source import LoadError, error_place
-from kernelwright.harness.timing import Stages, TimingPlan, few_calls, not_timed, suspicious, time_calls
+from kernelwright.harness.timing import PhaseClock, TimingPlan, few_calls, not_timed, suspicious, time_calls
 from kernelwright.harness.verify import load_side
 
 TIMING_SEED = 777
@@ -60,28 +60,28 @@ def _load_or_stop(job: BenchJob, target: Target) -> Problem:
     try:
         return load_problem(job, target)
     except LoadError as exc:
-        raise Stop(BenchFailure(Stage.LOAD, str(exc), traceback_tail=exc.tail, line=exc.line)) from None
+        raise Stop(BenchFailure(ErrorStage.LOAD, str(exc), traceback_tail=exc.tail, line=exc.line)) from None
     except CompileError as exc:
-        raise Stop(BenchFailure(Stage.COMPILE, str(exc), log=exc.log, line=exc.line)) from None
+        raise Stop(BenchFailure(ErrorStage.COMPILE, str(exc), log=exc.log, line=exc.line)) from None
     except RefusedError as exc:
-        stage = Stage.NO_GPU if isinstance(job.problem.spec, CudaSpec) else Stage.REFUSED
+        stage = ErrorStage.NO_GPU if isinstance(job.problem.spec, CudaSpec) else ErrorStage.REFUSED
         raise Stop(BenchFailure(stage, str(exc))) from None
 
 
-def _guard(problem: Problem, stage: Stage, fn: Callable[[], Any], target: Target) -> Any:
+def _guard(problem: Problem, stage: ErrorStage, fn: Callable[[], Any], target: Target) -> Any:
     try:
         return fn()
     except Exception as exc:
         raise _stop(problem, stage, exc, target) from None
 
 
-def _stop(problem: Problem, stage: Stage, exc: Exception, target: Target) -> Stop:
+def _stop(problem: Problem, stage: ErrorStage, exc: Exception, target: Target) -> Stop:
     """The bench's end when `stage` raised `exc`: whose failure it is (the file's, the machine's)."""
     if isinstance(exc, LoadError):  # an input factory the file does not define
-        return Stop(BenchFailure(Stage.LOAD, str(exc), traceback_tail=exc.tail, line=exc.line))
+        return Stop(BenchFailure(ErrorStage.LOAD, str(exc), traceback_tail=exc.tail, line=exc.line))
     lacks = machine_lacks(exc, target, problem.symbol)
     if lacks is not None:
-        return Stop(BenchFailure(Stage(lacks[0]), lacks[1]))
+        return Stop(BenchFailure(ErrorStage(lacks[0]), lacks[1]))
     place = error_place(exc, problem.path)
     where = f" at line {place.line + 1}" if place.line is not None else ""
     return Stop(
@@ -133,7 +133,7 @@ def _extra_set(problem: Problem, seed: int, target: Target) -> tuple[Any, ...] |
     except Exception as exc:
         if is_out_of_memory(exc):
             return None
-        raise _stop(problem, Stage.INPUTS, exc, target) from None
+        raise _stop(problem, ErrorStage.INPUTS, exc, target) from None
 
 
 def _plan(options: BenchOptions) -> TimingPlan:
@@ -169,13 +169,13 @@ def measure(
 ) -> Measurement:
     """Time `problem`; with `baseline_of`, time that (the reference) in the same run as the eager baseline.
     Raises Stop with a BenchFailure for the person when something of theirs fails.
-    The measurement's `stage_seconds` say where its wall time went (not the load, which callers add)."""
-    stages = Stages()
+    The measurement's `phase_seconds` say where its wall time went (not the load, which callers add)."""
+    phases = PhaseClock()
     notes = list(problem.notes)
-    with stages(Phase.INPUTS):
-        first = _guard(problem, Stage.INPUTS, lambda: problem.draw(TIMING_SEED), target)
-    with stages(Phase.FIRST_CALL):
-        outputs = _guard(problem, Stage.RUN, lambda: _call_once(problem, first, target), target)
+    with phases(JobPhase.INPUTS):
+        first = _guard(problem, ErrorStage.INPUTS, lambda: problem.draw(TIMING_SEED), target)
+    with phases(JobPhase.FIRST_CALL):
+        outputs = _guard(problem, ErrorStage.RUN, lambda: _call_once(problem, first, target), target)
     size = problem_size(first)
     interpreted = problem.uses_triton and triton_interpreted()
     if interpreted:
@@ -189,17 +189,17 @@ def measure(
             created_at=time.time(),
             problem_size=size,
             notes=tuple(notes),
-            stage_seconds=stages.merged({}),
+            phase_seconds=phases.merged({}),
         )
-    with stages(Phase.INPUTS):
+    with phases(JobPhase.INPUTS):
         sets, sets_note = timing_input_sets(problem, target, first)
         if sets_note is not None:
             notes.append(sets_note)
     plan = _plan(options)
-    with stages(Phase.TIMING):
-        timing = _guard(problem, Stage.TIMING, lambda: time_calls(problem, sets, target, plan), target)
+    with phases(JobPhase.TIMING):
+        timing = _guard(problem, ErrorStage.TIMING, lambda: time_calls(problem, sets, target, plan), target)
     notes.extend(note for note in (suspicious(timing), few_calls(timing)) if note)
-    with stages(Phase.ROOFLINE):
+    with phases(JobPhase.ROOFLINE):
         module = problem.target if isinstance(problem.target, torch.nn.Module) else None
         nbytes = moved_bytes(first, outputs, module, skip=problem.output_args)
         # Only a GPU figure gets a roofline, and the flop counter's first use in a worker costs ~1 s.
@@ -219,12 +219,12 @@ def measure(
         )
     if not target.is_cuda:
         notes.append("timed on the CPU: no roofline (CPU figures are not GPU figures)")
-    baselines = _baselines(problem, baseline_of, sets, target, plan, timing, options, stages)
+    baselines = _baselines(problem, baseline_of, sets, target, plan, timing, options, phases)
     kernels: tuple[Any, ...] = ()
     lines: tuple[Any, ...] = ()
     if options.profile_lines and not problem.output_args:
         try:
-            with stages(Phase.PROFILE):
+            with phases(JobPhase.PROFILE):
                 prof = profile_call(lambda: problem(first), problem.path, target.is_cuda, source)
             kernels, lines = prof.kernels, prof.line_costs
             if not target.is_cuda:  # profiler overhead inflates CPU op times: keep shares, scale to timing
@@ -244,7 +244,7 @@ def measure(
         kernels=kernels,
         line_costs=lines,
         notes=tuple(notes),
-        stage_seconds=stages.merged({}),
+        phase_seconds=phases.merged({}),
     )
 
 
@@ -268,18 +268,18 @@ def _baselines(
     plan: TimingPlan,
     timing: TimingStats,
     options: BenchOptions,
-    stages: Stages,
+    phases: PhaseClock,
 ) -> tuple[Baseline, ...]:
     out: list[Baseline] = []
     eager = reference or problem
     if reference is not None and options.eager_baseline:
-        with stages(Phase.TIMING_REFERENCE):
+        with phases(JobPhase.TIMING_REFERENCE):
             t = time_calls(reference, sets, target, plan)
         out.append(Baseline(BaselineKind.EAGER, t, _ratio(t, timing)))
     if options.compile_baseline and _is_torch_site(eager):
         try:
             compiled = torch.compile(eager.target)
-            with stages(Phase.TIMING_COMPILE):
+            with phases(JobPhase.TIMING_COMPILE):
                 t = time_calls(lambda args: compiled(*args), sets, target, plan)
             out.append(Baseline(BaselineKind.COMPILE, t, _ratio(t, timing)))
         except Exception as exc:
@@ -301,9 +301,9 @@ def _ratio(baseline: TimingStats, timing: TimingStats) -> float | None:
 
 
 def bench(job: BenchJob, target: Target) -> BenchReply:
-    stages = Stages()
+    phases = PhaseClock()
     try:
-        with stages(Phase.LOAD):
+        with phases(JobPhase.LOAD):
             problem = _load_or_stop(job, target)
         m = measure(problem, job.problem.source, target, job.options, job.calibration)
     except Stop as stop:
@@ -313,9 +313,9 @@ def bench(job: BenchJob, target: Target) -> BenchReply:
     if job.options.ncu and target.is_cuda:
         from kernelwright.harness.ncu import collect
 
-        with stages(Phase.NCU):
+        with phases(JobPhase.NCU):
             metrics, note = collect(job)
         m = replace(m, kernel_metrics=metrics, notes=m.notes + ((note,) if note else ()))
     elif job.options.ncu:
         m = replace(m, notes=(*m.notes, "ncu needs a GPU: not run"))
-    return BenchReply(measurement=replace(m, stage_seconds=stages.merged(m.stage_seconds)))
+    return BenchReply(measurement=replace(m, phase_seconds=phases.merged(m.phase_seconds)))

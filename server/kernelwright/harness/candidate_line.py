@@ -14,6 +14,7 @@ import math
 import os
 from typing import Any, TypeVar
 
+from kernelwright.core.jobs import JobType
 from kernelwright.core.jsonable import JsonValue, from_untrusted_json, to_json
 from kernelwright.core.judging import (
     FAILURE_CHECKS,
@@ -55,7 +56,7 @@ class CandidateLine:
         payload: JsonValue = {"op": op.value, "args": to_json(args)}
         started = clock.perf_counter()
         try:
-            answer = self._line.ask("candidate", payload)
+            answer = self._line.ask(JobType.CANDIDATE, payload)
         except ProtocolError as exc:
             raise Rejected(CheckName.REPLY, f"{FORGED} during {what}: {exc}") from None
         seconds = clock.perf_counter() - started

@@ -29,6 +29,7 @@ from kernelwright.core.judging import (
     LoadReply,
     TimingReply,
 )
+from kernelwright.core.measure import CheckName
 from kernelwright.core.site import CudaSpec
 from kernelwright.harness import clock
 from kernelwright.harness.compare import tensors_in
@@ -113,18 +114,18 @@ def _load(request: CandidateLoad) -> LoadReply:
         return LoadReply(
             symbol,
             failure=CandidateFailure(
-                "load", f"the candidate did not load: {exc}", _line(exc.line), exc.tail or ""
+                CheckName.LOAD, f"the candidate did not load: {exc}", _line(exc.line), exc.tail or ""
             ),
         )
     except CompileError as exc:
         return LoadReply(
             symbol,
             failure=CandidateFailure(
-                "compile", f"the candidate did not compile: {exc}", _line(exc.line), exc.log[-4000:]
+                CheckName.COMPILE, f"the candidate did not compile: {exc}", _line(exc.line), exc.log[-4000:]
             ),
         )
     except RefusedError as exc:
-        return LoadReply(symbol, failure=CandidateFailure("no_gpu", str(exc)))
+        return LoadReply(symbol, failure=CandidateFailure(CheckName.NO_GPU, str(exc)))
     _session = _Session(job, request.exchange_dir, target, candidate)
     return LoadReply(symbol, uses_triton=candidate.uses_triton, tampered=tuple(clock.tampered()))
 
@@ -136,7 +137,7 @@ def _line(line: int | None) -> int:
 def _machine_failure(exc: BuildEnvironmentError, line: int | None, tail: str | None) -> CandidateFailure:
     """The machine's failure, not the candidate's: it was not judged, and the message says what to fix."""
     message = f"the candidate could not be built on this machine, so it was not judged: {exc}"
-    return CandidateFailure("machine", message, _line(line), tail or "")
+    return CandidateFailure(CheckName.MACHINE, message, _line(line), tail or "")
 
 
 def _run_failure(exc: BaseException, session: _Session) -> CandidateFailure:
@@ -146,7 +147,7 @@ def _run_failure(exc: BaseException, session: _Session) -> CandidateFailure:
     where = f" at line {place.line + 1}" if place.line is not None else ""
     oom = is_out_of_memory(exc)
     return CandidateFailure(
-        "memory" if oom else "run",
+        CheckName.MEMORY if oom else CheckName.RUN,
         f"the candidate raised {type(exc).__name__}{where}: {exc}",
         _line(place.line),
         place.tail or "".join(traceback.format_exception(exc))[-4000:],
@@ -181,7 +182,9 @@ def _call(session: _Session, request: CandidateCall, refill: bool) -> CallReply:
     try:
         write_outputs(os.path.join(session.exchange_dir, name), out)
     except TypeError as exc:
-        return CallReply("", before, after, tuple(clock.tampered()), CandidateFailure("dtype", str(exc)))
+        return CallReply(
+            "", before, after, tuple(clock.tampered()), CandidateFailure(CheckName.DTYPE, str(exc))
+        )
     return CallReply(name, before, after, tuple(clock.tampered()))
 
 
@@ -227,5 +230,5 @@ def _send(session: _Session, request: CandidateSend) -> CallReply:
     try:
         write_outputs(os.path.join(session.exchange_dir, name), out)
     except TypeError as exc:
-        return CallReply("", (), (), tuple(clock.tampered()), CandidateFailure("dtype", str(exc)))
+        return CallReply("", (), (), tuple(clock.tampered()), CandidateFailure(CheckName.DTYPE, str(exc)))
     return CallReply(name, (), (), tuple(clock.tampered()))

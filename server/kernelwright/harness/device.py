@@ -31,6 +31,10 @@ class Target:
     def is_cuda(self) -> bool:
         return self.device.type == "cuda"
 
+    @property
+    def kind(self) -> DeviceKind:
+        return DeviceKind.CUDA if self.is_cuda else DeviceKind.CPU
+
 
 def resolve(request: str) -> Target:
     """`auto` -> the worker's CUDA device if any, else the CPU; `cuda[:N]` without CUDA -> NoGpuError."""
@@ -204,7 +208,7 @@ def needs_a_gpu(exc: BaseException, target: Target) -> str | None:
 def machine_lacks(exc: BaseException, target: Target, who: str) -> tuple[str, str] | None:
     """Whether `who`'s exception is what this machine lacks, not a fault of the code: ("memory", why) when
     it does not fit, ("no_gpu", why) when it needs a GPU; None otherwise. The kinds are the values of both
-    core.measure.Stage (bench) and CheckName (verify)."""
+    core.measure.ErrorStage (bench) and CheckName (verify)."""
     if is_out_of_memory(exc):
         return "memory", does_not_fit(exc, target, who)
     gpu = needs_a_gpu(exc, target)

@@ -20,8 +20,8 @@ from kernelwright.core.measure import (
     BenchReply,
     CalibrateReply,
     CheckName,
+    ErrorStage,
     PingReply,
-    Stage,
     Verdict,
 )
 from kernelwright.harness import clock  # first: references to the clocks before any candidate loads
@@ -144,13 +144,13 @@ def run_bench(job: BenchJob) -> BenchReply:
     try:
         target = devices.resolve(job.device)
     except devices.NoGpuError as exc:
-        return BenchReply(failure=BenchFailure(Stage.NO_GPU, str(exc)))
+        return BenchReply(failure=BenchFailure(ErrorStage.NO_GPU, str(exc)))
     try:
         return bench(job, target)
     except Exception as exc:
         return BenchReply(
             failure=BenchFailure(
-                Stage.RUN,
+                ErrorStage.RUN,
                 f"internal error {type(exc).__name__}: {exc}",
                 traceback_tail=_internal_error_tail(),
             )
@@ -168,11 +168,11 @@ def run_calibrate(job: CalibrateJob) -> CalibrateReply:
     try:
         target = devices.resolve(job.device)
     except devices.NoGpuError as exc:
-        return CalibrateReply(failure=BenchFailure(Stage.NO_GPU, str(exc)))
+        return CalibrateReply(failure=BenchFailure(ErrorStage.NO_GPU, str(exc)))
     if not target.is_cuda:
         return CalibrateReply(
             failure=BenchFailure(
-                Stage.NO_GPU,
+                ErrorStage.NO_GPU,
                 "calibrate measures a GPU's copy bandwidth and matmul peak; this "
                 "worker has no GPU. Run it on the GPU machine.",
             )

@@ -36,9 +36,10 @@ from kernelwright.core.jobs import VerifyJob
 from kernelwright.core.judging import TimingReply
 from kernelwright.core.measure import (
     CheckName,
+    DeviceKind,
     Flag,
+    JobPhase,
     Measurement,
-    Phase,
     SpeedupEstimate,
     TimingMethod,
     TimingStats,
@@ -86,7 +87,7 @@ CHECK_CHANCE = 0.34
 # beside a block, short enough for MIN_BLOCKS of them in a candidate's time. On a GPU a call costs far
 # more than its kernel (inputs drawn, L2 flushed, host cover, checksums: about 1.5 ms a call on the H200
 # for 0.2-0.7 ms kernels), so a block holds fewer calls than its length suggests.
-BLOCK_SECONDS = {"cpu": 0.08, "cuda": 0.06}
+BLOCK_SECONDS = {DeviceKind.CPU: 0.08, DeviceKind.CUDA: 0.06}
 
 
 def timed_verdict(
@@ -101,7 +102,7 @@ def timed_verdict(
     """The verified verdict with both measurements and the speedup; or a rejection naming what the
     judge's own checks of the timing found."""
     target = ctx.target
-    kind = "cuda" if target.is_cuda else "cpu"
+    kind = target.kind
     plan = job.options
     atol, rtol = tolerances(job.reference)
     timer = BlockTimer(target)
@@ -110,7 +111,7 @@ def timed_verdict(
     def seeds(n: int) -> list[int]:
         return [rng.randrange(1, 2**31 - 1) for _ in range(n)]
 
-    with ctx.stages(Phase.FIRST_CALL):
+    with ctx.phases(JobPhase.FIRST_CALL):
         # The first calls compile and autotune; the calls after them say how long a call takes.
         first, then = seeds(max(plan.warmup, 1)), seeds(2)
         timer.warm(reference, reference.draw, first)
@@ -212,12 +213,12 @@ def timed_verdict(
     )
     m_cand = replace(
         _measurement(job, ctx, reference, ref_out, cand_stats, job.candidate.source, calls, estimate),
-        stage_seconds={k: v for k, v in ctx.stages.merged({}).items() if k in TIMING_PHASES},
+        phase_seconds={k: v for k, v in ctx.phases.merged({}).items() if k in TIMING_PHASES},
     )
     m_ref = replace(
         _measurement(job, ctx, reference, ref_out, ref_stats, job.reference.source, calls, None),
         symbol=job.reference.symbol,
-        stage_seconds={},
+        phase_seconds={},
     )
     too_fast = beyond_roof(m_cand.roofline)
     if too_fast:
@@ -228,7 +229,7 @@ def timed_verdict(
         measurement=m_cand,
         reference_measurement=m_ref,
         speedup=estimate,
-        stage_seconds=ctx.stages.merged({}),
+        phase_seconds=ctx.phases.merged({}),
         notes=(*verdict.notes, *ctx.notes[len(verdict.notes) :]),
     )
 
@@ -253,14 +254,14 @@ class _Pair:
     ) -> tuple[BlockResult, TimingReply, float]:
         if candidate_first:
             reply, wall = self._candidate(seeds, what)
-        with self.ctx.stages(Phase.TIMING_REFERENCE):
+        with self.ctx.phases(JobPhase.TIMING_REFERENCE):
             ref_block = self.timer.block(self.reference, self.reference.draw, seeds)
         if not candidate_first:
             reply, wall = self._candidate(seeds, what)
         return ref_block, reply, wall
 
     def _candidate(self, seeds: list[int], what: str) -> tuple[TimingReply, float]:
-        with self.ctx.stages(Phase.TIMING_CANDIDATE):
+        with self.ctx.phases(JobPhase.TIMING_CANDIDATE):
             reply, wall = self.line.time_block(seeds, what, self.timer.cover_us)
             if self.quiet is not None:
                 # Work the candidate left running on the GPU (its own synchronise skipped or patched)
@@ -275,7 +276,7 @@ class _Pair:
         """The output of one timed call, picked after the block: it must be what the candidate committed
         to inside the block, and match the reference's output for the same inputs."""
         what = f"timing block {block + 1}, call {call + 1} (inputs from seed {seeds[call]})"
-        with self.ctx.stages(Phase.TIMED_OUTPUT_CHECK):
+        with self.ctx.phases(JobPhase.TIMED_OUTPUT_CHECK):
             out_c = self.line.send(call, f"timed-{block + 1}.out", self.limit, what)
             if checksums(out_c) != reply.checksums[call]:
                 raise Rejected(
@@ -300,7 +301,12 @@ class _Pair:
 
 TIMING_PHASES = frozenset(
     p.value
-    for p in (Phase.FIRST_CALL, Phase.TIMING_REFERENCE, Phase.TIMING_CANDIDATE, Phase.TIMED_OUTPUT_CHECK)
+    for p in (
+        JobPhase.FIRST_CALL,
+        JobPhase.TIMING_REFERENCE,
+        JobPhase.TIMING_CANDIDATE,
+        JobPhase.TIMED_OUTPUT_CHECK,
+    )
 )
 RETAINED_SHARE = 0.1  # of free memory (device memory on a GPU) for one block's outputs, on each side
 CPU_RETAINED_BYTES = 1 << 30
@@ -377,7 +383,7 @@ def _diagnostics(blocks: Blocks, calls: int) -> str:
     )
 
 
-def _cross_check(ctx: Context, blocks: Blocks, kind: str) -> None:
+def _cross_check(ctx: Context, blocks: Blocks, kind: DeviceKind) -> None:
     """The candidate's reported times against the judge's clock around its blocks."""
     found = excess_of(blocks, kind)
     excess, allowed = found.excess, found.allowed

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from kernelwright.core.measure import (
+    DeviceKind,
     SpeedupEstimate,
 )
 
@@ -19,7 +20,7 @@ from kernelwright.core.measure import (
 # a 2-core CPU with one core busy, identity rewrites of the torch samples read 0.89x-1.08x with tight
 # block-to-block spreads one day and 1.12x-1.20x (judge slower) on another
 # (tests/unit/optimize/test_identity_under_load.py); on an H200 within 2%.
-SYSTEMATIC_FLOOR = {"cpu": 0.25, "cuda": 0.02}
+SYSTEMATIC_FLOOR = {DeviceKind.CPU: 0.25, DeviceKind.CUDA: 0.02}
 
 
 # On a CPU a call this short is mostly torch's dispatch (Python, the dispatcher, allocation), which
@@ -33,10 +34,10 @@ SHORT_CALL_S = 200e-6
 SHORT_CALL_FLOOR = 0.35
 
 
-def systematic_floor(kind: str, call_s: float) -> float:
+def systematic_floor(kind: DeviceKind, call_s: float) -> float:
     """The interval's least half-width (log terms) for a reference whose calls take `call_s` (the call
     alone, as timed) on a device of `kind`."""
-    if kind == "cpu" and call_s < SHORT_CALL_S:
+    if kind is DeviceKind.CPU and call_s < SHORT_CALL_S:
         return SHORT_CALL_FLOOR
     return SYSTEMATIC_FLOOR[kind]
 
@@ -49,13 +50,13 @@ def systematic_floor(kind: str, call_s: float) -> float:
 # On a CPU the share is wide: a torch.compile'd candidate's worker spends about 3x its reported call time
 # outside its calls (cause not found yet: benchmarks/BENCHMARKS.md, Judge), so the check there catches a
 # candidate hiding more than 4x its reported time (a 10x clock, deferred work), not a subtle one.
-EXCESS_SHARE = {"cpu": 4.0, "cuda": 0.1}
+EXCESS_SHARE = {DeviceKind.CPU: 4.0, DeviceKind.CUDA: 0.1}
 
 
 # The floor is what a block costs the candidate's side once and the reference's side not (its reply's
 # relay, waking its frozen process): identity rewrites of the torch samples on an H200 showed 0.5-2 ms of
 # it per block.
-EXCESS_FLOOR_S = {"cpu": 0.002, "cuda": 0.002}
+EXCESS_FLOOR_S = {DeviceKind.CPU: 0.002, DeviceKind.CUDA: 0.002}
 
 
 NOISE_FACTOR = 3.0
@@ -64,7 +65,7 @@ NOISE_FACTOR = 3.0
 # On a CPU the noise term never buys more than this part of the share: on the 2-core VM under a CI run
 # the blocks' spread alone once covered the 10x clock of samples/adversarial/cheat_clock_scaled.py (its
 # excess is 9x its reported time, the share 4x). Honest torch.compile'd candidates show about 3x.
-NOISE_CAP = {"cpu": 0.5, "cuda": math.inf}
+NOISE_CAP = {DeviceKind.CPU: 0.5, DeviceKind.CUDA: math.inf}
 
 
 T_975 = {
@@ -150,7 +151,7 @@ class Excess(NamedTuple):
         return self.fixed + self.noise
 
 
-def excess_of(blocks: Blocks, kind: str) -> Excess:
+def excess_of(blocks: Blocks, kind: DeviceKind) -> Excess:
     each = [c - r for c, r in zip(blocks.cand_over_s, blocks.ref_over_s, strict=True)]
     reported = statistics.median(blocks.cand_reported_s)
     share = EXCESS_SHARE[kind] * reported

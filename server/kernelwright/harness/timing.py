@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from kernelwright.core.measure import Phase, TimingMethod, TimingStats
+from kernelwright.core.measure import JobPhase, TimingMethod, TimingStats
 from kernelwright.harness import clock
 from kernelwright.harness.device import Target
 from kernelwright.harness.exchange import PendingChecksums
@@ -329,17 +329,17 @@ def not_timed() -> TimingStats:
     )
 
 
-class Stages:
+class PhaseClock:
     """Wall seconds per job phase, exclusive: entering a nested phase pauses the enclosing one, so the
     phases sum to the time the job spent inside any of them. Uses the clock captured before any
     candidate loaded, so a candidate cannot hide where its time went."""
 
     def __init__(self, seconds: dict[str, float] | None = None) -> None:
         self.seconds: dict[str, float] = dict(seconds or {})
-        self._open: list[tuple[Phase, float]] = []  # (phase, when it last resumed)
+        self._open: list[tuple[JobPhase, float]] = []  # (phase, when it last resumed)
 
     @contextmanager
-    def __call__(self, phase: Phase) -> Iterator[None]:
+    def __call__(self, phase: JobPhase) -> Iterator[None]:
         now = clock.perf_counter()
         if self._open:
             outer, since = self._open[-1]
@@ -354,7 +354,7 @@ class Stages:
             if self._open:
                 self._open[-1] = (self._open[-1][0], now)
 
-    def _add(self, phase: Phase, seconds: float) -> None:
+    def _add(self, phase: JobPhase, seconds: float) -> None:
         self.seconds[phase.value] = self.seconds.get(phase.value, 0.0) + seconds
 
     def merged(self, other: dict[str, float]) -> dict[str, float]:

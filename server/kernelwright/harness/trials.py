@@ -12,7 +12,7 @@ from typing import Any
 import torch
 
 from kernelwright.core.jobs import VerifyJob
-from kernelwright.core.measure import CheckName, Flag, Phase
+from kernelwright.core.measure import CheckName, Flag, JobPhase
 from kernelwright.harness import clock
 from kernelwright.harness.candidate_line import CandidateLine
 from kernelwright.harness.compare import (
@@ -123,7 +123,7 @@ class Trials:
             what = f"trial {trial + 1}"
             out_c = self._outputs(seed, f"trial-{trial + 1}.out", what, refill=False)
             out_r = run_guarded(reference, reference.draw(seed), target, "reference")
-            with ctx.stages(Phase.PRECISION):
+            with ctx.phases(JobPhase.PRECISION):
                 ref64 = self._float64(seed, out_r) if trial == 0 else None
                 if ref64 is not None:
                     ref_err = max(error_norms(out_r, ref64), default=0.0)
@@ -137,7 +137,7 @@ class Trials:
             ):
                 # As close to the exact answer as the reference computed in bfloat16 gets: a precision
                 # problem (the candidate computes in lower precision), not a wrong result.
-                with ctx.stages(Phase.PRECISION):
+                with ctx.phases(JobPhase.PRECISION):
                     low = lower_precision_error(reference, reference.draw(seed), ref64)
                 near = LOWER_PRECISION_FACTOR * low if low is not None else NEAR_FALLBACK
                 check_precision(ctx, out_c, ref64, ref_err, near=near)
@@ -155,7 +155,7 @@ class Trials:
                 if ref64 is None:
                     ctx.notes.append(f"precision check skipped: {self.float64_skipped}")
                 elif ref_err is not None:
-                    with ctx.stages(Phase.PRECISION):
+                    with ctx.phases(JobPhase.PRECISION):
                         check_precision(ctx, out_c, ref64, ref_err)
             previous.append(out_c)
         return ref_err

@@ -26,7 +26,7 @@ import torch
 
 from kernelwright.core.jobs import BenchOptions, ProblemRef, VerifyJob, candidate_symbol
 from kernelwright.core.judging import CandidateLoad, JudgeJob
-from kernelwright.core.measure import CheckName, Flag, Phase, Verdict
+from kernelwright.core.measure import CheckName, Flag, JobPhase, Verdict
 from kernelwright.core.site import CudaSpec, FunctionSpec, ModuleSpec
 from kernelwright.harness.candidate_line import CandidateLine
 from kernelwright.harness.compare import (
@@ -142,7 +142,7 @@ def verify(job: JudgeJob, target: Target) -> Verdict:
             line=rej.kw.get("line"),
             notes=tuple(ctx.notes),
             worker_error=worker_error,
-            stage_seconds=ctx.stages.merged({}),
+            phase_seconds=ctx.phases.merged({}),
         )
 
 
@@ -179,15 +179,15 @@ def _verify(judge_job: JudgeJob, ctx: Context) -> Verdict:
     target = ctx.target
     symbol = candidate_symbol(ref, cand)
 
-    with ctx.stages(Phase.STATIC):
+    with ctx.phases(JobPhase.STATIC):
         _static_checks(ref, cand.source, symbol, ctx)
-    with ctx.stages(Phase.LOAD_REFERENCE):
+    with ctx.phases(JobPhase.LOAD_REFERENCE):
         reference = _load_reference(job, ctx)
     ctx.notes.extend(reference.notes)
     if target.device.type == "cpu":
         ctx.flag(Flag.CPU_ONLY)
     line = CandidateLine(ctx, judge_job.exchange_dir)
-    with ctx.stages(Phase.LOAD_CANDIDATE):
+    with ctx.phases(JobPhase.LOAD_CANDIDATE):
         loaded = line.load(CandidateLoad(job, judge_job.exchange_dir))
     if loaded.uses_triton and os.environ.get("TRITON_INTERPRET") == "1":
         ctx.flag(Flag.INTERPRETER)
@@ -195,7 +195,7 @@ def _verify(judge_job: JudgeJob, ctx: Context) -> Verdict:
     atol, rtol = tolerances(ref)
 
     # The reference against itself: determinism, float64 error level, null candidates.
-    with ctx.stages(Phase.REFERENCE_CHECKS):
+    with ctx.phases(JobPhase.REFERENCE_CHECKS):
         args0 = reference.draw(BASE_SEED)
         ref_out = run_guarded(reference, args0, target, "reference")
         if not tensors_in(ref_out):
@@ -213,7 +213,7 @@ def _verify(judge_job: JudgeJob, ctx: Context) -> Verdict:
             base_rtol = max((rtol or 0.0), 1e-12)
             slack = max(1.0, 10.0 * spread / base_rtol)
         _check_rng_dependence(ctx, reference, ref_out, target)
-    with ctx.stages(Phase.NULL_CHECK):
+    with ctx.phases(JobPhase.NULL_CHECK):
         # Against the inputs as drawn, not as the call left them: a CUDA kernel's output buffer is an
         # argument, and after the call it holds the reference's own result.
         _refuse_null_problem(ref_out, reference.draw(BASE_SEED), atol, rtol)
@@ -222,9 +222,9 @@ def _verify(judge_job: JudgeJob, ctx: Context) -> Verdict:
     # Seeds the candidate cannot know before it is asked: no table of answers for them can be ready.
     seeds = _secret_seeds(max(1, job.trials) + 1)
     check = Trials(job, ctx, reference, line, ref_out, slack)
-    with ctx.stages(Phase.TRIALS):
+    with ctx.phases(JobPhase.TRIALS):
         ref_err = check.trials(seeds[:-1])
-    with ctx.stages(Phase.REFILL):
+    with ctx.phases(JobPhase.REFILL):
         check.refill(seeds[-1])
     trials = max(1, job.trials)
     where = target.info.label
@@ -237,7 +237,7 @@ def _verify(judge_job: JudgeJob, ctx: Context) -> Verdict:
         trials=trials,
         notes=tuple(ctx.notes),
         details={"reference_error_fp64": ref_err} if ref_err is not None else {},
-        stage_seconds=ctx.stages.merged({}),
+        phase_seconds=ctx.phases.merged({}),
     )
     if not job.time_candidate:
         return verdict

@@ -8,7 +8,7 @@ from typing import Any
 
 from kernelwright.core.measure import CheckName, Flag
 from kernelwright.harness.device import Target
-from kernelwright.harness.timing import Stages
+from kernelwright.harness.timing import PhaseClock
 
 
 class Rejected(Exception):
@@ -23,7 +23,7 @@ class Context:
     target: Target
     flags: list[Flag] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    stages: Stages = field(default_factory=Stages)
+    phases: PhaseClock = field(default_factory=PhaseClock)
 
     def flag(self, f: Flag) -> None:
         if f not in self.flags:

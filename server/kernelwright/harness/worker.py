@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 from kernelwright.core.errors import KernelwrightError
+from kernelwright.core.jobs import JobType
 from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.protocol import (
     PROTOCOL_VERSION,
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         print(f"kernelwright worker: cannot import the job handler {args.handler}", file=sys.stderr)
         return EXIT_HANDLER_IMPORT_FAILED
-    info = handler("ping", {"device": args.device})
+    info = handler(JobType.PING, {"device": args.device})
     capture.begin()
     writer.write(encode(Hello(v=PROTOCOL_VERSION, pid=os.getpid(), device=args.device, info=info)))
 

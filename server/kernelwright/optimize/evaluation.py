@@ -163,7 +163,7 @@ async def device_facts(
         peaks = tuple(sorted(cal.matmul_flops_per_s.items()))
     facts = DeviceFacts(
         name=info.label,
-        kind="cuda" if info.kind is DeviceKind.CUDA else "cpu",
+        kind=info.kind,
         sm_count=info.sm_count,
         memory_bytes=info.memory_bytes,
         bandwidth_bytes_per_s=bandwidth,

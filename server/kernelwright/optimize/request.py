@@ -7,6 +7,7 @@ import enum
 from dataclasses import dataclass, field
 
 from kernelwright.core.candidate import Candidate, Usage
+from kernelwright.core.measure import DeviceKind
 from kernelwright.core.site import Convention, Language, Site
 
 
@@ -15,7 +16,7 @@ class DeviceFacts:
     """What a candidate is tuned for. Peaks may be unknown (None) on a CPU or an unlisted GPU."""
 
     name: str
-    kind: str = "cpu"  # "cpu" | "cuda"
+    kind: DeviceKind = DeviceKind.CPU
     sm_count: int | None = None
     memory_bytes: int | None = None
     bandwidth_bytes_per_s: float | None = None
@@ -23,7 +24,7 @@ class DeviceFacts:
 
     @property
     def is_gpu(self) -> bool:
-        return self.kind == "cuda"
+        return self.kind is DeviceKind.CUDA
 
 
 class Outcome(enum.StrEnum):

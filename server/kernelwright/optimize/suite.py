@@ -351,7 +351,7 @@ async def run_suite(
 
 def peaks_used(facts: DeviceFacts, calibration: Calibration | None) -> str:
     """What the suite's roofline fractions are fractions of, in words for its summary."""
-    if facts.kind != "cuda":
+    if not facts.is_gpu:
         return "no roofline on a CPU"
     if calibration is None:
         return "the data-sheet peaks (run `kernelwright calibrate` for this card's own)"

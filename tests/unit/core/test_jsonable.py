@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 
-from kernelwright.core.jsonable import from_json, to_json
+import pytest
+from kernelwright.core.jsonable import from_json, from_untrusted_json, renamed_from, to_json
 from kernelwright.core.site import (
     AnalysisResult,
     CudaArgument,
@@ -65,3 +67,23 @@ def test_enum_members_become_plain_values() -> None:
     out = to_json({"kind": SiteKind.TRITON_KERNEL, "sev": Severity.HINT})
     assert out == {"kind": "triton_kernel", "sev": "hint"}
     assert isinstance(out, dict) and type(out["kind"]) is str
+
+
+@dataclass(frozen=True)
+class _Timed:
+    name: str
+    phase_seconds: dict[str, float] = field(default_factory=dict, metadata=renamed_from("stage_seconds"))
+
+
+@dataclass(frozen=True)
+class _Holder:
+    timed: _Timed | None = None
+
+
+def test_a_renamed_field_loads_from_its_former_key_but_not_from_untrusted_json() -> None:
+    old = {"name": "x", "stage_seconds": {"load": 1.0}}
+    assert from_json(_Timed, old) == _Timed("x", {"load": 1.0})
+    assert from_json(_Holder, {"timed": old}) == _Holder(_Timed("x", {"load": 1.0}))  # a union member
+    assert to_json(_Timed("x", {"load": 1.0})) == {"name": "x", "phase_seconds": {"load": 1.0}}
+    with pytest.raises(TypeError, match="stage_seconds"):
+        from_untrusted_json(_Timed, old)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from kernelwright.core.measure import DeviceKind
 from kernelwright.harness.interleave_stats import (
     EXCESS_SHARE,
     NOISE_CAP,
@@ -19,9 +20,13 @@ from kernelwright.harness.interleave_stats import (
 
 
 def test_short_cpu_calls_get_the_wider_floor_and_gpu_calls_never_do() -> None:
-    assert systematic_floor("cpu", SHORT_CALL_S / 4) == SHORT_CALL_FLOOR > SYSTEMATIC_FLOOR["cpu"]
-    assert systematic_floor("cpu", SHORT_CALL_S * 4) == SYSTEMATIC_FLOOR["cpu"]
-    assert systematic_floor("cuda", SHORT_CALL_S / 4) == SYSTEMATIC_FLOOR["cuda"]
+    assert (
+        systematic_floor(DeviceKind.CPU, SHORT_CALL_S / 4)
+        == SHORT_CALL_FLOOR
+        > SYSTEMATIC_FLOOR[DeviceKind.CPU]
+    )
+    assert systematic_floor(DeviceKind.CPU, SHORT_CALL_S * 4) == SYSTEMATIC_FLOOR[DeviceKind.CPU]
+    assert systematic_floor(DeviceKind.CUDA, SHORT_CALL_S / 4) == SYSTEMATIC_FLOOR[DeviceKind.CUDA]
 
 
 def test_identical_blocks_still_give_an_interval_as_wide_as_the_floor() -> None:
@@ -52,14 +57,14 @@ def test_on_a_busy_cpu_noise_cannot_cover_a_10x_clock() -> None:
     # landing on the blocks (a CI run on 2 cores): the noise term is capped, so it is still too much.
     reported = 0.004
     spread = [9 * reported + d for d in (-0.03, -0.02, -0.01, 0.0, 0.0, 0.01, 0.02, 0.03, 0.04, -0.04)]
-    found = excess_of(_blocks(reported, spread), "cpu")
-    assert found.noise == NOISE_CAP["cpu"] * EXCESS_SHARE["cpu"] * reported
+    found = excess_of(_blocks(reported, spread), DeviceKind.CPU)
+    assert found.noise == NOISE_CAP[DeviceKind.CPU] * EXCESS_SHARE[DeviceKind.CPU] * reported
     assert found.excess > found.allowed
     # An honest compiled candidate's 3x, just as noisy, stays inside the bound.
-    honest = excess_of(_blocks(reported, [3 * reported + d - 9 * reported for d in spread]), "cpu")
+    honest = excess_of(_blocks(reported, [3 * reported + d - 9 * reported for d in spread]), DeviceKind.CPU)
     assert honest.excess <= honest.fixed < honest.allowed
 
 
 def test_quiet_blocks_get_little_noise_allowance() -> None:
-    found = excess_of(_blocks(0.004, [0.010] * 8), "cpu")
+    found = excess_of(_blocks(0.004, [0.010] * 8), DeviceKind.CPU)
     assert found.noise == 0.0 and found.allowed == found.fixed

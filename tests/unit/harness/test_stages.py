@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 from kernelwright.core.jobs import BenchJob, BenchOptions, CandidateRef, VerifyJob
 from kernelwright.core.jsonable import from_json, to_json
-from kernelwright.core.measure import BenchReply, Phase, Verdict
+from kernelwright.core.measure import BenchReply, JobPhase, Verdict
 from kernelwright.harness import clock
-from kernelwright.harness.timing import Stages
+from kernelwright.harness.timing import PhaseClock
 from unit.harness.jobs_subprocess import ADVERSARIAL, run_jobs
 from unit.harness.test_adversarial import SOFTMAX
 
@@ -28,23 +28,23 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
 
 
 def test_nested_phases_are_exclusive_and_sum_to_the_whole(fake_clock: list[float]) -> None:
-    stages = Stages()
-    with stages(Phase.TRIALS):
+    phases = PhaseClock()
+    with phases(JobPhase.TRIALS):
         fake_clock[0] += 1.0
-        with stages(Phase.POISON):
+        with phases(JobPhase.POISON):
             fake_clock[0] += 0.25
         fake_clock[0] += 2.0
-        with stages(Phase.POISON):
+        with phases(JobPhase.POISON):
             fake_clock[0] += 0.5
-    assert stages.seconds == {"trials": 3.0, "poison": 0.75}
+    assert phases.seconds == {"trials": 3.0, "poison": 0.75}
 
 
 def test_a_phase_left_by_an_exception_still_counts(fake_clock: list[float]) -> None:
-    stages = Stages({"static": 0.5})
-    with pytest.raises(ValueError), stages(Phase.LOAD_CANDIDATE):
+    phases = PhaseClock({"static": 0.5})
+    with pytest.raises(ValueError), phases(JobPhase.LOAD_CANDIDATE):
         fake_clock[0] += 2.0
         raise ValueError("load failed")
-    assert stages.merged({"timing": 1.0, "static": 0.25}) == {
+    assert phases.merged({"timing": 1.0, "static": 0.25}) == {
         "static": 0.75,
         "load_candidate": 2.0,
         "timing": 1.0,
@@ -59,7 +59,7 @@ def _verify_job(candidate: str, time_candidate: bool) -> tuple[str, object]:
     return ("verify", to_json(job))
 
 
-def test_verdicts_and_measurements_carry_their_stage_seconds() -> None:
+def test_verdicts_and_measurements_carry_their_phase_seconds() -> None:
     started = time.perf_counter()
     passed, rejected, bench = run_jobs(
         [
@@ -75,23 +75,23 @@ def test_verdicts_and_measurements_carry_their_stage_seconds() -> None:
     verify_phases = {"static", "load_reference", "load_candidate", "reference_checks", "null_check"}
     verify_phases |= {"trials", "precision", "refill"}
     timing_phases = {"first_call", "timing_reference", "timing_candidate", "timed_output_check"}
-    assert verify_phases | timing_phases <= set(verdict.stage_seconds)
-    assert all(s >= 0 for s in verdict.stage_seconds.values())
+    assert verify_phases | timing_phases <= set(verdict.phase_seconds)
+    assert all(s >= 0 for s in verdict.phase_seconds.values())
     # The interleaved run lasts at least min_time_s; the phases sum to no more than the whole run.
-    timed = verdict.stage_seconds["timing_reference"] + verdict.stage_seconds["timing_candidate"]
+    timed = verdict.phase_seconds["timing_reference"] + verdict.phase_seconds["timing_candidate"]
     assert timed >= FAST.min_time_s
-    assert sum(verdict.stage_seconds.values()) < wall
+    assert sum(verdict.phase_seconds.values()) < wall
     assert verdict.measurement is not None
-    assert set(verdict.measurement.stage_seconds) >= {"timing_candidate", "timing_reference"}
+    assert set(verdict.measurement.phase_seconds) >= {"timing_candidate", "timing_reference"}
     assert verdict.reference_measurement is not None
-    assert verdict.reference_measurement.stage_seconds == {}
+    assert verdict.reference_measurement.phase_seconds == {}
     assert from_json(Verdict, to_json(verdict)) == verdict
 
     rejection = from_json(Verdict, rejected)
     assert not rejection.passed and rejection.check is not None
-    assert {"load_candidate", "trials"} <= set(rejection.stage_seconds)
-    assert "timing" not in rejection.stage_seconds
+    assert {"load_candidate", "trials"} <= set(rejection.phase_seconds)
+    assert "timing" not in rejection.phase_seconds
 
     reply = from_json(BenchReply, bench)
     assert reply.measurement is not None
-    assert {"load", "inputs", "first_call", "timing"} <= set(reply.measurement.stage_seconds)
+    assert {"load", "inputs", "first_call", "timing"} <= set(reply.measurement.phase_seconds)

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 from kernelwright.analysis import analyze
+from kernelwright.core.measure import DeviceKind
 from kernelwright.core.site import CudaSpec, Site
 from kernelwright.optimize.loop import expected_symbol, site_text
 from kernelwright.optimize.providers.builtin import BuiltinProvider
 from kernelwright.optimize.request import CandidateFeedback, DeviceFacts, Outcome, ProposalRequest
 
 ROOT = Path(__file__).resolve().parents[3]
-GPU = DeviceFacts("NVIDIA H100 80GB HBM3", "cuda", sm_count=132)
-CPU = DeviceFacts("CPU (test)", "cpu")
+GPU = DeviceFacts("NVIDIA H100 80GB HBM3", DeviceKind.CUDA, sm_count=132)
+CPU = DeviceFacts("CPU (test)", DeviceKind.CPU)
 
 
 def _request(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from kernelwright.core.measure import Calibration
+from kernelwright.core.measure import Calibration, DeviceKind
 from kernelwright.optimize.request import DeviceFacts
 from kernelwright.optimize.suite import ProblemResult, ProblemStatus, SuiteDone, peaks_used, summarize
 from kernelwright.optimize.suite_report import render_suite_report, summary_rows, table_rows
@@ -90,11 +90,11 @@ def test_a_compile_mode_cut_off_by_the_budget_is_named_and_counted() -> None:
 
 
 def test_the_summary_says_which_peaks_the_roofline_is_against() -> None:
-    gpu = DeviceFacts("NVIDIA H200", kind="cuda")
+    gpu = DeviceFacts("NVIDIA H200", kind=DeviceKind.CUDA)
     assert "data-sheet" in peaks_used(gpu, None) and "kernelwright calibrate" in peaks_used(gpu, None)
     cal = Calibration("NVIDIA H200", 4.1e12, {"float16": 7.5e14, "float32": 5.0e13}, 1_796_000_000.0)
     measured = peaks_used(gpu, cal)
     assert "4.10 TB/s" in measured and "float16 750" in measured and "2026-" in measured
-    assert peaks_used(DeviceFacts("cpu", kind="cpu"), None) == "no roofline on a CPU"
+    assert peaks_used(DeviceFacts("cpu", kind=DeviceKind.CPU), None) == "no roofline on a CPU"
     done = SuiteDone(tuple(RESULTS), summarize(list(RESULTS)), "NVIDIA H200", "builtin", 1.0, measured)
     assert dict((r[0], r[1]) for r in summary_rows(done.summary, done))["roofline peaks"] == measured

@@ -99,6 +99,25 @@ def test_attempt_candidates_and_verdicts_round_trip(store: Store) -> None:
     assert verdicts[0][1].measurement is not None and verdicts[0][1].measurement.timing.median_us == 80.0
 
 
+def test_rows_written_before_the_rename_to_phase_seconds_still_load(store: Store) -> None:
+    m = dataclasses.replace(measurement(), phase_seconds={"load": 0.5, "timing": 1.25})
+    v = dataclasses.replace(passed(80.0), phase_seconds={"trials": 2.0})
+    v = dataclasses.replace(v, measurement=dataclasses.replace(v.measurement, phase_seconds={"timing": 1.0}))
+    store.record_measurement("/w/a.py", m)
+    store.save_attempt(AttemptRecord("att1", "/w/a.py", "Model", "h", "builtin", "", time.time()))
+    store.record_candidate(
+        "att1", Candidate("c1", "class ModelNew: ...\n", "ModelNew", ProviderName.BUILTIN, 1)
+    )
+    store.record_verdict("att1", "c1", v)
+    with store._write() as conn:  # the bodies as an older kernelwright wrote them
+        for table in ("measurements", "verdicts"):
+            conn.execute(f"UPDATE {table} SET body = replace(body, '\"phase_seconds\"', '\"stage_seconds\"')")
+    assert all("stage_seconds" in r[0] for r in store._read("SELECT body FROM verdicts"))
+    (stored,) = store.history("/w/a.py", "Model")
+    assert stored.measurement == m
+    assert store.verdicts("att1") == [("c1", v)]
+
+
 def test_applied_edits_and_undo_bookkeeping(store: Store) -> None:
     first = store.record_applied_edit("/w/a.py", "v1", "v2", "att1")
     second = store.record_applied_edit("/w/a.py", "v2", "v3", "att2")
