@@ -4,6 +4,8 @@
 # PROBLEMS (files), BUDGET, SUITE_S (seconds per suite process) and GPU_TESTS (pytest args) are optional.
 # Device run: calibrate, then the suite split over GPUs 0..N-2 (problem i on GPU i mod (N-1)), and tests/gpu on the last GPU.
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl >/dev/null 2>&1
+# ninja (torch's load_inline) lives beside the interpreter, which need not be on PATH
+export PATH=$(python3 -c 'import os, sys; print(os.path.dirname(sys.executable))'):$PATH
 export PYTHONPATH=/tmp/site:$PWD/server:$PWD/tests KERNELWRIGHT_BWRAP=$PWD/.box/bwrap TORCHINDUCTOR_COMPILE_THREADS=8
 N=$(nvidia-smi -L | wc -l); W=$((N > 1 ? N - 1 : 1))
 nvidia-smi -L > $OUT/gpus.txt; python3 -c "import torch, triton; print(torch.__version__, triton.__version__)" >> $OUT/gpus.txt

@@ -1,7 +1,8 @@
 """The test tiers. tests/unit is pure unless a module says otherwise: its tests start no process (no
 worker, no subprocess, no fork), so they run in seconds and fail only on the code they test. A module
 whose tests start processes says so with `pytestmark = pytest.mark.processes`; tests/lsp, tests/clients
-and tests/gpu start processes by nature. A pure test that starts one fails, naming the marker.
+and tests/gpu start processes by nature, and so does any test marked `gpu` (a GPU test runs a worker on
+the card; it skips itself without CUDA, so CI, which has none, would never see it refused). A pure test that starts one fails, naming the marker.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def install() -> None:
 
 def is_pure(item: pytest.Item) -> bool:
     path = Path(str(item.path)).resolve()
-    return path.is_relative_to(UNIT) and MARKER not in item.keywords
+    return path.is_relative_to(UNIT) and MARKER not in item.keywords and "gpu" not in item.keywords
 
 
 def enter(item: pytest.Item) -> None:
