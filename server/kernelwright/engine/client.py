@@ -1,4 +1,4 @@
-"""Typed jobs over the pool: bench, verify, calibrate and ping in core types, not JSON.
+"""Typed jobs over the pool: bench, verify, profile, calibrate and ping in core types, not JSON.
 
 These helpers pick the device, rewrite the job's device to the name the pinned worker sees (`cuda:0`),
 attach the stored calibration, and turn a worker death into the answer it means: a candidate that
@@ -14,7 +14,16 @@ import os
 from pathlib import Path
 from typing import TypeVar
 
-from kernelwright.core.jobs import BenchJob, CalibrateJob, JobType, VerifyJob
+from kernelwright.core.jobs import (
+    BenchJob,
+    BenchOptions,
+    CalibrateJob,
+    CandidateRef,
+    JobType,
+    Origin,
+    ProblemRef,
+    VerifyJob,
+)
 from kernelwright.core.jsonable import JsonValue, from_json, to_json
 from kernelwright.core.measure import (
     BenchFailure,
@@ -146,6 +155,40 @@ def _redacted(verdict: Verdict) -> Verdict:
         else confinement.redact(verdict.traceback_tail, values),
         notes=tuple(confinement.redact(n, values) for n in verdict.notes),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """A profile of a person's site: its bench outcome, and whether it still behaves as before."""
+
+    outcome: Measurement | BenchFailure
+    # Why the code no longer matches the version that last ran well; None when it does or was not checked.
+    mismatch: str | None = None
+
+
+async def profile(
+    pool: EnginePool,
+    problem: ProblemRef,
+    device: str,
+    options: BenchOptions,
+    *,
+    last_good: str | None = None,
+) -> Profile:
+    """Bench the person's code; first, when `last_good` (the whole file as it was when the site last
+    ran well) is given, verify the code now against it, so an edit that changes results shows up."""
+    mismatch = None
+    if last_good is not None:
+        candidate = CandidateRef(
+            path=problem.path,
+            source=problem.source,
+            symbol=problem.symbol,
+            spec=problem.spec,
+            origin=Origin.PERSON,  # the person's own edit: it may run unconfined where no box can be made
+        )
+        reference = dataclasses.replace(problem, source=last_good)
+        verdict = await verify(pool, VerifyJob(reference, candidate, device=device))
+        mismatch = None if verdict.passed else verdict.message
+    return Profile(await bench(pool, BenchJob(problem, device, options)), mismatch)
 
 
 async def calibrate(

@@ -10,12 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kernelwright.core.jobs import BenchJob, VerifyJob
+from kernelwright.core.jobs import BenchJob, BenchOptions, ProblemRef, VerifyJob
 from kernelwright.core.measure import BenchFailure, Measurement, Verdict
 from kernelwright.core.settings import Settings
 
 if TYPE_CHECKING:
     from kernelwright.engine.backends import EnginePool
+    from kernelwright.engine.client import Profile
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,15 @@ class EngineLink:
         from kernelwright.engine import client
 
         return await client.bench(await self.pool(settings), job)
+
+    async def profile(self, settings: Settings, problem: ProblemRef, last_good: str | None) -> Profile:
+        """The person's site on the settings' device (engine.client.profile)."""
+        from kernelwright.engine import client
+
+        options = BenchOptions(compile_baseline=settings.compile_baseline)
+        return await client.profile(
+            await self.pool(settings), problem, settings.device, options, last_good=last_good
+        )
 
     async def verify(self, settings: Settings, job: VerifyJob) -> Verdict:
         from kernelwright.engine import client

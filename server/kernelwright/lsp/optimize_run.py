@@ -15,13 +15,12 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
-from kernelwright.core.candidate import TextEdit
 from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.jsonable import JsonValue, to_json
 from kernelwright.core.measure import content_key
 from kernelwright.core.settings import Settings
 from kernelwright.core.site import Range
-from kernelwright.core.text import format_us, position_at, range_offsets
+from kernelwright.core.text import format_us, range_offsets
 from kernelwright.lsp.anchor import anchor_edit
 from kernelwright.lsp.app import KernelwrightServer, PendingResult
 from kernelwright.lsp.command_ids import CommandId
@@ -32,6 +31,7 @@ from kernelwright.lsp.results import SiteKey
 from kernelwright.lsp.site_jobs import JobKind
 from kernelwright.lsp.work_done import ProgressReporter
 from kernelwright.optimize.budget import Budget
+from kernelwright.optimize.edit import spanning_edit
 from kernelwright.optimize.events import (
     BudgetSpent,
     Done,
@@ -271,7 +271,7 @@ async def _conclude(
     if result.status is not Status.IMPROVED or not result.edits or result.new_file_text is None:
         ls.tell(f"kernelwright: optimize {key.name}: {result.message}", types.MessageType.Info)
         return
-    span, old_text, new_text = single_edit(file_text, result.new_file_text, result.edits)
+    span, old_text, new_text = spanning_edit(file_text, result.new_file_text, result.edits)
     summary = f"{result.best_speedup:.2f}x faster" if result.best_speedup else "faster"
     if result.baseline_us is not None and result.best_us is not None:
         summary += f" ({format_us(result.baseline_us)} -> {format_us(result.best_us)} on {result.device})"
@@ -296,19 +296,6 @@ async def _conclude(
         ls.protocol.notify(RESULT_READY, {"id": pending.id, "site": key.name, "uri": uri, "summary": summary})
         return
     await offer(ls, pending)
-
-
-def single_edit(old: str, new: str, edits: tuple[TextEdit, ...]) -> tuple[Range, str, str]:
-    """The hunks as one replacement: from the first hunk's start to the last one's end.
-
-    One range is what re-anchoring needs (the text it replaces must still stand somewhere at the site);
-    outside that span `new` equals `old`, so the replacement is `new`'s middle.
-    """
-    starts = [range_offsets(old, e.range) for e in edits]
-    begin = min(s for s, _ in starts)
-    end = max(e for _, e in starts)
-    middle = new[begin : len(new) - (len(old) - end)]
-    return Range(position_at(old, begin), position_at(old, end)), old[begin:end], middle
 
 
 @dataclass

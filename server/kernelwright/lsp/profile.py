@@ -1,23 +1,17 @@
-"""Profile a site: a bench job through the engine, the result into Results (and the store), then the
-views refresh. When the site's code changed since its last good run, the new code is first verified
-against that version, so an edit that changes results shows up as an error."""
+"""Profile a site: engine.client.profile (a bench, and first a verify against the last version that ran
+well when the site's code changed since: SiteRecord.recheck_against), the result into Results (and the
+store), then the views refresh."""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from pathlib import Path
 
 from lsprotocol import types
 
 from kernelwright.core.errors import KernelwrightError
 from kernelwright.core.jobs import (
-    BenchJob,
-    BenchOptions,
-    CandidateRef,
-    Origin,
     ProblemRef,
-    VerifyJob,
     site_problem,
 )
 from kernelwright.core.measure import Measurement, content_key
@@ -75,13 +69,9 @@ async def profile(ls: KernelwrightServer, uri: str, name: str) -> None:
     record = ls.session.results.get(key)
     try:
         problem = problem_of(doc, site, source)
-        mismatch = None
-        changed = record.mismatch is not None or record.site_hash not in (None, site_hash)
-        if record.verified_source is not None and changed:
-            mismatch = await _check_behaviour(ls, problem, record.verified_source)
         ls.log(f"profiling {site.name} in {doc.path.name} on {settings.device}")
-        options = BenchOptions(compile_baseline=settings.compile_baseline)
-        outcome = await ls.session.engine.bench(settings, BenchJob(problem, settings.device, options))
+        done = await ls.session.engine.profile(settings, problem, record.recheck_against(site_hash))
+        outcome, mismatch = done.outcome, done.mismatch
     except asyncio.CancelledError:
         ls.log(f"profile of {name} cancelled")
         raise
@@ -98,23 +88,6 @@ async def profile(ls: KernelwrightServer, uri: str, name: str) -> None:
             ls.log(f"profile of {name} failed at {failure.stage}: {failure.message}", types.MessageType.Error)
             ls.session.results.record_failure(key, failure)
     refresh(ls, doc.path)
-
-
-async def _check_behaviour(ls: KernelwrightServer, problem: ProblemRef, verified_source: str) -> str | None:
-    """Verify the current code against the text that last ran well: None if it matches, else why not."""
-    settings = ls.session.settings
-    reference = dataclasses.replace(problem, source=verified_source)
-    candidate = CandidateRef(
-        path=problem.path,
-        source=problem.source,
-        symbol=problem.symbol,
-        spec=problem.spec,
-        origin=Origin.PERSON,  # the person's own edit: it may run unconfined where no box can be made
-    )
-    verdict = await ls.session.engine.verify(
-        settings, VerifyJob(reference, candidate, device=settings.device)
-    )
-    return None if verdict.passed else verdict.message
 
 
 def refresh(ls: KernelwrightServer, path: Path | None) -> None:

@@ -43,6 +43,12 @@ class SiteRecord:
     failure: RunFailure | None = None  # the latest profile failed (cleared by the next success)
     mismatch: str | None = None  # the current code does not match `verified_source`'s behaviour
 
+    def recheck_against(self, site_hash: str) -> str | None:
+        """The source to verify the site's code against before profiling it: the last version that ran
+        well, when the site's text changed since (or it did not match it last time); else None."""
+        changed = self.mismatch is not None or self.site_hash not in (None, site_hash)
+        return self.verified_source if changed else None
+
     def stale(self, now: CodeHashes) -> bool:
         """True when the code changed since the measurement (compared by hash, never by time)."""
         if self.measurement is None:

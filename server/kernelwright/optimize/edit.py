@@ -72,6 +72,21 @@ def apply_edits(text: str, edits: tuple[TextEdit, ...]) -> str:
     return out
 
 
+def spanning_edit(old: str, new: str, edits: tuple[TextEdit, ...]) -> tuple[Range, str, str]:
+    """The hunks of `minimal_edits(old, new)` as one replacement: from the first hunk's start to the
+    last one's end, with the text it replaces and the text that replaces it.
+
+    The editor offers a result as one range (it re-anchors it if the file changed meanwhile: the text it
+    replaces must still stand somewhere at the site); outside that span `new` equals `old`, so the
+    replacement is `new`'s middle.
+    """
+    starts = [range_offsets(old, e.range) for e in edits]
+    begin = min(s for s, _ in starts)
+    end = max(e for _, e in starts)
+    middle = new[begin : len(new) - (len(old) - end)]
+    return Range(position_at(old, begin), position_at(old, end)), old[begin:end], middle
+
+
 # Python --------------------------------------------------------------------------------------------
 
 

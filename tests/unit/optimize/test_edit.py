@@ -6,7 +6,7 @@ import ast
 
 import pytest
 from kernelwright.analysis import analyze
-from kernelwright.core.candidate import Candidate
+from kernelwright.core.candidate import Candidate, TextEdit
 from kernelwright.core.measure import content_key
 from kernelwright.core.settings import ProviderName
 from kernelwright.core.site import Convention
@@ -17,6 +17,7 @@ from kernelwright.optimize.edit import (
     merge_python,
     minimal_edits,
     plan_edit,
+    spanning_edit,
 )
 from support.optimize_requests import MODULE_FILE
 
@@ -145,6 +146,19 @@ def test_minimal_edits_apply_back_to_the_new_text_with_utf16_positions() -> None
     assert all(e.original_hash == content_key(old) for e in edits)
     assert edits[0].range.start.line == 1 and edits[0].new_text == "x = 10\n"
     assert apply_edits(old, edits) == new
+
+
+def test_the_spanning_edit_covers_every_hunk_and_makes_the_same_file() -> None:
+    old = "# héllo 🙂\na = 1\nb = 2\nc = 3\nd = 4\n"
+    new = "# héllo 🙂\na = 10\nb = 2\nc = 3\nd = 40\ne = 5\n"
+    edits = minimal_edits(old, new, "/w/a.py")
+    assert len(edits) == 2
+    span, replaced, replacement = spanning_edit(old, new, edits)
+    assert (span.start.line, span.start.character) == (1, 0)
+    assert (span.end.line, span.end.character) == (5, 0)
+    assert replaced == "a = 1\nb = 2\nc = 3\nd = 4\n"
+    assert replacement == "a = 10\nb = 2\nc = 3\nd = 40\ne = 5\n"
+    assert apply_edits(old, (TextEdit("/w/a.py", span, replacement, content_key(old)),)) == new
 
 
 def test_plan_edit_uses_a_builtin_candidates_whole_file() -> None:

@@ -12,7 +12,8 @@ written the ways people write it, and proposes the file with the pattern replace
   call, which cuBLASLt runs with bias and activation in its epilogue;
 - `triton`: RMSNorm, LayerNorm, softmax, log-softmax, cross-entropy (mean over rows), SiLU*mul and
   GELU*mul -> single-pass Triton kernels (fused_kernels.py), with their launch configuration searched;
-- `liger`: the norms, softmax and gated activations -> liger-kernel's kernels, where liger-kernel is installed;
+- `liger`: the norms, softmax and gated activations -> liger-kernel's kernels, where liger-kernel is
+  installed;
 - `torch-ops`: a chain written out that torch has one op for (softmax from exp / sum, log of softmax,
   cross-entropy from log_softmax + gather, tanh-GELU from its formula);
 - `all`: every family that applies, one after the other.
