@@ -189,45 +189,11 @@ def _kw_layer_norm(
     return out.view(x.shape)
 ''')
 
-_SOFTMAX = Template('''\
+# Softmax and log-softmax: one block a row, the row read once; `@BODY@` turns the row `x` (float32, masked
+# lanes at -inf) into `y`. The names and the doc line are filled in first, the launch fields by `source`.
+_ROW_MAP = '''\
 @triton.jit
-def _kw_softmax_kernel(x_ptr, y_ptr, n_rows, n_cols, BLOCK: tl.constexpr, ROWS_PER_PROGRAM: tl.constexpr):
-    cols = tl.arange(0, BLOCK)
-    col_mask = cols < n_cols
-    for i in tl.static_range(ROWS_PER_PROGRAM):
-        row = tl.program_id(0) * ROWS_PER_PROGRAM + i
-        mask = col_mask & (row < n_rows)
-        offs = row.to(tl.int64) * n_cols + cols
-        x = tl.load(x_ptr + offs, mask=mask, other=-float("inf")).to(tl.float32)
-        num = tl.exp(x - tl.max(x, axis=0))
-        y = num / tl.sum(num, axis=0)
-        tl.store(y_ptr + offs, y.to(y_ptr.dtype.element_ty), mask=mask)
-
-
-def _kw_softmax(x: torch.Tensor) -> torch.Tensor:
-    """Softmax over the last dim, torch.softmax(x, dim=-1), in one fused pass.
-
-    Triton kernel (kernelwright fused softmax, launch config $slug): accumulates in float32 and
-    returns a tensor of x's shape and dtype. Rows longer than $max_row elements raise ValueError.
-    """
-    n_cols = x.shape[-1]
-    if n_cols > $max_row:
-        raise ValueError(f"_kw_softmax: rows of {n_cols} elements exceed the one-block limit of $max_row")
-    rows = x.contiguous().view(-1, n_cols)
-    out = torch.empty_like(rows)
-    n_rows = rows.shape[0]
-    if out.numel() > 0:
-        _kw_softmax_kernel[($grid,)](
-            rows, out, n_rows, n_cols,
-            BLOCK=triton.next_power_of_2(n_cols), ROWS_PER_PROGRAM=$rows,
-            num_warps=$num_warps,
-        )
-    return out.view(x.shape)
-''')
-
-_LOG_SOFTMAX = Template('''\
-@triton.jit
-def _kw_log_softmax_kernel(
+def _kw_@NAME@_kernel(
     x_ptr, y_ptr, n_rows, n_cols, BLOCK: tl.constexpr, ROWS_PER_PROGRAM: tl.constexpr
 ):
     cols = tl.arange(0, BLOCK)
@@ -237,31 +203,49 @@ def _kw_log_softmax_kernel(
         mask = col_mask & (row < n_rows)
         offs = row.to(tl.int64) * n_cols + cols
         x = tl.load(x_ptr + offs, mask=mask, other=-float("inf")).to(tl.float32)
-        shifted = x - tl.max(x, axis=0)
-        y = shifted - tl.log(tl.sum(tl.exp(shifted), axis=0))
+@BODY@
         tl.store(y_ptr + offs, y.to(y_ptr.dtype.element_ty), mask=mask)
 
 
-def _kw_log_softmax(x: torch.Tensor) -> torch.Tensor:
-    """Log-softmax over the last dim, F.log_softmax(x, dim=-1), in one fused pass: x - logsumexp(x).
+def _kw_@NAME@(x: torch.Tensor) -> torch.Tensor:
+    """@WHAT@
 
-    Triton kernel (kernelwright fused log_softmax, launch config $slug): accumulates in float32 and
+    Triton kernel (kernelwright fused @NAME@, launch config $slug): accumulates in float32 and
     returns a tensor of x's shape and dtype. Rows longer than $max_row elements raise ValueError.
     """
     n_cols = x.shape[-1]
     if n_cols > $max_row:
-        raise ValueError(f"_kw_log_softmax: rows of {n_cols} elements exceed the one-block limit of $max_row")
+        raise ValueError(f"_kw_@NAME@: rows of {n_cols} elements exceed the one-block limit of $max_row")
     rows = x.contiguous().view(-1, n_cols)
     out = torch.empty_like(rows)
     n_rows = rows.shape[0]
     if out.numel() > 0:
-        _kw_log_softmax_kernel[($grid,)](
+        _kw_@NAME@_kernel[($grid,)](
             rows, out, n_rows, n_cols,
             BLOCK=triton.next_power_of_2(n_cols), ROWS_PER_PROGRAM=$rows,
             num_warps=$num_warps,
         )
     return out.view(x.shape)
-''')
+'''
+
+
+def _row_map(name: str, what: str, *body: str) -> Template:
+    lines = "\n".join(" " * 8 + line for line in body)
+    return Template(_ROW_MAP.replace("@NAME@", name).replace("@WHAT@", what).replace("@BODY@", lines))
+
+
+_SOFTMAX = _row_map(
+    "softmax",
+    "Softmax over the last dim, torch.softmax(x, dim=-1), in one fused pass.",
+    "num = tl.exp(x - tl.max(x, axis=0))",
+    "y = num / tl.sum(num, axis=0)",
+)
+_LOG_SOFTMAX = _row_map(
+    "log_softmax",
+    "Log-softmax over the last dim, F.log_softmax(x, dim=-1), in one fused pass: x - logsumexp(x).",
+    "shifted = x - tl.max(x, axis=0)",
+    "y = shifted - tl.log(tl.sum(tl.exp(shifted), axis=0))",
+)
 
 # One program a row: the first step of the row sets the running max and sum, each further step rescales
 # them (an online logsumexp), so the logits are read once. The row's loss and whether it counts go to two
