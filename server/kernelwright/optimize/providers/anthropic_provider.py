@@ -12,17 +12,18 @@ from typing import Any
 from kernelwright.core.settings import ProviderName
 from kernelwright.optimize.prompting import RenderedPrompt
 from kernelwright.optimize.providers.base import ProviderError
-from kernelwright.optimize.providers.model_common import Reply, endpoint_words, propose_with
+from kernelwright.optimize.providers.model_common import Reply, SdkProvider, endpoint_words
 from kernelwright.optimize.providers.pricing import priced
-from kernelwright.optimize.providers.retry import RetryDecision, RetryPolicy, parse_retry_after, with_retries
-from kernelwright.optimize.request import Proposal, ProposalRequest
+from kernelwright.optimize.providers.retry import RetryDecision, RetryPolicy, parse_retry_after
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_MAX_TOKENS = 16_000
 REQUEST_TIMEOUT_S = 600.0
 
 
-class AnthropicProvider:
+class AnthropicProvider(SdkProvider):
+    name = ProviderName.ANTHROPIC
+
     def __init__(
         self,
         model: str | None = None,
@@ -44,35 +45,24 @@ class AnthropicProvider:
                 "the anthropic provider needs the anthropic SDK: pip install 'kernelwright[anthropic]'"
             ) from None
         self._anthropic = anthropic
-        self._model = model or os.environ.get("ANTHROPIC_MODEL") or DEFAULT_MODEL
-        self._max_tokens = max_tokens
-        self._retry = retry or RetryPolicy()
         url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
         if base_url:
             set_by: str | None = "--base-url (the editor's baseUrl setting)"
         else:
             set_by = "ANTHROPIC_BASE_URL" if url else None
-        self._endpoint = endpoint_words(url or "https://api.anthropic.com", set_by)
-        self._client = anthropic.AsyncAnthropic(
+        client = anthropic.AsyncAnthropic(
             api_key=key,
             base_url=url,
             max_retries=0,  # ours count and report every retry the same way for every provider
             timeout=REQUEST_TIMEOUT_S,
         )
-
-    @property
-    def name(self) -> ProviderName:
-        return ProviderName.ANTHROPIC
-
-    @property
-    def model(self) -> str:
-        return self._model
-
-    async def propose(self, request: ProposalRequest) -> Proposal:
-        return await propose_with(self._ask, request, self.name)
-
-    async def close(self) -> None:
-        await self._client.close()
+        super().__init__(
+            client,
+            model or os.environ.get("ANTHROPIC_MODEL") or DEFAULT_MODEL,
+            endpoint_words(url or "https://api.anthropic.com", set_by),
+            max_tokens,
+            retry,
+        )
 
     def _classify(self, exc: BaseException) -> RetryDecision:
         a = self._anthropic
@@ -101,7 +91,7 @@ class AnthropicProvider:
             return RetryDecision(True, f"connection failed: {exc}")
         return RetryDecision(False, str(exc))
 
-    async def _ask(self, prompt: RenderedPrompt, notes: list[str]) -> Reply:
+    async def _request(self, prompt: RenderedPrompt) -> Reply:
         params: dict[str, Any] = {
             "model": self._model,
             "max_tokens": self._max_tokens,
@@ -116,31 +106,27 @@ class AnthropicProvider:
                 }
             ],
         }
+        async with self._client.messages.stream(**params) as stream:
+            async for _ in stream.text_stream:
+                pass
+            message = await stream.get_final_message()
+        text = "".join(block.text for block in message.content if block.type == "text")
+        u = message.usage
+        usage = priced(
+            self._model,
+            u.input_tokens,
+            u.output_tokens,
+            u.cache_creation_input_tokens or 0,
+            u.cache_read_input_tokens or 0,
+        )
+        return Reply(text, usage, message.stop_reason or "")
 
-        async def call() -> Reply:
-            async with self._client.messages.stream(**params) as stream:
-                async for _ in stream.text_stream:
-                    pass
-                message = await stream.get_final_message()
-            text = "".join(block.text for block in message.content if block.type == "text")
-            u = message.usage
-            usage = priced(
-                self._model,
-                u.input_tokens,
-                u.output_tokens,
-                u.cache_creation_input_tokens or 0,
-                u.cache_read_input_tokens or 0,
-            )
-            return Reply(text, usage, message.stop_reason or "")
-
-        try:
-            return await with_retries(call, self._classify, self._retry, notes)
-        except ProviderError:
-            raise
-        except self._anthropic.APIConnectionError as exc:
-            raise ProviderError(f"cannot reach {self._endpoint}: {_message(exc)}") from exc
-        except self._anthropic.APIError as exc:
-            raise ProviderError(f"Anthropic request failed: {_message(exc)}") from exc
+    def _failure(self, exc: Exception) -> ProviderError | None:
+        if isinstance(exc, self._anthropic.APIConnectionError):
+            return ProviderError(f"cannot reach {self._endpoint}: {_message(exc)}")
+        if isinstance(exc, self._anthropic.APIError):
+            return ProviderError(f"Anthropic request failed: {_message(exc)}")
+        return None
 
 
 def _message(exc: Exception) -> str:

@@ -1,16 +1,20 @@
-"""What the model providers share: one request per wanted candidate, code extraction, usage totals."""
+"""What the model providers share: one request per wanted candidate, code extraction, usage totals, and
+`SdkProvider`, the frame of a provider that talks to a model server through its SDK."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from kernelwright.core.candidate import Candidate, Usage
 from kernelwright.core.measure import content_key
 from kernelwright.core.settings import ProviderName
 from kernelwright.optimize.extract import Extracted, extract_candidate
 from kernelwright.optimize.prompting import RenderedPrompt, render
+from kernelwright.optimize.providers.base import ProviderError
+from kernelwright.optimize.providers.retry import RetryDecision, RetryPolicy, with_retries
 from kernelwright.optimize.request import Proposal, ProposalRequest
 
 # Requests of one round in flight at once: enough to overlap streaming, few enough not to trip rate limits.
@@ -73,3 +77,52 @@ def endpoint_words(url: str, set_by: str | None) -> str:
     """How an unreachable endpoint is named: its URL and what set it, so the fix is plain."""
     origin = f"set by {set_by}" if set_by else "the provider's default endpoint"
     return f"the model server at {url} ({origin}); check that it runs and the URL is right"
+
+
+class SdkProvider:
+    """A provider behind a model SDK (anthropic, openai): the Provider protocol's name, model, propose
+    (one request per wanted candidate, `propose_with`) and close, and each request under the shared
+    retry policy. A subclass sets `name` and supplies `_request` (one streamed request), `_classify`
+    (retry or not, or raise ProviderError) and `_failure` (an SDK error as a ProviderError that names
+    the endpoint; None for any other exception)."""
+
+    name: ProviderName
+
+    def __init__(
+        self, client: Any, model: str, endpoint: str, max_tokens: int, retry: RetryPolicy | None
+    ) -> None:
+        self._client = client
+        self._model = model
+        self._endpoint = endpoint
+        self._max_tokens = max_tokens
+        self._retry = retry or RetryPolicy()
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    async def propose(self, request: ProposalRequest) -> Proposal:
+        return await propose_with(self._ask, request, self.name)
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def _ask(self, prompt: RenderedPrompt, notes: list[str]) -> Reply:
+        try:
+            return await with_retries(lambda: self._request(prompt), self._classify, self._retry, notes)
+        except ProviderError:
+            raise
+        except Exception as exc:
+            failure = self._failure(exc)
+            if failure is None:
+                raise
+            raise failure from exc
+
+    async def _request(self, prompt: RenderedPrompt) -> Reply:
+        raise NotImplementedError
+
+    def _classify(self, exc: BaseException) -> RetryDecision:
+        raise NotImplementedError
+
+    def _failure(self, exc: Exception) -> ProviderError | None:
+        raise NotImplementedError

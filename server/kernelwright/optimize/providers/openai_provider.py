@@ -10,10 +10,9 @@ from kernelwright.core.candidate import Usage
 from kernelwright.core.settings import ProviderName
 from kernelwright.optimize.prompting import RenderedPrompt
 from kernelwright.optimize.providers.base import ProviderError
-from kernelwright.optimize.providers.model_common import Reply, endpoint_words, propose_with
+from kernelwright.optimize.providers.model_common import Reply, SdkProvider, endpoint_words
 from kernelwright.optimize.providers.pricing import priced
-from kernelwright.optimize.providers.retry import RetryDecision, RetryPolicy, parse_retry_after, with_retries
-from kernelwright.optimize.request import Proposal, ProposalRequest
+from kernelwright.optimize.providers.retry import RetryDecision, RetryPolicy, parse_retry_after
 
 DEFAULT_MAX_TOKENS = 8_000
 REQUEST_TIMEOUT_S = 600.0
@@ -21,7 +20,9 @@ REQUEST_TIMEOUT_S = 600.0
 LOCAL_PLACEHOLDER_KEY = "not-needed"
 
 
-class OpenAIProvider:
+class OpenAIProvider(SdkProvider):
+    name = ProviderName.OPENAI
+
     def __init__(
         self,
         model: str | None = None,
@@ -50,32 +51,16 @@ class OpenAIProvider:
                 "the openai provider needs the openai SDK: pip install 'kernelwright[openai]'"
             ) from None
         self._openai = openai
-        self._endpoint = endpoint_words(
-            url, "--base-url (the editor's baseUrl setting)" if base_url else "OPENAI_BASE_URL"
-        )
-        self._model = name
-        self._max_tokens = max_tokens
-        self._retry = retry or RetryPolicy()
-        self._client = openai.AsyncOpenAI(
+        client = openai.AsyncOpenAI(
             api_key=api_key or os.environ.get("OPENAI_API_KEY") or LOCAL_PLACEHOLDER_KEY,
             base_url=url,
             max_retries=0,
             timeout=REQUEST_TIMEOUT_S,
         )
-
-    @property
-    def name(self) -> ProviderName:
-        return ProviderName.OPENAI
-
-    @property
-    def model(self) -> str:
-        return self._model
-
-    async def propose(self, request: ProposalRequest) -> Proposal:
-        return await propose_with(self._ask, request, self.name)
-
-    async def close(self) -> None:
-        await self._client.close()
+        endpoint = endpoint_words(
+            url, "--base-url (the editor's baseUrl setting)" if base_url else "OPENAI_BASE_URL"
+        )
+        super().__init__(client, name, endpoint, max_tokens, retry)
 
     def _classify(self, exc: BaseException) -> RetryDecision:
         o = self._openai
@@ -101,7 +86,7 @@ class OpenAIProvider:
             return RetryDecision(True, f"connection failed: {exc}")
         return RetryDecision(False, str(exc))
 
-    async def _ask(self, prompt: RenderedPrompt, notes: list[str]) -> Reply:
+    async def _request(self, prompt: RenderedPrompt) -> Reply:
         params: dict[str, Any] = {
             "model": self._model,
             "max_tokens": self._max_tokens,
@@ -113,37 +98,33 @@ class OpenAIProvider:
                 {"role": "user", "content": prompt.context + "\n\n" + prompt.turn},
             ],
         }
+        parts: list[str] = []
+        usage = Usage(requests=1)
+        finish = ""
+        stream = await self._client.chat.completions.create(**params)
+        async for chunk in stream:
+            for choice in chunk.choices:
+                if choice.delta and choice.delta.content:
+                    parts.append(choice.delta.content)
+                if choice.finish_reason:
+                    finish = choice.finish_reason
+            if chunk.usage is not None:
+                cached = 0
+                details = chunk.usage.prompt_tokens_details
+                if details is not None and details.cached_tokens:
+                    cached = details.cached_tokens
+                usage = priced(
+                    self._model,
+                    chunk.usage.prompt_tokens - cached,
+                    chunk.usage.completion_tokens,
+                    0,
+                    cached,
+                )
+        return Reply("".join(parts), usage, finish)
 
-        async def call() -> Reply:
-            parts: list[str] = []
-            usage = Usage(requests=1)
-            finish = ""
-            stream = await self._client.chat.completions.create(**params)
-            async for chunk in stream:
-                for choice in chunk.choices:
-                    if choice.delta and choice.delta.content:
-                        parts.append(choice.delta.content)
-                    if choice.finish_reason:
-                        finish = choice.finish_reason
-                if chunk.usage is not None:
-                    cached = 0
-                    details = chunk.usage.prompt_tokens_details
-                    if details is not None and details.cached_tokens:
-                        cached = details.cached_tokens
-                    usage = priced(
-                        self._model,
-                        chunk.usage.prompt_tokens - cached,
-                        chunk.usage.completion_tokens,
-                        0,
-                        cached,
-                    )
-            return Reply("".join(parts), usage, finish)
-
-        try:
-            return await with_retries(call, self._classify, self._retry, notes)
-        except ProviderError:
-            raise
-        except self._openai.APIConnectionError as exc:
-            raise ProviderError(f"cannot reach {self._endpoint}: {exc.message}") from exc
-        except self._openai.APIError as exc:
-            raise ProviderError(f"the OpenAI-compatible request failed: {exc.message}") from exc
+    def _failure(self, exc: Exception) -> ProviderError | None:
+        if isinstance(exc, self._openai.APIConnectionError):
+            return ProviderError(f"cannot reach {self._endpoint}: {exc.message}")
+        if isinstance(exc, self._openai.APIError):
+            return ProviderError(f"the OpenAI-compatible request failed: {exc.message}")
+        return None
