@@ -86,6 +86,14 @@ def configs(op: FusedOp) -> tuple[LaunchConfig, ...]:
 # Templates: `source` fills in $slug, $num_warps, $rows, $grid and $max_row. Python's own braces stay as
 # they are, so the text reads as the code it becomes.
 
+# The loop every one-block-a-row kernel opens with ($each_row in the templates): ROWS_PER_PROGRAM rows a
+# program, `offs` the row's elements, `mask` the lanes inside the row and inside the tensor.
+_EACH_ROW = """\
+    for i in tl.static_range(ROWS_PER_PROGRAM):
+        row = tl.program_id(0) * ROWS_PER_PROGRAM + i
+        mask = col_mask & (row < n_rows)
+        offs = row.to(tl.int64) * n_cols + cols"""
+
 _RMS_NORM = Template('''\
 @triton.jit
 def _kw_rms_norm_kernel(
@@ -96,10 +104,7 @@ def _kw_rms_norm_kernel(
     col_mask = cols < n_cols
     if HAS_WEIGHT:
         w = tl.load(w_ptr + cols, mask=col_mask, other=0.0).to(tl.float32)
-    for i in tl.static_range(ROWS_PER_PROGRAM):
-        row = tl.program_id(0) * ROWS_PER_PROGRAM + i
-        mask = col_mask & (row < n_rows)
-        offs = row.to(tl.int64) * n_cols + cols
+$each_row
         x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)
         rstd = tl.rsqrt(tl.sum(x * x, axis=0) / n_cols + eps)
         y = x * rstd
@@ -144,10 +149,7 @@ def _kw_layer_norm_kernel(
         w = tl.load(w_ptr + cols, mask=col_mask, other=0.0).to(tl.float32)
     if HAS_BIAS:
         b = tl.load(b_ptr + cols, mask=col_mask, other=0.0).to(tl.float32)
-    for i in tl.static_range(ROWS_PER_PROGRAM):
-        row = tl.program_id(0) * ROWS_PER_PROGRAM + i
-        mask = col_mask & (row < n_rows)
-        offs = row.to(tl.int64) * n_cols + cols
+$each_row
         x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)
         mean = tl.sum(x, axis=0) / n_cols
         diff = tl.where(mask, x - mean, 0.0)
@@ -198,10 +200,7 @@ def _kw_@NAME@_kernel(
 ):
     cols = tl.arange(0, BLOCK)
     col_mask = cols < n_cols
-    for i in tl.static_range(ROWS_PER_PROGRAM):
-        row = tl.program_id(0) * ROWS_PER_PROGRAM + i
-        mask = col_mask & (row < n_rows)
-        offs = row.to(tl.int64) * n_cols + cols
+$each_row
         x = tl.load(x_ptr + offs, mask=mask, other=-float("inf")).to(tl.float32)
 @BODY@
         tl.store(y_ptr + offs, y.to(y_ptr.dtype.element_ty), mask=mask)
@@ -343,10 +342,7 @@ def _kw_silu_mul_kernel(
 ):
     cols = tl.arange(0, BLOCK)
     col_mask = cols < n_cols
-    for i in tl.static_range(ROWS_PER_PROGRAM):
-        row = tl.program_id(0) * ROWS_PER_PROGRAM + i
-        mask = col_mask & (row < n_rows)
-        offs = row.to(tl.int64) * n_cols + cols
+$each_row
         a = tl.load(a_ptr + offs, mask=mask, other=0.0).to(tl.float32)
         b = tl.load(b_ptr + offs, mask=mask, other=0.0).to(tl.float32)
         y = a * tl.sigmoid(a) * b
@@ -384,10 +380,7 @@ def _kw_gelu_mul_kernel(
 ):
     cols = tl.arange(0, BLOCK)
     col_mask = cols < n_cols
-    for i in tl.static_range(ROWS_PER_PROGRAM):
-        row = tl.program_id(0) * ROWS_PER_PROGRAM + i
-        mask = col_mask & (row < n_rows)
-        offs = row.to(tl.int64) * n_cols + cols
+$each_row
         a = tl.load(a_ptr + offs, mask=mask, other=0.0).to(tl.float32)
         b = tl.load(b_ptr + offs, mask=mask, other=0.0).to(tl.float32)
         if TANH:
@@ -453,4 +446,5 @@ def source(op: FusedOp, config: LaunchConfig) -> str:
         grid="n_rows" if config.rows_per_program == 1 else f"triton.cdiv(n_rows, {config.rows_per_program})",
         max_row=MAX_ROW,
         block=config.block or MAX_ROW,
+        each_row=_EACH_ROW,
     )
