@@ -236,39 +236,35 @@ def _function_findings(
         return  # nothing any rule below could flag (most functions)
     is_forward = f.parent in module_classes and f.name.endswith(".forward")
     where = "forward" if is_forward else "launcher" if is_launcher else "benchmarked function"
-    if is_forward or is_launcher or is_benched:
-        for h in f.host_syncs:
-            out.findings.append(
-                finding(
-                    RuleId.HOST_SYNC,
-                    shift(h.range, base),
-                    f"{h.what} in a {where} waits for the GPU to finish: keep the value on the device "
-                    "(tensor ops) or move the check out of the hot path",
-                    f.name,
+    # (where the rule applies, what it flags, its rule, what it says about one of them)
+    hot_path_rules = (
+        (
+            is_forward or is_launcher or is_benched,
+            f.host_syncs,
+            RuleId.HOST_SYNC,
+            f"{{what}} in a {where} waits for the GPU to finish: keep the value on the device (tensor ops) "
+            "or move the check out of the hot path",
+        ),
+        (
+            is_forward or is_benched,
+            f.loops,
+            RuleId.PYTHON_LOOP,
+            "this Python loop {what}: each iteration launches kernels; vectorise it (batched tensor ops) "
+            "or write one kernel",
+        ),
+        (
+            is_forward or is_launcher,
+            f.host_allocs,
+            RuleId.HOST_ALLOCATION,
+            "{what} without device= builds the tensor on the CPU every call: pass device=<input>.device",
+        ),
+    )
+    for applies, flagged, rule, message in hot_path_rules:
+        if applies:
+            for item in flagged:
+                out.findings.append(
+                    finding(rule, shift(item.range, base), message.format(what=item.what), f.name)
                 )
-            )
-    if is_forward or is_benched:
-        for loop in f.loops:
-            out.findings.append(
-                finding(
-                    RuleId.PYTHON_LOOP,
-                    shift(loop.range, base),
-                    f"this Python loop {loop.what}: each iteration launches kernels; vectorise it "
-                    "(batched tensor ops) or write one kernel",
-                    f.name,
-                )
-            )
-    if is_forward or is_launcher:
-        for a in f.host_allocs:
-            out.findings.append(
-                finding(
-                    RuleId.HOST_ALLOCATION,
-                    shift(a.range, base),
-                    f"{a.what} without device= builds the tensor on the CPU every call: pass "
-                    "device=<input>.device",
-                    f.name,
-                )
-            )
     if is_launcher:
         for z in f.zeros:
             for launch in f.launches:
