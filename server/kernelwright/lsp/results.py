@@ -58,9 +58,16 @@ class SiteRecord:
         return not now.matches(self.measurement.source_hash)
 
 
+def same_setup(a: Measurement, b: Measurement) -> bool:
+    """Measured on the same card with the same torch, Triton and CUDA (docs/PITFALLS.md 21): only then
+    is one a baseline for the other. A torch upgrade changes kernels as much as an edit does."""
+    va, vb = a.versions, b.versions
+    return a.device.name == b.device.name and (va.torch, va.triton, va.cuda) == (vb.torch, vb.triton, vb.cuda)
+
+
 def regression(previous: Measurement, current: Measurement) -> float | None:
-    """current/previous when the site got slower beyond noise on the same device; None otherwise."""
-    if previous.device.name != current.device.name:
+    """current/previous when the site got slower beyond noise on the same setup; None otherwise."""
+    if not same_setup(previous, current):
         return None
     p, c = previous.timing, current.timing
     if TimingMethod.NOT_TIMED in (p.method, c.method) or p.median_us <= 0:
@@ -72,9 +79,9 @@ def regression(previous: Measurement, current: Measurement) -> float | None:
 
 
 def comparable(latest: Measurement, *earlier: Measurement | None) -> Measurement | None:
-    """The first earlier measurement a regression may be judged against: one from the same device (a
-    different card's number is no baseline)."""
-    return next((m for m in earlier if m is not None and m.device.name == latest.device.name), None)
+    """The first earlier measurement a regression may be judged against: one from the same device and
+    software stack (a different card's number, or one from before a torch upgrade, is no baseline)."""
+    return next((m for m in earlier if m is not None and same_setup(m, latest)), None)
 
 
 class Results:
