@@ -47,6 +47,7 @@ from kernelwright.core.measure import Verdict
 from kernelwright.core.site import CudaSpec, ModuleSpec
 from kernelwright.engine import client
 from kernelwright.engine.backends import EnginePool
+from kernelwright.optimize.extract import defined_names
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,15 +88,7 @@ def _top_level_names(source: str) -> set[str]:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return set()
-    names: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            names.add(node.name)
-        elif isinstance(node, ast.Assign):
-            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            names.add(node.target.id)
-    return names
+    return defined_names(tree, imports=False)
 
 
 def run(args: argparse.Namespace, out: Output) -> int:

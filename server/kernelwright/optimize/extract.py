@@ -111,7 +111,9 @@ def extract_candidate(reply: str, symbol: str, language: Language) -> Extracted 
     return _extract_python(reply, blocks, symbol)
 
 
-def _python_defines(tree: ast.Module) -> set[str]:
+def defined_names(tree: ast.Module, *, imports: bool = True) -> set[str]:
+    """The names a module defines at top level: classes, functions, assigned names and (with `imports`)
+    the names its imports bind."""
     names: set[str] = set()
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -120,7 +122,7 @@ def _python_defines(tree: ast.Module) -> set[str]:
             names.update(t.id for t in node.targets if isinstance(t, ast.Name))
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             names.add(node.target.id)
-        elif isinstance(node, ast.Import | ast.ImportFrom):
+        elif imports and isinstance(node, ast.Import | ast.ImportFrom):
             names.update((a.asname or a.name).split(".")[0] for a in node.names)
     return names
 
@@ -142,14 +144,14 @@ def _extract_python(reply: str, blocks: list[CodeBlock], symbol: str) -> Extract
         # Some local models answer with bare code: accept the whole reply only if it parses as Python
         # that defines the symbol (prose would not parse).
         tree = _parse(reply)
-        if tree is not None and symbol in _python_defines(tree):
+        if tree is not None and symbol in defined_names(tree):
             return Extracted(reply.strip("\n") + "\n", 0, "the reply was bare code without a fence")
         return NoCode(f"no code in reply: it has no fenced code block defining `{symbol}`")
     if not python:
         tags = ", ".join(sorted({b.language or "unlabeled" for b in blocks}))
         return NoCode(f"no code in reply: its code blocks ({tags}) are not Python")
     parsed = [(b, _parse(b.text)) for b in python]
-    defining = [(b, t) for b, t in parsed if t is not None and symbol in _python_defines(t)]
+    defining = [(b, t) for b, t in parsed if t is not None and symbol in defined_names(t)]
     if not defining:
         # A block that defines the symbol but does not parse is still the candidate: the worker's load
         # error (with its line) is better feedback for the next round than "no code".
@@ -160,14 +162,14 @@ def _extract_python(reply: str, blocks: list[CodeBlock], symbol: str) -> Extract
         return NoCode(f"no code in reply: no Python block defines `{symbol}`")
     # The last defining block: models that revise themselves put the final version last.
     block, tree = defining[-1]
-    missing = _python_uses(tree) - _python_defines(tree) - set(dir(builtins))
+    missing = _python_uses(tree) - defined_names(tree) - set(dir(builtins))
     helpers: list[str] = []
     for other, other_tree in parsed:
-        if other is block or other_tree is None or symbol in _python_defines(other_tree):
+        if other is block or other_tree is None or symbol in defined_names(other_tree):
             continue
-        if missing & _python_defines(other_tree):
+        if missing & defined_names(other_tree):
             helpers.append(other.text)
-            missing -= _python_defines(other_tree)
+            missing -= defined_names(other_tree)
     source = "\n\n".join([*helpers, block.text])
     note = "" if block.complete else "the reply ended inside the code block (truncated?)"
     return Extracted(source, 1 + len(helpers), note)
