@@ -35,7 +35,14 @@ from kernelwright.harness.device import Target, free_bytes, gib, machine_lacks, 
 from kernelwright.harness.faults import is_out_of_memory
 from kernelwright.harness.line_cost import profile_call
 from kernelwright.harness.problem import Problem, RefusedError
-from kernelwright.harness.roofline import FlopCount, compute_dtype, count_flops, moved_bytes, roofline
+from kernelwright.harness.roofline import (
+    FlopCount,
+    compute_dtype,
+    count_flops,
+    masked_note,
+    moved_bytes,
+    roofline,
+)
 from kernelwright.harness.source import LoadError, error_place
 from kernelwright.harness.timing import PhaseClock, TimingPlan, few_calls, not_timed, suspicious, time_calls
 from kernelwright.harness.verify import load_side
@@ -205,6 +212,7 @@ def measure(
         # Only a GPU figure gets a roofline, and the flop counter's first use in a worker costs ~1 s.
         counted = target.is_cuda and not problem.output_args
         flops = _flops(problem, first, baseline_of) if counted else None
+        notes.extend(note for note in (masked_note(flops),) if note)
         roof = (
             roofline(
                 nbytes,

@@ -62,7 +62,14 @@ from kernelwright.harness.interleave_stats import (
 from kernelwright.harness.poison import nbytes_of
 from kernelwright.harness.precision import judged_mismatch
 from kernelwright.harness.problem import Problem
-from kernelwright.harness.roofline import beyond_roof, compute_dtype, count_flops, moved_bytes, roofline
+from kernelwright.harness.roofline import (
+    beyond_roof,
+    compute_dtype,
+    count_flops,
+    masked_note,
+    moved_bytes,
+    roofline,
+)
 from kernelwright.harness.timing import BlockResult, BlockTimer, few_calls, summarize
 from kernelwright.harness.verify_context import Context, Rejected
 
@@ -417,7 +424,7 @@ def _measurement(
     """A measurement from the judge's data. The roofline counts the problem's bytes and flops from the
     reference (the work the problem asks for), never from what the candidate's process says."""
     target = ctx.target
-    roof = None
+    roof = flops = None
     first = reference.draw(1)
     if target.is_cuda:
         module = reference.target if isinstance(reference.target, torch.nn.Module) else None
@@ -428,6 +435,7 @@ def _measurement(
             nbytes, total, compute_dtype(first, flops), timing.median_us, target.info, job.calibration
         )
     notes = [f"interleaved with the reference in blocks of {calls} calls, fresh inputs per call"]
+    notes.extend(note for note in (masked_note(flops),) if note)
     if estimate is not None:
         notes.append(
             f"speedup {estimate.ratio:.3f}x, 95% interval {estimate.low:.3f}-{estimate.high:.3f} over "

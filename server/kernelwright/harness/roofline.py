@@ -119,24 +119,45 @@ def moved_bytes(
 
 
 class FlopCount(NamedTuple):
-    total: int
+    total: int  # the work the answer needs: torch's count less `masked`
     conv: int  # of which convolutions (cuDNN runs float32 ones as TF32 unless told not to)
+    masked: int = 0  # counted by torch, but at positions a mask removes (harness/masked_work.py)
 
 
 def count_flops(fn: Callable[[], Any]) -> FlopCount | None:
-    """FLOPs of one call by torch's flop counter (matmuls, convolutions, attention); None when it counts
-    nothing (elementwise work is memory bound) or cannot run."""
+    """FLOPs of one call by torch's flop counter (matmuls, convolutions, attention), less those at masked
+    positions (causal attention's upper triangle: MaskedWork); None when it counts nothing (elementwise
+    work is memory bound) or cannot run."""
     try:
         from torch.utils.flop_counter import FlopCounterMode
 
-        with FlopCounterMode(display=False) as counter, torch.inference_mode():
+        from kernelwright.harness.masked_work import MaskedWork
+
+        masked = MaskedWork()
+        # MaskedWork below the counter: it sees the ops the counter decomposes composites into.
+        with torch.inference_mode(), masked, FlopCounterMode(display=False) as counter:
             fn()
-        total = int(counter.get_total_flops())
+        counted = int(counter.get_total_flops())
         ops = counter.get_flop_counts().get("Global", {})
         conv = sum(int(n) for op, n in ops.items() if "conv" in str(op))
     except Exception:
         return None
-    return FlopCount(total, conv) if total else None
+    if not counted:
+        return None
+    skipped = min(masked.skipped, counted - conv)
+    return FlopCount(counted - skipped, conv, skipped)
+
+
+def masked_note(flops: FlopCount | None) -> str | None:
+    """What a measurement says when the roofline left masked FLOPs out, so the count can be checked."""
+    if flops is None or not flops.masked:
+        return None
+    share = flops.masked / (flops.total + flops.masked)
+    return (
+        f"roofline: {share:.0%} of the FLOPs torch counts fall on positions a mask removes before the "
+        f"softmax (causal or padding); they are not counted as work ({flops.total:.3g} of "
+        f"{flops.total + flops.masked:.3g} FLOPs)"
+    )
 
 
 def compute_dtype(args: Any, flops: FlopCount | None = None) -> str:
