@@ -212,7 +212,8 @@ def measure(
         # Only a GPU figure gets a roofline, and the flop counter's first use in a worker costs ~1 s.
         counted = target.is_cuda and not problem.output_args
         flops = _flops(problem, first, baseline_of) if counted else None
-        notes.extend(note for note in (masked_note(flops),) if note)
+        if note := masked_note(flops):
+            notes.append(note)
         roof = (
             roofline(
                 nbytes,

@@ -435,7 +435,8 @@ def _measurement(
             nbytes, total, compute_dtype(first, flops), timing.median_us, target.info, job.calibration
         )
     notes = [f"interleaved with the reference in blocks of {calls} calls, fresh inputs per call"]
-    notes.extend(note for note in (masked_note(flops),) if note)
+    if note := masked_note(flops):
+        notes.append(note)
     if estimate is not None:
         notes.append(
             f"speedup {estimate.ratio:.3f}x, 95% interval {estimate.low:.3f}-{estimate.high:.3f} over "

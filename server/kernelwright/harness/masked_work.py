@@ -51,9 +51,10 @@ _KEEPS_ZERO = _COPIES | {"mul", "div"}
 
 @dataclass(frozen=True)
 class _Tag:
-    """What a tensor descends from: the FLOPs of the matmul that made it (0 once its mask is accounted
-    for), the share of its positions that are masked, whether they hold -inf (scores) or exactly 0 (after
-    the softmax), and the mask itself while its positions still line up with the tensor's."""
+    """What a tensor descends from: the FLOPs of the matmul that made it (kept through its masks, so a
+    second mask discounts only what the first left; 0 past the softmax), the share of its positions that
+    are masked, whether they hold -inf (scores) or exactly 0 (after the softmax), and the mask itself
+    while its positions still line up with the tensor's."""
 
     flops: int = 0
     masked: float = 0.0
@@ -97,9 +98,9 @@ class MaskedWork(TorchDispatchMode):
 
     def _follow(self, func: Any, args: Any, kwargs: Any, out: Any) -> None:
         name = func.overloadpacket.__name__
-        counted = func.overloadpacket in flop_registry
-        if name in _MATMULS and counted:
-            flops = int(flop_registry[func.overloadpacket](*args, **kwargs, out_val=out))
+        formula = flop_registry.get(func.overloadpacket)  # only what torch's counter counts is discounted
+        if name in _MATMULS and formula is not None:
+            flops = int(formula(*args, **kwargs, out_val=out))
             # A factor that is structurally 0 at a share of its positions (past a masked softmax)
             # makes that share of the products nothing.
             zeroed = [
@@ -108,8 +109,8 @@ class MaskedWork(TorchDispatchMode):
             self.skipped += int(flops * max(zeroed, default=0.0))
             self._set(out, _Tag(flops=flops))
             return
-        if name in _SDPA and counted:
-            flops = int(flop_registry[func.overloadpacket](*args, **kwargs, out_val=out))
+        if name in _SDPA and formula is not None:
+            flops = int(formula(*args, **kwargs, out_val=out))
             self.skipped += int(flops * _sdpa_masked(func, args, kwargs))
             return
         tensors = [a for a in tree_leaves((args, kwargs)) if isinstance(a, torch.Tensor)]
@@ -142,14 +143,14 @@ class MaskedWork(TorchDispatchMode):
 
         A broadcast repeats every element of the mask equally often, so the share is the mask's own mean:
         nothing of the scores' size is made."""
+        if tag.zero:  # masking what is already past the softmax: its share of zeros is not known
+            return _Tag()
         union: torch.Tensor | None = mask if tag.mask is None else (tag.mask | mask)
         assert union is not None
         if torch.broadcast_shapes(union.shape, shape) == torch.Size(shape):  # type: ignore[no-untyped-call]
             share = float(union.float().mean())
         else:
             union, share = None, max(tag.masked, float(mask.float().mean()))
-        if tag.zero:  # masking what is already past the softmax: its share of zeros is not known
-            return _Tag()
         self.skipped += int(tag.flops * max(0.0, share - tag.masked))
         return _Tag(tag.flops, share, False, union)
 

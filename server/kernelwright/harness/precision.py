@@ -118,13 +118,13 @@ def judged_mismatch(
     mismatch = compare(out_c, out_r, atol, rtol, slack, check_norm=ctx.checks_norm)
     if mismatch is None or mismatch.check not in NEAR_CHECKS:
         return mismatch
-    why = ""
     if exact is None:
-        exact, why = float64_answer(reference, seed, out_r, ctx.target)
-    if exact is not None:
-        why = as_exact_as_reference(out_c, out_r, exact, atol, rtol) or ""
-    if why:  # the person sees why the float64 answer did not settle it
-        return replace(mismatch, message=f"{mismatch.message} (against float64: {why})")
+        exact, unavailable = float64_answer(reference, seed, out_r, ctx.target)
+        if exact is None:
+            return _against_float64(mismatch, unavailable or "no float64 answer")
+    why = as_exact_as_reference(out_c, out_r, exact, atol, rtol)
+    if why is not None:
+        return _against_float64(mismatch, why)
     if not any(n.startswith(EXACT_NOTE) for n in ctx.notes):
         ctx.notes.append(f"{EXACT_NOTE} (first in {what})")
     return None
@@ -159,3 +159,8 @@ def check_precision(ctx: Context, out_c: Any, ref64: Any, ref_err: float, near: 
                 details={"candidate_error_fp64": err, "reference_error_fp64": ref_err, "bound": bound},
                 trial=1,
             )
+
+
+def _against_float64(mismatch: Mismatch, why: str) -> Mismatch:
+    """The mismatch, saying why the float64 answer did not settle it."""
+    return replace(mismatch, message=f"{mismatch.message} (against float64: {why})")
