@@ -44,7 +44,6 @@ class AnthropicProvider(SdkProvider):
             raise ProviderError(
                 "the anthropic provider needs the anthropic SDK: pip install 'kernelwright[anthropic]'"
             ) from None
-        self._anthropic = anthropic
         url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
         if base_url:
             set_by: str | None = "--base-url (the editor's baseUrl setting)"
@@ -57,15 +56,17 @@ class AnthropicProvider(SdkProvider):
             timeout=REQUEST_TIMEOUT_S,
         )
         super().__init__(
+            anthropic,
             client,
             model or os.environ.get("ANTHROPIC_MODEL") or DEFAULT_MODEL,
             endpoint_words(url or "https://api.anthropic.com", set_by),
+            "Anthropic request failed",
             max_tokens,
             retry,
         )
 
     def _classify(self, exc: BaseException) -> RetryDecision:
-        a = self._anthropic
+        a = self._sdk
         if isinstance(exc, a.AuthenticationError | a.PermissionDeniedError):
             raise ProviderError(
                 f"Anthropic refused the API key ({exc.status_code}): check ANTHROPIC_API_KEY "
@@ -121,12 +122,8 @@ class AnthropicProvider(SdkProvider):
         )
         return Reply(text, usage, message.stop_reason or "")
 
-    def _failure(self, exc: Exception) -> ProviderError | None:
-        if isinstance(exc, self._anthropic.APIConnectionError):
-            return ProviderError(f"cannot reach {self._endpoint}: {_message(exc)}")
-        if isinstance(exc, self._anthropic.APIError):
-            return ProviderError(f"Anthropic request failed: {_message(exc)}")
-        return None
+    def _detail(self, exc: Exception) -> str:
+        return _message(exc)
 
 
 def _message(exc: Exception) -> str:

@@ -81,19 +81,28 @@ def endpoint_words(url: str, set_by: str | None) -> str:
 
 class SdkProvider:
     """A provider behind a model SDK (anthropic, openai): the Provider protocol's name, model, propose
-    (one request per wanted candidate, `propose_with`) and close, and each request under the shared
-    retry policy. A subclass sets `name` and supplies `_request` (one streamed request), `_classify`
-    (retry or not, or raise ProviderError) and `_failure` (an SDK error as a ProviderError that names
-    the endpoint; None for any other exception)."""
+    (one request per wanted candidate, `propose_with`) and close, each request under the shared retry
+    policy, and an SDK error that ends it as a ProviderError naming the endpoint. A subclass sets `name`
+    and supplies `_request` (one streamed request) and `_classify` (retry or not, or raise ProviderError);
+    `_detail` is how the SDK's error reads (its message, by default)."""
 
     name: ProviderName
 
     def __init__(
-        self, client: Any, model: str, endpoint: str, max_tokens: int, retry: RetryPolicy | None
+        self,
+        sdk: Any,
+        client: Any,
+        model: str,
+        endpoint: str,
+        failed: str,
+        max_tokens: int,
+        retry: RetryPolicy | None,
     ) -> None:
+        self._sdk = sdk  # the SDK module: its APIError and APIConnectionError classes
         self._client = client
         self._model = model
         self._endpoint = endpoint
+        self._failed = failed  # how a failed request is named: "Anthropic request failed"
         self._max_tokens = max_tokens
         self._retry = retry or RetryPolicy()
 
@@ -112,11 +121,10 @@ class SdkProvider:
             return await with_retries(lambda: self._request(prompt), self._classify, self._retry, notes)
         except ProviderError:
             raise
-        except Exception as exc:
-            failure = self._failure(exc)
-            if failure is None:
-                raise
-            raise failure from exc
+        except self._sdk.APIConnectionError as exc:
+            raise ProviderError(f"cannot reach {self._endpoint}: {self._detail(exc)}") from exc
+        except self._sdk.APIError as exc:
+            raise ProviderError(f"{self._failed}: {self._detail(exc)}") from exc
 
     async def _request(self, prompt: RenderedPrompt) -> Reply:
         raise NotImplementedError
@@ -124,5 +132,5 @@ class SdkProvider:
     def _classify(self, exc: BaseException) -> RetryDecision:
         raise NotImplementedError
 
-    def _failure(self, exc: Exception) -> ProviderError | None:
-        raise NotImplementedError
+    def _detail(self, exc: Exception) -> str:
+        return str(getattr(exc, "message", exc))

@@ -50,7 +50,6 @@ class OpenAIProvider(SdkProvider):
             raise ProviderError(
                 "the openai provider needs the openai SDK: pip install 'kernelwright[openai]'"
             ) from None
-        self._openai = openai
         client = openai.AsyncOpenAI(
             api_key=api_key or os.environ.get("OPENAI_API_KEY") or LOCAL_PLACEHOLDER_KEY,
             base_url=url,
@@ -60,10 +59,12 @@ class OpenAIProvider(SdkProvider):
         endpoint = endpoint_words(
             url, "--base-url (the editor's baseUrl setting)" if base_url else "OPENAI_BASE_URL"
         )
-        super().__init__(client, name, endpoint, max_tokens, retry)
+        super().__init__(
+            openai, client, name, endpoint, "the OpenAI-compatible request failed", max_tokens, retry
+        )
 
     def _classify(self, exc: BaseException) -> RetryDecision:
-        o = self._openai
+        o = self._sdk
         if isinstance(exc, o.AuthenticationError | o.PermissionDeniedError):
             raise ProviderError(
                 f"the server refused the API key ({exc.status_code}): check OPENAI_API_KEY. "
@@ -121,10 +122,3 @@ class OpenAIProvider(SdkProvider):
                     cached,
                 )
         return Reply("".join(parts), usage, finish)
-
-    def _failure(self, exc: Exception) -> ProviderError | None:
-        if isinstance(exc, self._openai.APIConnectionError):
-            return ProviderError(f"cannot reach {self._endpoint}: {exc.message}")
-        if isinstance(exc, self._openai.APIError):
-            return ProviderError(f"the OpenAI-compatible request failed: {exc.message}")
-        return None
