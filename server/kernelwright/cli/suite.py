@@ -6,7 +6,9 @@ summary the field uses (correct rate, fast_1, fast_1.5, geometric mean and media
 and over the best torch.compile mode). --json prints one JSON line per problem and a last `suite_done`
 line; --report writes an HTML report with a plot. A problem that cannot run here (too big for the
 device, a reference that fails, out of time) is reported with its reason, and the suite goes on.
-Nothing in the folder is written: the kept candidates are shown, not applied.
+Nothing in the folder is written: the kept candidates are shown, not applied. A problem keeps its
+fastest verified candidate faster than eager with its whole interval (--min-speedup X raises the bar;
+1.03 is the editor's edit rule: optimize/suite.py says why the suite's differs).
 
 Exit codes: 0 the suite ran (whatever the problems' outcomes), 1 no problem could be evaluated,
 2 usage (not a folder, bad budget or provider settings), 130 ^C.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import time
 from pathlib import Path
 
@@ -38,9 +41,11 @@ from kernelwright.core.settings import ProviderName
 from kernelwright.engine.backends import make_pool
 from kernelwright.optimize.budget import Budget, parse_budget
 from kernelwright.optimize.events import NewBest, RoundStarted, VerdictReady
+from kernelwright.optimize.loop import MIN_SPEEDUP
 from kernelwright.optimize.providers.base import Provider, ProviderError
 from kernelwright.optimize.providers.factory import make_provider
 from kernelwright.optimize.suite import (
+    SUITE_MIN_SPEEDUP,
     ProblemDone,
     ProblemEvent,
     ProblemResult,
@@ -76,7 +81,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_cluster_argument(parser)
     add_unconfined_argument(parser)
     add_timeout_argument(parser, JobType.VERIFY)
+    parser.add_argument(
+        "--min-speedup",
+        type=_speedup_bar,
+        default=SUITE_MIN_SPEEDUP,
+        metavar="X",
+        help=(
+            "keep a problem's candidate only if its whole 95%% interval is at or above X over eager "
+            f"(default {SUITE_MIN_SPEEDUP:g}, the field's rule; {MIN_SPEEDUP:g} scores by the editor's "
+            "edit rule)"
+        ),
+    )
     parser.add_argument("--report", metavar="FILE.html", default=None, help="write an HTML report")
+
+
+def _speedup_bar(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a speedup over eager such as 1.0 or 1.03")
+    return value
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -131,7 +157,14 @@ async def _drive(
         config = worker_config(allow_unconfined=args.allow_unconfined, readable=(folder.resolve(),))
         async with make_pool(cluster, device, config) as pool:
             async for event in run_suite(
-                folder, provider, budget, pool, store, device=device, timeout=args.timeout
+                folder,
+                provider,
+                budget,
+                pool,
+                store,
+                device=device,
+                timeout=args.timeout,
+                min_speedup=args.min_speedup,
             ):
                 if isinstance(event, SuiteDone):
                     out.end_progress()

@@ -432,10 +432,11 @@ def _finish(
             f"; {len(progress.cut_off)} candidate(s) had no verdict when the time ran out "
             f"({', '.join(progress.cut_off)}): give them more time with --budget time=SECONDS"
         )
+    by = f" by {min_speedup - 1:.0%} or more" if min_speedup > 1.0 else ""
     return _Finish(
         Status.NO_IMPROVEMENT,
-        f"no verified candidate beat the original by {min_speedup - 1:.0%} or more (the whole 95% interval "
-        f"of its speedup at or above {min_speedup:.2f}x); the original stays{cut}",
+        f"no verified candidate beat the original{by} (the whole 95% interval of its speedup at or above "
+        f"{min_speedup:.2f}x); the original stays{cut}",
         {},
     )
 

@@ -70,10 +70,20 @@ def test_a_folder_of_problems_is_scored_and_bad_files_are_reported(
     assert soft["status"] == "done" and soft["correct"], soft
     assert soft["kept"] in (None, "r1-builtin-torch-ops")
     assert set(soft["compile_speedups"]) == {"compile-default", "compile-max-autotune"}
+    assert done["min_speedup"] == 1.0  # the suite's keep rule: faster than eager, the whole interval
     summary = done["summary"]
     assert (summary["problems"], summary["evaluated"], summary["failed"], summary["skipped"]) == (4, 1, 1, 2)
     assert summary["correct_rate"] == 1.0
     assert "<svg" in report.read_text() and "softmax.py" in report.read_text()
+
+
+def test_a_keep_threshold_that_is_not_a_speedup_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for bad in ("fast", "0", "-1", "nan"):
+        assert main(["suite", str(tmp_path), "--min-speedup", bad]) == 2
+        captured = capsys.readouterr()
+        assert "give a speedup over eager such as 1.0 or 1.03" in captured.out + captured.err
 
 
 def test_a_path_that_is_not_a_folder_is_a_usage_error(

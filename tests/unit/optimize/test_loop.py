@@ -134,12 +134,25 @@ def by_tag(table: dict[str, Verdict]) -> Callable[[Candidate], Verdict]:
 
 
 async def run(
-    provider: ScriptedProvider, evaluator: ScriptedEvaluator, budget: Budget, store: Store | None = None
+    provider: ScriptedProvider,
+    evaluator: ScriptedEvaluator,
+    budget: Budget,
+    store: Store | None = None,
+    **options: float,
 ) -> list[Event]:
     return [
         e
         async for e in optimize(
-            SITE, MODULE_FILE, PATH, provider, budget, None, store, evaluator=evaluator, device_facts=H100
+            SITE,
+            MODULE_FILE,
+            PATH,
+            provider,
+            budget,
+            None,
+            store,
+            evaluator=evaluator,
+            device_facts=H100,
+            **options,  # type: ignore[arg-type]
         )
     ]
 
@@ -231,6 +244,28 @@ async def test_a_speedup_is_claimed_only_when_its_whole_interval_clears_the_thre
     assert (done.result.status is Status.IMPROVED) is claimed
     if not claimed:
         assert "95% interval" in done.result.message
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "bar", "kept"),
+    [
+        (1.02, 1.07, 1.03, False),  # the editor's rule: the interval reaches below 1.03x
+        (1.02, 1.07, 1.0, True),  # the suite's rule: measured faster than eager, the whole interval
+        (0.99, 1.07, 1.0, False),  # an interval that reaches below eager is not faster
+    ],
+)
+async def test_the_keep_threshold_is_the_callers(low: float, high: float, bar: float, kept: bool) -> None:
+    # gemm_bias_gelu on the H200: compile-default verified at 1.045x with an interval of about +-2.5%.
+    near = _with_interval(verdict_for(100.0 / 1.045), low, high)
+    evaluator = ScriptedEvaluator(by_tag({"near": near}))
+    events = await run(
+        ScriptedProvider([[model_new("near")]]), evaluator, Budget(rounds=1, candidates=1), min_speedup=bar
+    )
+    done = events[-1]
+    assert isinstance(done, Done) and (done.result.status is Status.IMPROVED) is kept
+    if not kept:
+        assert f"at or above {bar:.2f}x" in done.result.message
+        assert ("by 3% or more" in done.result.message) is (bar > 1.0)
 
 
 async def test_interpreter_runs_are_not_timed_and_say_so() -> None:
