@@ -19,8 +19,11 @@ from kernelwright.core.measure import (
 # shows (memory placement, thread placement): the interval is never narrower than this either side. On
 # a 2-core CPU with one core busy, identity rewrites of the torch samples read 0.89x-1.08x with tight
 # block-to-block spreads one day and 1.12x-1.20x (judge slower) on another
-# (tests/unit/optimize/test_identity_under_load.py); on an H200 within 2%.
-SYSTEMATIC_FLOOR = {DeviceKind.CPU: 0.25, DeviceKind.CUDA: 0.02}
+# (tests/unit/optimize/test_identity_under_load.py). On an H200 (tests/gpu/test_identity_gpu.py) 13 of
+# 14 readings one day were within 2% and layernorm_gelu_unfused's identity read 0.978x (1.014x in the
+# next run), so 2.5%: with 2% its interval had excluded 1.00, which the suite's keep rule (faster than
+# eager, the whole interval) would have taken for a real 2% had it fallen the other way.
+SYSTEMATIC_FLOOR = {DeviceKind.CPU: 0.25, DeviceKind.CUDA: 0.025}
 
 
 # On a CPU a call this short is mostly torch's dispatch (Python, the dispatcher, allocation), which
