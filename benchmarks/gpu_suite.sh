@@ -2,6 +2,7 @@
 # The suite on a GPU machine without pygls/tree-sitter installed: wheels carried in .whl/ and bubblewrap in
 # .box/bwrap (both git-ignored; see the device notes), run from the repository root, results under $OUT.
 # PROBLEMS (files), BUDGET, SUITE_S (seconds per suite process) and GPU_TESTS (pytest args) are optional.
+# Results: $OUT/gpu_suite.tgz (unpack with tar xzf), and a line per problem on stdout.
 # Device run: calibrate, then the suite split over GPUs 0..N-2 (problem i on GPU i mod (N-1)), and tests/gpu on the last GPU.
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl >/dev/null 2>&1
 # ninja (torch's load_inline) lives beside the interpreter, which need not be on PATH
@@ -25,3 +26,7 @@ if [ -n "$GPU_TESTS" ] && [ $N -eq 1 ]; then
 fi
 ls -a /tmp/sub*/ > $OUT/split.txt
 for g in $(seq 0 $((W-1))); do [ -d /tmp/sub$g/.kernelwright ] && tar czf $OUT/store$g.tgz -C /tmp/sub$g .kernelwright; done
+# One line per problem in the call's output, then everything in one archive: the device returns at most 8
+# files, and on a multi-GPU machine there are more than that (a suite's JSON lines were lost so once).
+for f in $OUT/suite*.jsonl; do [ -s "$f" ] && python3 benchmarks/suite_lines.py "$f"; done
+(cd $OUT && tar czf /tmp/gpu_suite.tgz . && find . -mindepth 1 -delete && mv /tmp/gpu_suite.tgz ./gpu_suite.tgz)
