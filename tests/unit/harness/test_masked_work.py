@@ -138,10 +138,10 @@ def test_sdpa_kernels_are_discounted_by_their_causal_flag_and_mask() -> None:
     )
 
 
-def test_the_suite_causal_problem_and_a_kernel_at_its_real_floor_is_not_refused() -> None:
-    spec = importlib.util.spec_from_file_location(
-        "causal", ROOT / "samples" / "suite" / "causal_attention.py"
-    )
+@pytest.mark.parametrize("problem", ["causal_attention", "llama_causal_attention_hd128"])
+def test_the_suite_causal_problems_and_a_kernel_at_its_real_floor_is_not_refused(problem: str) -> None:
+    # triu(ones, diagonal=1) as the mask, and tril(ones) == 0 over float ones
+    spec = importlib.util.spec_from_file_location("causal", ROOT / "samples" / "suite" / f"{problem}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -49,6 +49,12 @@ def _same_outputs(original: str, rewritten: str, **tol: float) -> None:
         ("samples/suite/causal_attention.py", "sdpa", "is_causal=True"),
         ("samples/suite/gpt_attention_block.py", "sdpa", "is_causal=True"),
         ("samples/suite/attention_scaled.py", "sdpa", "scale=1.0 / ("),
+        (
+            "samples/suite/dit_attention_hd128.py",
+            "sdpa",
+            "scaled_dot_product_attention(q, k, v, scale=scale)",
+        ),
+        ("samples/suite/llama_causal_attention_hd128.py", "sdpa", "is_causal=True, scale=1.0 / ("),
         ("samples/suite/softmax_temperature_mask.py", "triton-c0", "_kw_softmax("),
         ("samples/suite/gemm_bias_relu.py", "addmm-act", "_kw_addmm_act("),
         ("samples/suite/gemm_bias_relu.py", "linear", "torch.nn.functional.linear("),
