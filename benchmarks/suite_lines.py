@@ -16,19 +16,13 @@ for name in sys.argv[1:]:
     for line in Path(name).read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         if row.get("kind") == "problem":
-            timed = [v for v in row["compile_speedups"].values() if v is not None]
-            versus = (
-                row["speedup"] / max([1.0, *timed])
-                if row.get("speedup") and row["compile_speedups"]
-                else None
-            )
             modes = " ".join(
                 f"{m.removeprefix('compile-')}={_f(s)}" for m, s in row["compile_speedups"].items()
             )
             print(
                 f"{row['name']} {row['status']} eager={_f(row.get('eager_us'), '.1f')}us kept={row['kept']} "
                 f"x{_f(row['speedup'])} [{_f(row.get('kept_low'))}-{_f(row.get('kept_high'))}] {modes} "
-                f"vs={_f(versus)} roof={_f(row.get('roofline_before'), '.2f')}->"
+                f"vs={_f(row.get('vs_compile'))} roof={_f(row.get('roofline_before'), '.2f')}->"
                 f"{_f(row.get('roofline_after'), '.2f')} notes={row.get('compile_notes')} "
                 f"{row.get('reason', '')[:120]}"
             )

@@ -30,7 +30,7 @@ from kernelwright.optimize.events import (
     Status,
     VerdictReady,
 )
-from kernelwright.optimize.loop import optimize
+from kernelwright.optimize.loop import MIN_SPEEDUP, optimize
 from kernelwright.optimize.providers.base import ProviderError
 from kernelwright.optimize.request import Outcome, Proposal, ProposalRequest
 from kernelwright.store import AttemptStatus, Store
@@ -138,7 +138,7 @@ async def run(
     evaluator: ScriptedEvaluator,
     budget: Budget,
     store: Store | None = None,
-    **options: float,
+    min_speedup: float = MIN_SPEEDUP,
 ) -> list[Event]:
     return [
         e
@@ -152,7 +152,7 @@ async def run(
             store,
             evaluator=evaluator,
             device_facts=H100,
-            **options,  # type: ignore[arg-type]
+            min_speedup=min_speedup,
         )
     ]
 
