@@ -36,6 +36,11 @@ from kernelwright.harness.verify_context import Context, Rejected
 
 R = TypeVar("R")
 
+# An empty question's candidate part, on the engine's clock: thaw, a line each way, an empty warm-up,
+# freeze. An honest worker took 1.6 ms of it on the 2-core VM with the judge's legs at 0.9 ms
+# (2026-12-05); a longer answer is the candidate's own time.
+ROUND_TRIP_CANDIDATE_CAP_S = 0.002
+
 FORGED = "the candidate's process sent a reply the judge did not ask for"
 
 # Worker-level failures of the candidate's process, as the engine's answer names them.
@@ -50,6 +55,8 @@ class CandidateLine:
         self.ctx = ctx
         self.exchange_dir = exchange_dir
         self._line = channel.current()
+        # The engine's clock of the last answer's candidate part (thawed, asked, answered, frozen again).
+        self.last_candidate_s = 0.0
 
     def ask(self, op: CandidateOp, args: Any, reply_type: type[R], what: str) -> tuple[R, float]:
         """The parsed reply to one question and the seconds it took on the judge's clock."""
@@ -60,6 +67,7 @@ class CandidateLine:
         except ProtocolError as exc:
             raise Rejected(CheckName.REPLY, f"{FORGED} during {what}: {exc}") from None
         seconds = clock.perf_counter() - started
+        self.last_candidate_s = min(max(answer.seconds, 0.0), seconds)
         if not answer.ok:
             raise self._death(answer, what)
         try:
@@ -150,6 +158,22 @@ class CandidateLine:
         if not math.isfinite(reply.cover_us) or reply.cover_us < 0.0:
             raise Rejected(CheckName.REPLY, f"{FORGED} during warm-up: a host cover of {reply.cover_us} µs")
         return seconds, reply.cover_us
+
+    def round_trip(self) -> tuple[float, float]:
+        """What the relay's path costs a question beyond the candidate's own work, for the timing cross-check
+        to take off a block's wall time: (seconds to take off, seconds the empty question took in all).
+
+        The question is an empty warm-up, and the candidate's process answers it: it can take as long as it
+        likes, which would buy it that much unseen time in every block (samples/adversarial/
+        cheat_round_trip_padded.py). So only the judge-to-engine legs (the judge's clock less the engine's
+        clock of the candidate's part, no candidate code in them) count in full; the candidate's part
+        counts up to the larger of ROUND_TRIP_CANDIDATE_CAP_S and twice those legs: waking a frozen worker
+        and an empty answer cost about what the legs do. What a candidate can buy by stalling is then at
+        most that cap a block, under the cross-check's floor (harness.interleave_stats.EXCESS_FLOOR_S)."""
+        total, _ = self.warm([])
+        candidate = self.last_candidate_s
+        legs = total - candidate
+        return legs + min(candidate, max(ROUND_TRIP_CANDIDATE_CAP_S, 2 * legs)), total
 
     def time_block(self, seeds: list[int], what: str, cover_us: float = 0.0) -> tuple[TimingReply, float]:
         request = CandidateTiming(tuple(seeds), cover_us)

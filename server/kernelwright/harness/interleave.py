@@ -159,12 +159,13 @@ def timed_verdict(
         into.cand_samples += cand_reply.samples_us
         into.dropped += cand_reply.dropped
         # The relay's round trip right after the block: an ask that does nothing, the same path.
-        rtt, _ = line.warm([])
+        rtt, rtt_total = line.round_trip()
         ref_over = ref_block.wall_s - sum(ref_block.samples_us) * 1e-6 * calls / len(ref_block.samples_us)
         reported = sum(cand_reply.samples_us) * 1e-6 * calls / len(cand_reply.samples_us)
         into.ref_over_s.append(ref_over)
         into.cand_over_s.append(cand_wall - rtt - reported)
         into.rtt_s.append(rtt)
+        into.rtt_total_s.append(rtt_total)
         into.quiet_s.append(pair.last_quiet)
         into.cand_reported_s.append(reported)
         into.cand_outside_us.append(max(0.0, (cand_wall - rtt - ref_over) * 1e6 / calls))
@@ -385,7 +386,8 @@ def _diagnostics(blocks: Blocks, calls: int) -> str:
     return (
         f"interleaved timing, medians per block of {calls} calls (ms): candidate beyond its reported "
         f"times {ms(blocks.cand_over_s)}, reference beyond its own {ms(blocks.ref_over_s)}, relay round "
-        f"trip {ms(blocks.rtt_s)}, GPU quiet wait {ms(blocks.quiet_s)}, candidate reported "
+        f"trip {ms(blocks.rtt_s)} taken off ({ms(blocks.rtt_total_s)} in all), GPU quiet wait "
+        f"{ms(blocks.quiet_s)}, candidate reported "
         f"{ms(blocks.cand_reported_s)}"
     )
 

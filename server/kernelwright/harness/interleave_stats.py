@@ -114,7 +114,10 @@ class Blocks:
     # round trip), the round trip itself, and the candidate's reported call time.
     ref_over_s: list[float] = field(default_factory=list)
     cand_over_s: list[float] = field(default_factory=list)
-    rtt_s: list[float] = field(default_factory=list)
+    rtt_s: list[float] = field(
+        default_factory=list
+    )  # the part of each round trip taken off (harness.candidate_line)
+    rtt_total_s: list[float] = field(default_factory=list)
     quiet_s: list[float] = field(default_factory=list)  # GPU: the wait for the GPU to go quiet after it
     cand_reported_s: list[float] = field(default_factory=list)
     cand_outside_us: list[float] = field(default_factory=list)  # per call, the judge's estimate
@@ -128,6 +131,7 @@ class Blocks:
             ref_over_s=self.ref_over_s[first:],
             cand_over_s=self.cand_over_s[first:],
             rtt_s=self.rtt_s[first:],
+            rtt_total_s=self.rtt_total_s[first:],
             quiet_s=self.quiet_s[first:],
             cand_reported_s=self.cand_reported_s[first:],
             cand_outside_us=self.cand_outside_us[first:],
