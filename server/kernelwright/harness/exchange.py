@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -129,18 +130,32 @@ def read_outputs(path: str, device: torch.device, limit_bytes: int) -> tuple[Any
     that kind of device, else on the CPU, so the device check sees it), and the classes other than
     torch.Tensor the candidate's process said its tensors had. ForgedReply if anything is off."""
     try:
-        size = os.path.getsize(path)
+        # The candidate's process owns the folder: the name may be a link to a file of the judge's, a FIFO
+        # that blocks a reader for ever or a device. Only a plain file of its own, opened without following
+        # links or waiting for a writer, is read, and nothing of any other is said back
+        # (samples/adversarial/cheat_output_link.py, cheat_output_fifo.py).
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise ForgedReply(f"its output file cannot be opened as a plain file: {exc.strerror}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+        os.close(fd)
+        raise ForgedReply(
+            "its output file is not a plain file of its own (a link, a FIFO, a folder or a device)"
+        )
+    with os.fdopen(fd, "rb") as f:
+        size = info.st_size
         if size > limit_bytes + HEADER_LIMIT + 8:
             raise ForgedReply(f"its output file holds {size} bytes, more than the outputs can take")
-        # One copy, into memory the judge owns (pinned where it goes on to a GPU, uninitialised: no
-        # zeroing pass): the tensors are views of it until they move to the device.
-        raw = torch.empty(size, dtype=torch.uint8, pin_memory=device.type == "cuda" and size > 0)
-        with open(path, "rb") as f:
+        try:
+            # One copy, into memory the judge owns (pinned where it goes on to a GPU, uninitialised: no
+            # zeroing pass): the tensors are views of it until they move to the device.
+            raw = torch.empty(size, dtype=torch.uint8, pin_memory=device.type == "cuda" and size > 0)
             got = f.readinto(raw.numpy().data) if size else 0
-        if got != size:
-            raise ForgedReply(f"its output file changed while it was read ({got} of {size} bytes)")
-    except OSError as exc:
-        raise ForgedReply(f"its output file cannot be read: {exc}") from None
+        except OSError as exc:
+            raise ForgedReply(f"its output file cannot be read: {exc.strerror}") from None
+    if got != size:
+        raise ForgedReply(f"its output file changed while it was read ({got} of {size} bytes)")
     if len(raw) < 8:
         raise ForgedReply("its output file is shorter than a header")
     (hlen,) = struct.unpack("<Q", raw[:8].numpy().tobytes())

@@ -4,7 +4,9 @@ comes back bit for bit, and a file the candidate's process forged or damaged is 
 from __future__ import annotations
 
 import json
+import os
 import struct
+import time
 from pathlib import Path
 
 import pytest
@@ -100,5 +102,36 @@ def test_damaged_files_are_refused(tmp_path: Path) -> None:
     write_outputs(str(path), torch.zeros(1 << 19))  # 2 MiB: past the limit and a header
     with pytest.raises(ForgedReply, match="more than the outputs can take"):
         read_outputs(str(path), CPU, 1 << 10)
-    with pytest.raises(ForgedReply, match="cannot be read"):
+    with pytest.raises(ForgedReply, match="cannot be opened"):
         read_outputs(str(tmp_path / "missing"), CPU, 1 << 20)
+
+
+def test_only_a_plain_file_of_its_own_is_read_and_nothing_of_another_is_quoted(tmp_path: Path) -> None:
+    """The candidate owns the exchange folder: its outputs file may be a link to one of the judge's files
+    (which a judge that follows it would read and quote), a second name of another file, or a FIFO (on
+    which a plain open waits for a writer until the job's time-out)."""
+    secret = tmp_path / "judge_secret"
+    secret.write_bytes(struct.pack("<Q", 0x5EC7E7) + b"the judge's own bytes")
+    out = tmp_path / "out"
+    forms = {
+        "absolute link": lambda: out.symlink_to(secret),
+        "relative link": lambda: out.symlink_to(secret.name),
+        "link to a FIFO": lambda: (os.mkfifo(tmp_path / "pipe"), out.symlink_to(tmp_path / "pipe")),
+        "hard link": lambda: os.link(secret, out),
+        "FIFO": lambda: os.mkfifo(out),
+        "folder": lambda: out.mkdir(),
+    }
+    for form, make in forms.items():
+        for leftover in (out, tmp_path / "pipe"):
+            if leftover.is_dir() and not leftover.is_symlink():
+                leftover.rmdir()
+            elif leftover.exists() or leftover.is_symlink():
+                leftover.unlink()
+        make()
+        started = time.monotonic()
+        with pytest.raises(ForgedReply) as caught:
+            read_outputs(str(out), CPU, 1 << 20)
+        assert time.monotonic() - started < 5, form
+        message = str(caught.value)
+        assert "not a plain file" in message or "cannot be opened" in message, (form, message)
+        assert str(0x5EC7E7) not in message and str(secret.stat().st_size) not in message, (form, message)
