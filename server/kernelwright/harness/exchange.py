@@ -143,8 +143,8 @@ def read_outputs(path: str, device: torch.device, limit_bytes: int) -> tuple[Any
         raise ForgedReply(
             "its output file is not a plain file of its own (a link, a FIFO, a folder or a device)"
         )
+    size = info.st_size
     with os.fdopen(fd, "rb") as f:
-        size = info.st_size
         if size > limit_bytes + HEADER_LIMIT + 8:
             raise ForgedReply(f"its output file holds {size} bytes, more than the outputs can take")
         try:

@@ -111,12 +111,11 @@ class Blocks:
     ratios: list[float] = field(default_factory=list)
     # Per block, seconds: what the block cost beyond the call times reported for it (the reference's on
     # the judge's clock; the candidate's on the judge's clock around its ask, less that block's relay
-    # round trip), the round trip itself, and the candidate's reported call time.
+    # round trip), the round trip itself, and the candidate's reported call time. Of the round trip: the
+    # part taken off (harness.candidate_line.CandidateLine.round_trip) and the whole of it.
     ref_over_s: list[float] = field(default_factory=list)
     cand_over_s: list[float] = field(default_factory=list)
-    rtt_s: list[float] = field(
-        default_factory=list
-    )  # the part of each round trip taken off (harness.candidate_line)
+    rtt_s: list[float] = field(default_factory=list)
     rtt_total_s: list[float] = field(default_factory=list)
     quiet_s: list[float] = field(default_factory=list)  # GPU: the wait for the GPU to go quiet after it
     cand_reported_s: list[float] = field(default_factory=list)
