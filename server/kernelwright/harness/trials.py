@@ -98,14 +98,8 @@ class Trials:
 
     def _outputs(self, seed: int, name: str, what: str, refill: bool) -> Any:
         out_c, reply = self.line.call(seed, name, self.nbytes, self.limit, refill, what)
-        drawn = input_checksums(self.reference.draw(seed), self.reference.output_args)
-        if tuple(reply.inputs_before) != drawn and not refill:
-            raise Rejected(
-                CheckName.PROBLEM,
-                f"{what}: the candidate's worker drew other inputs from seed {seed} than the judge did: the "
-                f"input factory is not deterministic under torch.manual_seed (does it use another random "
-                f"source, or the clock?)",
-            )
+        if not refill:
+            self._same_draw(seed, tuple(reply.inputs_before), what)
         if tuple(reply.inputs_after) != tuple(reply.inputs_before):
             raise Rejected(
                 CheckName.INPUT_MUTATION,
@@ -113,6 +107,30 @@ class Trials:
                 f"mutated input corrupts whatever runs on it next)",
             )
         return out_c
+
+    def _same_draw(self, seed: int, reported: tuple[str, ...], what: str) -> None:
+        """The candidate's process says which inputs it drew from `seed`; where they are not the judge's,
+        whose fault it is is decided here, from the judge's own draws: a factory that draws differently
+        in the judge's process too is the person's (PROBLEM), else the candidate's process drew, or said
+        it drew, something else (samples/adversarial/cheat_inputs_reported_other.py,
+        cheat_inputs_reseeded.py): never the person's problem on the candidate's word."""
+        skip = self.reference.output_args
+        drawn = input_checksums(self.reference.draw(seed), skip)
+        if reported == drawn:
+            return
+        if input_checksums(self.reference.draw(seed), skip) != drawn:
+            raise Rejected(
+                CheckName.PROBLEM,
+                f"{what}: the input factory drew other inputs from seed {seed} on a second draw in the "
+                f"judge's own process: it is not deterministic under torch.manual_seed (does it use another "
+                f"random source, or the clock?)",
+            )
+        raise Rejected(
+            CheckName.TAMPER,
+            f"{what}: the candidate's process reports other inputs from seed {seed} than the judge draws "
+            f"(the judge draws them alike every time): the candidate changed what its process draws (the "
+            f"random generator, the default dtype or the input factory) or what it reports",
+        )
 
     def trials(self, seeds: list[int]) -> float | None:
         """Returns the reference's float64 error, or None where it cannot run in float64."""

@@ -60,3 +60,5 @@ def test_failures_blame_the_right_party(verdicts: dict[str, Any]) -> None:
     assert "no GPU" in machine["message"] and ".cuda()" in machine["message"]
     noise = verdicts["noise_equivalent.py"]
     assert any("rounding noise" in n for n in noise["notes"]), noise["notes"]
+    clock = verdicts["clock_inputs_honest.py"]
+    assert "second draw in the judge's own process" in clock["message"], clock["message"]
