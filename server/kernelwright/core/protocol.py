@@ -60,6 +60,7 @@ class ErrorCode(enum.StrEnum):
     START_FAILED = "start_failed"  # the worker did not come up (import error, wrong protocol version)
     PROTOCOL = "protocol"  # a message that does not parse: a bug, or something wrote into the pipe
     UNCONFINED = "unconfined"  # refused: model-written code, and no box can be made on this machine
+    ESCAPED = "escaped"  # a candidate's process ran while the engine held it stopped (engine.freeze)
 
 
 @dataclass(frozen=True)

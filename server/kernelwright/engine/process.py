@@ -48,6 +48,7 @@ from kernelwright.engine import confinement, leftovers
 from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.devices import Device
 from kernelwright.engine.environment import worker_env
+from kernelwright.engine.freeze import FREEZE_WATCH_S, FreezeWatch
 from kernelwright.engine.job_error import JobError
 
 WORKER_MODULE = "kernelwright.harness.worker"
@@ -98,6 +99,11 @@ class WorkerProcess:
         self.spawned_at = time.monotonic()
         self.ready_at: float | None = None
         self.process_overflow = 0  # the process count that got it killed (see _watch_processes)
+        self.exchange_overflow = ""  # what its exchange folder held when that got it killed (likewise)
+        # While frozen: what is watched, and the task that watches it (engine.freeze); what it saw.
+        self._freeze: FreezeWatch | None = None
+        self._freeze_task: asyncio.Task[None] | None = None
+        self.freeze_escape: str | None = None
 
     @property
     def start_seconds(self) -> float | None:
@@ -314,30 +320,64 @@ class WorkerProcess:
 
     def _watch_processes(self) -> asyncio.Task[None] | None:
         """While a job runs, count the processes under a candidate worker (RLIMIT_NPROC does not bind a
-        worker started by root, boxed or not): past `config.process_cap` it is killed, and the job's
-        error says so."""
+        worker started by root, boxed or not) and measure its exchange folder (memory, in /dev/shm: the
+        file-size limit bounds each file, not how many): past `config.process_cap`, or past the folder's
+        caps, it is killed, and the job's error says which."""
         cap = self.config.process_cap
-        if not cap or not self.alive:
+        if not self.alive:
             return None
 
         async def watch() -> None:
             while self.alive:
                 count = len(descendants([self.proc.pid]))
-                if count > cap:
+                if cap and count > cap:
                     self.process_overflow = count
                     await self.kill(KillReason.RETIRED)
                     return
+                if self.sandbox is not None:
+                    self.exchange_overflow = exchange_overflow(self.sandbox.exchange, self.config)
+                    if self.exchange_overflow:
+                        await self.kill(KillReason.RETIRED)
+                        return
                 await asyncio.sleep(PROCESS_WATCH_S)
 
         return asyncio.ensure_future(watch())
 
     def freeze(self) -> None:
-        """Stop the worker's process group (SIGSTOP): between a judge's questions a candidate worker
-        runs nothing, so no thread of the candidate's can race the judge's reads or its timing."""
+        """Stop the worker's processes (SIGSTOP): between a judge's questions a candidate worker runs
+        nothing, so no thread of the candidate's can race the judge's reads or its timing. The stop is
+        watched until the thaw (engine.freeze): a process that runs anyway has the worker killed, and
+        `freeze_escape` says what was seen."""
+        if not self.alive or self._freeze is not None:
+            return
         self._signal(signal.SIGSTOP)
+        pid = self.proc.pid
+        self._freeze = watch = FreezeWatch(lambda: [pid, *descendants([pid])])
+
+        async def poll() -> None:
+            while self._freeze is watch:
+                await asyncio.sleep(FREEZE_WATCH_S)
+                if self._freeze is watch and watch.look() is not None:
+                    self.freeze_escape = watch.escape
+                    await self.kill(KillReason.RETIRED)
+                    return
+
+        self._freeze_task = asyncio.ensure_future(poll())
 
     def thaw(self) -> None:
+        """Resume the worker's processes, after one last look at them (it covers the time since the last
+        poll); a worker seen to have run while held is not resumed, and `freeze_escape` says why."""
+        watch, self._freeze = self._freeze, None
+        self._stop_freeze_task()
+        if watch is not None and watch.look(thaw=True) is not None:
+            self.freeze_escape = watch.escape
+            return
         self._signal(signal.SIGCONT)
+
+    def _stop_freeze_task(self) -> None:
+        task, self._freeze_task = self._freeze_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
 
     def _signal(self, sig: signal.Signals) -> None:
         if self.alive:
@@ -355,6 +395,8 @@ class WorkerProcess:
                 f"it started {self.process_overflow} processes, over the cap of {self.config.process_cap} "
                 "(a fork bomb?); it was killed with every process it started"
             )
+        if self.exchange_overflow:
+            error_code, what = ErrorCode.CRASH, self.exchange_overflow
         raise self._death_error(error_code, f"the worker died during {job_type}: {what}")
 
     def _death_error(self, code: ErrorCode, message: str) -> JobError:
@@ -383,6 +425,8 @@ class WorkerProcess:
         """SIGKILL the worker's whole process group, reap it, remove its directory. Idempotent."""
         if self.kill_reason is None:
             self.kill_reason = reason
+        self._freeze = None
+        self._stop_freeze_task()
         # A frozen (SIGSTOPped) process dies at once too; in a box, the rest of its PID namespace dies
         # with its first process.
         signal_tree(self.proc.pid, signal.SIGKILL)
@@ -495,6 +539,32 @@ def _exchange_folder(tmpdir: Path) -> Path:
     shared = leftovers.SHARED_MEMORY
     usable = shared.is_dir() and os.access(shared, os.W_OK)
     return leftovers.make_folder(leftovers.EXCHANGE_PREFIX, shared if usable else tmpdir)
+
+
+def exchange_overflow(folder: Path, config: WorkerConfig) -> str:
+    """What a candidate's exchange folder holds past its caps (config.exchange_cap_bytes and
+    exchange_cap_entries), as the reason it was killed; "" while it is within them. Bytes are those
+    allocated (a sparse file costs no memory), counted over every entry below the folder, links not
+    followed."""
+    used = entries = 0
+    for root, dirs, files in os.walk(folder):
+        for name in (*dirs, *files):
+            entries += 1
+            with contextlib.suppress(OSError):
+                used += os.lstat(os.path.join(root, name)).st_blocks * 512
+        if entries > config.exchange_cap_entries:
+            return (
+                f"it made over {config.exchange_cap_entries} files and folders in its exchange folder "
+                f"(the judge reads one outputs file at a time); it was killed and the folder removed"
+            )
+    if used > config.exchange_cap_bytes:
+        return (
+            f"it wrote {used} bytes into its exchange folder, over the cap of {config.exchange_cap_bytes} "
+            f"(the folder is memory, in /dev/shm, and the judge reads one outputs file at a time); it was "
+            f"killed and the folder removed. A problem whose outputs are this large needs a larger "
+            f"exchange_cap_bytes"
+        )
+    return ""
 
 
 def signal_tree(pid: int, sig: signal.Signals) -> None:

@@ -5,7 +5,8 @@ The judge worker asks (core.protocol `Ask`); the relay thaws the candidate's pro
 question as a `candidate` request, freezes the group again once the response is in (or the worker is
 gone), and writes the judge an `Answer`. A candidate worker that dies, hangs or answers out of turn is
 an answer with `ok=False` naming it: the judge turns that into a rejection, never the engine into a
-crash. The candidate's outputs travel as files in its exchange folder, which the judge parses as data.
+crash; so is one whose process ran while held stopped (engine.freeze, ErrorCode.ESCAPED). The
+candidate's outputs travel as files in its exchange folder, which the judge parses as data.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from kernelwright.core.protocol import (
     JobErrorInfo,
 )
 from kernelwright.engine.job_error import JobError
-from kernelwright.engine.process import WorkerProcess
+from kernelwright.engine.process import KillReason, WorkerProcess
 
 # The judge needs time after its last answer to decide and reply: candidate questions end this long
 # before the job's own deadline.
@@ -37,11 +38,15 @@ class CandidateRelay:
     async def answer(self, ask: Ask, deadline: float) -> Answer:
         if ask.type != JobType.CANDIDATE:
             return self._refused(ask, f"a judge asks only `candidate` questions, not {ask.type!r}")
+        self.candidate.thaw()
+        if self.candidate.freeze_escape is not None:
+            await self.candidate.kill(KillReason.RETIRED)
+            error = JobErrorInfo(ErrorCode.ESCAPED, self.candidate.freeze_escape)
+            return Answer(v=PROTOCOL_VERSION, seq=ask.seq, ok=False, error=error, output=self.output)
         if not self.candidate.alive:
             return self._refused(ask, "the candidate's worker is gone (it died at an earlier question)")
         remaining = max(1.0, deadline - time.monotonic() - JUDGE_MARGIN_S)
         started = time.monotonic()
-        self.candidate.thaw()
         try:
             response = await self.candidate.call(JobType.CANDIDATE, ask.payload, remaining)
         except JobError as err:

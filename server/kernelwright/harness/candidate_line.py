@@ -47,6 +47,7 @@ FORGED = "the candidate's process sent a reply the judge did not ask for"
 _DEATHS = {
     ErrorCode.OOM: CheckName.MEMORY,
     ErrorCode.PROTOCOL: CheckName.REPLY,
+    ErrorCode.ESCAPED: CheckName.TAMPER,
 }
 
 
@@ -87,6 +88,8 @@ class CandidateLine:
         check = _DEATHS.get(code, CheckName.RUN)
         if code is ErrorCode.PROTOCOL:
             text = f"{FORGED} during {what}: {message}"
+        elif code is ErrorCode.ESCAPED:
+            text = f"before {what}, {message}"
         else:
             text = f"the candidate took down its worker during {what} ({code}: {message})"
         tail = answer.output.last_lines(40) or (error.traceback if error is not None else "") or None
@@ -174,6 +177,13 @@ class CandidateLine:
         candidate = self.last_candidate_s
         legs = total - candidate
         return legs + min(candidate, max(ROUND_TRIP_CANDIDATE_CAP_S, 2 * legs)), total
+
+    def confirm_held(self) -> None:
+        """One last empty question before a passing verdict. The engine looks at the candidate's
+        processes as it thaws them for it, and that look covers the whole time since the previous
+        question: a process that ran while held stopped (engine.freeze) rejects the candidate here as
+        `tamper`, even where it ran only while the judge timed the reference after the last question."""
+        self.warm([])
 
     def time_block(self, seeds: list[int], what: str, cover_us: float = 0.0) -> tuple[TimingReply, float]:
         request = CandidateTiming(tuple(seeds), cover_us)

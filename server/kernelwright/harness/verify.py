@@ -239,11 +239,13 @@ def _verify(judge_job: JudgeJob, ctx: Context) -> Verdict:
         details={"reference_error_fp64": ref_err} if ref_err is not None else {},
         phase_seconds=ctx.phases.merged({}),
     )
-    if not job.time_candidate:
-        return verdict
-    from kernelwright.harness.interleave import timed_verdict
+    if job.time_candidate:
+        from kernelwright.harness.interleave import timed_verdict
 
-    return timed_verdict(job, ctx, reference, line, ref_out, slack, verdict)
+        verdict = timed_verdict(job, ctx, reference, line, ref_out, slack, verdict)
+    if verdict.passed:
+        line.confirm_held()  # its processes stayed stopped while the judge worked (engine.freeze)
+    return verdict
 
 
 def _check_rng_dependence(ctx: Context, reference: Problem, ref_out: Any, target: Target) -> None:

@@ -25,11 +25,12 @@ from pathlib import Path
 import pytest
 from kernelwright.core.jobs import BenchOptions, CandidateRef, Origin, ProblemRef, VerifyJob
 from kernelwright.core.jsonable import to_json
-from kernelwright.core.measure import Verdict
+from kernelwright.core.measure import CheckName, Verdict
 from kernelwright.core.protocol import ErrorCode
 from kernelwright.core.site import ModuleSpec, SiteKind
-from kernelwright.engine import client, confinement
+from kernelwright.engine import client, confinement, leftovers
 from kernelwright.engine.config import GiB, WorkerConfig
+from kernelwright.engine.freeze import FreezeWatch
 from kernelwright.engine.job_error import JobError
 from kernelwright.engine.pool import WorkerPool
 
@@ -325,6 +326,25 @@ async def test_the_scratch_folder_is_capped(pool: WorkerPool, world: World) -> N
     assert 0 < written <= 64 * 2**20
 
 
+@needs_box
+@pytest.mark.parametrize(
+    ("sample", "cap"),
+    [("fill_exchange.py", "over the cap of"), ("fill_exchange_entries.py", "files and folders")],
+)
+async def test_the_exchange_folder_is_capped(world: World, sample: str, cap: str) -> None:
+    config = WorkerConfig(
+        cpu_memory_cap_bytes=4 * GiB, exchange_cap_bytes=64 * 2**20, exchange_cap_entries=500
+    )
+    async with WorkerPool(["cpu"], config=config, standby=False) as pool:
+        verdict = await verify(pool, world, world.candidate(sample))
+    assert not verdict.passed, verdict.message
+    assert "exchange folder" in verdict.message and cap in verdict.message, verdict.message
+    if "bytes into" in verdict.message:  # what it held when the engine saw it: the cap and one poll's writes
+        held = int(verdict.message.split("it wrote ")[1].split(" bytes")[0])
+        assert 64 * 2**20 < held < 4 * GiB
+    assert not list(Path("/dev/shm").glob(f"{leftovers.EXCHANGE_PREFIX}*/fill-*")), "the folder is removed"
+
+
 needs_two_cpus = pytest.mark.skipif(
     len(os.sched_getaffinity(0)) < 2, reason="one CPU: there is no other core to move to"
 )
@@ -337,6 +357,37 @@ async def test_it_cannot_leave_the_core_it_shares_with_the_judge(pool: WorkerPoo
     assert verdict.passed, verdict.message  # pinned to one CPU, and every way out failed
     for pid in pool.pids():  # the judge has its affinity back
         assert os.sched_getaffinity(pid) == os.sched_getaffinity(0)
+
+
+# -- the freeze between questions --------------------------------------------------------------------
+
+THAWS = ["thaw_by_timer.py", "thaw_by_file_event.py"]
+
+
+@needs_box
+@pytest.mark.parametrize("sample", THAWS)
+async def test_a_process_that_runs_while_held_is_rejected(
+    pool: WorkerPool, world: World, sample: str
+) -> None:
+    verdict = await verify(pool, world, world.candidate(sample))
+    assert not verdict.passed
+    assert verdict.check is CheckName.TAMPER, verdict.message
+    assert "ran while the engine held its processes stopped" in verdict.message
+    assert "ran while frozen" not in verdict.message  # seen by the engine before its own confession
+    assert verdict.worker_error is ErrorCode.ESCAPED
+
+
+@needs_box
+@pytest.mark.parametrize("sample", THAWS)
+async def test_control_unwatched_the_helper_runs_while_held(
+    pool: WorkerPool, world: World, sample: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watch switched off: the helper does run while its worker is stopped, so the test above can
+    fail."""
+    monkeypatch.setattr(FreezeWatch, "look", lambda self, thaw=False: None)
+    verdict = await verify(pool, world, world.candidate(sample))
+    assert not verdict.passed
+    assert "ran while frozen" in verdict.message, verdict.message
 
 
 # -- where no box can be made ------------------------------------------------------------------------
