@@ -33,7 +33,7 @@ JUDGE_MARGIN_S = 15.0
 class CandidateRelay:
     def __init__(self, candidate: WorkerProcess) -> None:
         self.candidate = candidate
-        self.output = CapturedOutput()  # the candidate's last captured output (what it printed)
+        self.output = CapturedOutput()  # the candidate's last captured output that holds anything
 
     async def answer(self, ask: Ask, deadline: float) -> Answer:
         if ask.type != JobType.CANDIDATE:
@@ -62,7 +62,9 @@ class CandidateRelay:
         finally:
             self.candidate.freeze()
         seconds = time.monotonic() - started
-        self.output = response.output
+        if response.output.total_bytes or not self.output.total_bytes:
+            # What it printed last: the judge's last empty question (confirm_held) prints nothing.
+            self.output = response.output
         if not response.ok:
             error = response.error or JobErrorInfo(ErrorCode.PROTOCOL, "a failed response without an error")
             return Answer(v=PROTOCOL_VERSION, seq=ask.seq, ok=False, error=error, output=response.output)
