@@ -200,7 +200,8 @@ class CheckName(enum.StrEnum):
 
 class Flag(enum.StrEnum):
     FALLBACK = "fallback"
-    NON_DETERMINISTIC = "non_deterministic"
+    NON_DETERMINISTIC = "non_deterministic"  # the reference: two runs on the same inputs differ
+    CANDIDATE_NON_DETERMINISTIC = "candidate_non_deterministic"  # the candidate: the same, within tolerance
     PRECISION_DOWNGRADE = "precision_downgrade"
     SUSPICIOUS_TIMING = "suspicious_timing"
     TAMPER = "tamper"

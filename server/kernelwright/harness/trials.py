@@ -1,6 +1,7 @@
 """The checked trials of a verification: each on fresh inputs from a secret seed, the candidate's outputs
-against the reference's (and, on the first, against float64), a replay of an earlier result caught, and
-the last trial's input buffers refilled in place. `run_guarded` calls a side and turns a GPU fault or an
+against the reference's (and, on the first, against float64), a replay of an earlier result caught, the
+first trial's inputs run again (the candidate's own determinism), and the last call's input buffers
+refilled in place. `run_guarded` calls a side and turns a GPU fault or an
 exception into a rejection that names who raised it.
 """
 
@@ -137,6 +138,7 @@ class Trials:
         ctx, reference, target = self.ctx, self.reference, self.ctx.target
         ref_err: float | None = None
         previous: list[Any] = []
+        first_ref: Any = None
         for trial, seed in enumerate(seeds):
             what = f"trial {trial + 1}"
             out_c = self._outputs(seed, f"trial-{trial + 1}.out", what, refill=False)
@@ -176,7 +178,47 @@ class Trials:
                     with ctx.phases(JobPhase.PRECISION):
                         check_precision(ctx, out_c, ref64, ref_err)
             previous.append(out_c)
+            if trial == 0:
+                first_ref = out_r
+        self._repeat(seeds[0], previous, first_ref)
         return ref_err
+
+    def _repeat(self, seed: int, previous: list[Any], out_r: Any) -> None:
+        """The first trial's seed again: the candidate on the same inputs a second time. Two runs that
+        differ name the candidate non-deterministic (atomics, a reduction split across blocks: legitimate
+        where both runs are within tolerance, and the person should know); a second run that no longer
+        matches the reference (a race, or state an earlier call left behind) rejects it. A candidate can
+        always look deterministic by keeping its answers: this names honest non-determinism, it cannot
+        prove its absence."""
+        what = "the repeat of trial 1 on the same inputs"
+        again = self._outputs(seed, "repeat.out", what, refill=False)
+        first = previous[0]
+        if compare(again, first, 0.0, 0.0) is None:
+            return
+        mismatch = self._mismatch(seed, again, out_r, None, what)
+        if mismatch is not None and any(compare(again, p, 0.0, 0.0) is None for p in previous[1:]):
+            raise Rejected(
+                CheckName.REPLAY,
+                f"{what}: the candidate returned another trial's outputs (a result replayed by address or "
+                f"call, not computed): {mismatch.message}",
+                details={**mismatch.details, "trial": 1},
+                trial=1,
+            )
+        if mismatch is not None:
+            raise Rejected(
+                mismatch.check,
+                f"{what}: the candidate's first run passed, its second on the very same inputs does not "
+                f"(a race, or state an earlier call left behind): {mismatch.message}",
+                details={**mismatch.details, "trial": 1},
+                trial=1,
+            )
+        spread = max(error_norms(again, first), default=0.0)
+        self.ctx.flag(Flag.CANDIDATE_NON_DETERMINISTIC)
+        own = "also differ" if Flag.NON_DETERMINISTIC in self.ctx.flags else "are identical"
+        self.ctx.notes.append(
+            f"the candidate is non-deterministic: two runs on the same inputs differ by relative error norm "
+            f"{spread:.3g}, both within tolerance (the reference's own two runs {own})"
+        )
 
     def _mismatch(self, seed: int, out_c: Any, out_r: Any, exact: Any | None, what: str) -> Mismatch | None:
         tolerance = (self.atol, self.rtol, self.slack)

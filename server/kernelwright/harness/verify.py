@@ -231,7 +231,7 @@ def _verify(judge_job: JudgeJob, ctx: Context) -> Verdict:
     verdict = Verdict(
         passed=True,
         check=None,
-        message=f"passed {trials} trials and the in-place refill on {where}",
+        message=f"passed {trials} trials, the first again and the in-place refill on {where}",
         flags=tuple(ctx.flags),
         device=target.info,
         trials=trials,

@@ -62,3 +62,18 @@ def test_failures_blame_the_right_party(verdicts: dict[str, Any]) -> None:
     assert any("rounding noise" in n for n in noise["notes"]), noise["notes"]
     clock = verdicts["clock_inputs_honest.py"]
     assert "second draw in the judge's own process" in clock["message"], clock["message"]
+
+
+def test_non_determinism_is_named_on_the_side_it_is_on(verdicts: dict[str, Any]) -> None:
+    # The judge runs the reference twice and the candidate twice on the same inputs.
+    of_reference = verdicts["row_sum_plain.py"]
+    assert "candidate_non_deterministic" not in of_reference["flags"], of_reference["flags"]
+    assert any("the reference is non-deterministic" in n for n in of_reference["notes"])
+    of_candidate = verdicts["row_sum_any_order.py"]
+    assert "non_deterministic" not in of_candidate["flags"], of_candidate["flags"]
+    assert any(
+        "candidate is non-deterministic" in n and "reference's own two runs are identical" in n
+        for n in of_candidate["notes"]
+    ), of_candidate["notes"]
+    rerun = verdicts["row_sum_wrong_on_rerun.py"]
+    assert "its second on the very same inputs does not" in rerun["message"], rerun["message"]
