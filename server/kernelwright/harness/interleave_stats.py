@@ -50,9 +50,10 @@ def systematic_floor(kind: DeviceKind, call_s: float) -> float:
 # reported time, plus NOISE_FACTOR standard errors of that median (from the blocks' own spread), plus a
 # floor. A consistent shift (a patched clock, hidden work) grows with the block; noise shrinks as blocks
 # accumulate.
-# On a CPU the share is wide: a torch.compile'd candidate's worker spends about 3x its reported call time
-# outside its calls (cause not found yet: benchmarks/BENCHMARKS.md, Judge), so the check there catches a
-# candidate hiding more than 4x its reported time (a 10x clock, deferred work), not a subtle one.
+# On a CPU the share is wide: a torch.compile'd candidate's worker was seen spending about 3x its reported
+# call time outside its calls (2026-12-01; on 2026-12-07 honest candidates' excess was a fixed 1-3 ms a
+# block instead: benchmarks/BENCHMARKS.md, Judge), so the check there catches a candidate hiding more than
+# 4x its reported time (a 10x clock, deferred work), not a subtle one.
 EXCESS_SHARE = {DeviceKind.CPU: 4.0, DeviceKind.CUDA: 0.1}
 
 
