@@ -196,19 +196,18 @@ class Trials:
         if compare(again, first, 0.0, 0.0) is None:
             return
         mismatch = self._mismatch(seed, again, out_r, None, what)
-        if mismatch is not None and any(compare(again, p, 0.0, 0.0) is None for p in previous[1:]):
-            raise Rejected(
-                CheckName.REPLAY,
-                f"{what}: the candidate returned another trial's outputs (a result replayed by address or "
-                f"call, not computed): {mismatch.message}",
-                details={**mismatch.details, "trial": 1},
-                trial=1,
-            )
         if mismatch is not None:
+            replayed = any(compare(again, p, 0.0, 0.0) is None for p in previous[1:])
+            why = (
+                "the candidate returned another trial's outputs (a result replayed by address or call, not "
+                "computed)"
+                if replayed
+                else "the candidate's first run passed, its second on the very same inputs does not (a race, "
+                "or state an earlier call left behind)"
+            )
             raise Rejected(
-                mismatch.check,
-                f"{what}: the candidate's first run passed, its second on the very same inputs does not "
-                f"(a race, or state an earlier call left behind): {mismatch.message}",
+                CheckName.REPLAY if replayed else mismatch.check,
+                f"{what}: {why}: {mismatch.message}",
                 details={**mismatch.details, "trial": 1},
                 trial=1,
             )
