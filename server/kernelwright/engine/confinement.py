@@ -7,7 +7,9 @@ PID, network, IPC, UTS and cgroup namespaces, with every capability dropped and 
 - filesystem: a fresh root holding, read-only, the system's program folders, a short list of /etc
   entries, the interpreter's folders (prefix, site-packages, its sys.path), the kernelwright package,
   the compilers' folders and the folders the pool was told the problems live in; writable only its own
-  scratch (a size-capped tmpfs), its exchange folder and the candidate caches. The home folder is not
+  scratch (a size-capped tmpfs), its exchange folder and the candidate caches; /tmp, /run and /dev/shm
+  are its own small tmpfs folders, capped (OTHER_TMPFS_BYTES), and /dev is read-only but for its device
+  nodes. Every tmpfs is memory: uncapped, one could fill the machine's. The home folder is not
   there at all; secrets found inside a readable folder (the workspace store `.kernelwright`, `.git`,
   `.env`, `~/.ssh`, ...) are masked;
 - network: its own namespace with only a loopback device: nothing outside is reachable;
@@ -45,6 +47,10 @@ from kernelwright.engine.environment import is_secret
 BWRAP_ENV = "KERNELWRIGHT_BWRAP"  # a bubblewrap binary to use instead of the one on PATH
 PROBE_TIMEOUT_S = 20.0
 SCRATCH_NAME = "scratch"  # inside the worker's directory: TMPDIR and HOME in the box
+# The cap of each of the box's other memory-backed folders (/tmp, /run and /dev/shm: tmpfs, for programs
+# that ignore TMPDIR and for POSIX shared memory). Without --size bubblewrap makes each one as large as
+# the kernel's default, half the machine's memory (samples/confinement/fill_box_memory.py).
+OTHER_TMPFS_BYTES = {"/tmp": 256 * 1024**2, "/run": 16 * 1024**2, "/dev/shm": 256 * 1024**2}
 # The compile caches a candidate worker writes (its own, never the trusted workers': a candidate that
 # could write the judge's Triton cache or bytecode could change what the reference computes).
 CACHE_VARIABLES = (
@@ -267,7 +273,9 @@ def box_argv(plan: BoxPlan, command: list[str], binary: str) -> list[str]:
     """bwrap's command line that runs `command` inside the box `plan` describes."""
     argv = [binary, *_namespace_flags(), "--hostname", "kernelwright-box"]
     argv += _system_binds()
-    argv += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/run"]
+    argv += ["--dev", "/dev", "--proc", "/proc"]
+    for place, cap in OTHER_TMPFS_BYTES.items():
+        argv += ["--size", str(cap), "--tmpfs", place]
     for node in plan.gpu_nodes:
         argv += ["--dev-bind", node, node]
     readable = _outermost(p for p in plan.readable if p.exists())
@@ -277,6 +285,9 @@ def box_argv(plan: BoxPlan, command: list[str], binary: str) -> list[str]:
     for path in plan.writable:
         argv += ["--bind", str(path), str(path)]
     argv += ["--size", str(plan.scratch_bytes), "--tmpfs", str(plan.scratch)]
+    # Last, once every node and folder below it is in place: /dev's own tmpfs takes no new files (its
+    # device nodes still open for writing; /dev/shm and /dev/pts are mounts of their own).
+    argv += ["--remount-ro", "/dev"]
     if plan.seccomp_fd is not None:
         argv += ["--seccomp", str(plan.seccomp_fd)]
     argv += ["--chdir", str(plan.chdir), "--", *command]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -324,6 +325,18 @@ async def test_the_scratch_folder_is_capped(pool: WorkerPool, world: World) -> N
     assert not verdict.passed and "wrote " in verdict.message, verdict.message
     written = int(verdict.message.split("wrote ")[1].split(" bytes")[0])
     assert 0 < written <= 64 * 2**20
+
+
+@needs_box
+async def test_the_box_s_other_memory_folders_are_capped(pool: WorkerPool, world: World) -> None:
+    # /tmp, /run and /dev/shm are tmpfs mounts of the box, /dev is bubblewrap's: memory, all of them.
+    verdict = await verify(pool, world, world.candidate("fill_box_memory.py"))
+    assert not verdict.passed and "wrote " in verdict.message, verdict.message
+    said = verdict.message.split("wrote ")[1]
+    taken = json.loads(said[: said.index("}") + 1])
+    for place, cap in confinement.OTHER_TMPFS_BYTES.items():
+        assert 0 < taken[place] <= cap, taken
+    assert taken["/dev"] == 0, taken
 
 
 @needs_box
