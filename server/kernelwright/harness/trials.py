@@ -1,8 +1,8 @@
 """The checked trials of a verification: each on fresh inputs from a secret seed, the candidate's outputs
 against the reference's (and, on the first, against float64), a replay of an earlier result caught, the
 first trial's inputs run again (the candidate's own determinism), and the last call's input buffers
-refilled in place. `run_guarded` calls a side and turns a GPU fault or an
-exception into a rejection that names who raised it.
+refilled in place. `run_guarded` calls a side and turns a GPU fault or an exception into a rejection that
+names who raised it.
 """
 
 from __future__ import annotations
@@ -67,6 +67,11 @@ def run_guarded(problem: Problem, args: tuple[Any, ...], target: Target, who: st
             line=place.line,
         ) from None
     return out
+
+
+def _identical_to_any(outputs: Any, earlier: list[Any]) -> bool:
+    """Whether `outputs` equal one of `earlier` bit for bit (a replayed result, where inputs differed)."""
+    return any(compare(outputs, e, 0.0, 0.0) is None for e in earlier)
 
 
 def reject_mismatch(m: Mismatch, trial: int, prefix: str = "") -> Rejected:
@@ -162,7 +167,7 @@ class Trials:
                 near = LOWER_PRECISION_FACTOR * low if low is not None else NEAR_FALLBACK
                 check_precision(ctx, out_c, ref64, ref_err, near=near)
             if mismatch is not None:
-                if any(compare(out_c, p, 0.0, 0.0) is None for p in previous):
+                if _identical_to_any(out_c, previous):
                     raise Rejected(
                         CheckName.REPLAY,
                         f"trial {trial + 1}: fresh inputs gave the same outputs as an earlier trial (a "
@@ -197,7 +202,7 @@ class Trials:
             return
         mismatch = self._mismatch(seed, again, out_r, None, what)
         if mismatch is not None:
-            replayed = any(compare(again, p, 0.0, 0.0) is None for p in previous[1:])
+            replayed = _identical_to_any(again, previous[1:])
             why = (
                 "the candidate returned another trial's outputs (a result replayed by address or call, not "
                 "computed)"
