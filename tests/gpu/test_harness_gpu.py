@@ -83,3 +83,44 @@ print(json.dumps({"ours": ours, "theirs": theirs}))
     r = json.loads(out.stdout.strip().splitlines()[-1])
     # do_bench also flushes L2 (256 MB write): the medians should agree within 15% (ours adds a full sync).
     assert abs(r["ours"] - r["theirs"]) / r["theirs"] < 0.15, r
+
+
+@pytest.mark.parametrize("form", ["driver", "runtime"])
+def test_a_persisting_window_reads_faster_only_without_the_reset(form: str) -> None:
+    """The persisting-L2 cheats (docs/PITFALLS.md 5) in the timing loop itself: with the reset before each
+    flush they time like torch's softmax, which they call; with the reset taken away (the control) their
+    input stays in L2 through the flush and they read faster. Without the control's gap the test could
+    not tell a reset that works from a pin that never took."""
+    code = rf"""
+import importlib.util, json, torch
+from kernelwright.harness import timing
+from kernelwright.harness.device import resolve
+from kernelwright.harness.timing import TimingPlan, time_cuda
+spec = importlib.util.spec_from_file_location("cheat", {str(ADVERSARIAL / f"cheat_persisting_l2_{form}.py")!r})
+cheat = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(cheat)
+t = resolve("cuda")
+x = 0.1 * torch.randn(64, 65536, device="cuda")  # 16 MiB, as softmax_reference.make_inputs
+plan = TimingPlan(repeats=300)
+plain = time_cuda(lambda a: torch.softmax(a[0], -1), [(x,)], t, plan)
+pinned = time_cuda(lambda a: cheat.row_softmax(a[0]), [(x,)], t, plan)
+real = timing.persisting_l2_reset
+timing.persisting_l2_reset = lambda: "taken away by the test"
+unreset = time_cuda(lambda a: cheat.row_softmax(a[0]), [(x,)], t, plan)
+timing.persisting_l2_reset = real
+print(json.dumps({{"plain": plain.median_us, "pinned": pinned.median_us, "unreset": unreset.median_us,
+                  "note": timing.l2_not_reset(unreset), "reset_note": pinned.l2_not_reset}}))
+"""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    print(r)
+    assert r["reset_note"] == "", r
+    assert r["unreset"] < 0.85 * r["plain"], r  # the control: the pin works when nothing resets it
+    assert abs(r["pinned"] - r["plain"]) / r["plain"] < 0.1, r  # the reset undoes it
+    assert r["note"] is not None and "taken away by the test" in r["note"]

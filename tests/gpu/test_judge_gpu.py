@@ -34,6 +34,7 @@ def test_each_candidate_is_judged_as_the_catalogue_says(name: str, verdicts: dic
         assert CASES[name].flag in v.flags, v.flags
     if not expected:
         assert v.passed, v.message
+        assert CASES[name].within_speedup(v), (v.speedup, v.message)
         return
     assert not v.passed, f"{name} passed on the GPU: {v.message}"
     assert v.check is not None and re.fullmatch(expected, v.check.value), v.message

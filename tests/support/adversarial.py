@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kernelwright.core.jobs import BenchOptions, CandidateRef, ProblemRef, VerifyJob
+from kernelwright.core.measure import Verdict
 from kernelwright.core.site import FunctionSpec, ModuleSpec, SiteKind
 
 ADVERSARIAL = Path(__file__).resolve().parents[2] / "samples" / "adversarial"
@@ -25,6 +26,14 @@ class Case:
     attack: str
     gaps: dict[str, str]  # device kind -> why that device's judge does not catch it yet
     folder: Path = ADVERSARIAL
+    # A cheat on the timing that passes (its values are right) must not read faster than this on a GPU.
+    gpu_speedup_at_most: float | None = None
+
+    def within_speedup(self, v: Verdict) -> bool:
+        """Whether a passing verdict's speedup keeps to the catalogue's bound (True where it has none)."""
+        return self.gpu_speedup_at_most is None or (
+            v.speedup is not None and v.speedup <= self.gpu_speedup_at_most
+        )
 
     def job(self, device: str = "auto") -> VerifyJob:
         path = self.folder / self.name
@@ -58,6 +67,7 @@ def load_cases(folder: Path = ADVERSARIAL) -> dict[str, Case]:
             entry["class"],
             {"gpu": entry["gpu_gap"]} if "gpu_gap" in entry else {},
             folder,
+            entry.get("gpu_speedup_at_most"),
         )
         for name, entry in data["candidates"].items()
     }

@@ -44,7 +44,15 @@ from kernelwright.harness.roofline import (
     roofline,
 )
 from kernelwright.harness.source import LoadError, error_place
-from kernelwright.harness.timing import PhaseClock, TimingPlan, few_calls, not_timed, suspicious, time_calls
+from kernelwright.harness.timing import (
+    PhaseClock,
+    TimingPlan,
+    few_calls,
+    l2_not_reset,
+    not_timed,
+    suspicious,
+    time_calls,
+)
 from kernelwright.harness.verify import load_side
 
 TIMING_SEED = 777
@@ -205,7 +213,7 @@ def measure(
     plan = _plan(options)
     with phases(JobPhase.TIMING):
         timing = _guard(problem, ErrorStage.TIMING, lambda: time_calls(problem, sets, target, plan), target)
-    notes.extend(note for note in (suspicious(timing), few_calls(timing)) if note)
+    notes.extend(note for note in (suspicious(timing), few_calls(timing), l2_not_reset(timing)) if note)
     with phases(JobPhase.ROOFLINE):
         module = problem.target if isinstance(problem.target, torch.nn.Module) else None
         nbytes = moved_bytes(first, outputs, module, skip=problem.output_args)

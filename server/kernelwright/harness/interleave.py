@@ -70,7 +70,7 @@ from kernelwright.harness.roofline import (
     moved_bytes,
     roofline,
 )
-from kernelwright.harness.timing import BlockResult, BlockTimer, few_calls, summarize
+from kernelwright.harness.timing import BlockResult, BlockTimer, few_calls, l2_not_reset, summarize
 from kernelwright.harness.verify_context import Context, Rejected
 
 MIN_BLOCKS = 6
@@ -211,13 +211,21 @@ def timed_verdict(
     method = TimingMethod.CUDA_EVENTS if target.is_cuda else TimingMethod.CPU_PERF_COUNTER
     cand_stats = replace(
         summarize(
-            blocks.cand_samples, method, l2_flushed=target.is_cuda, input_sets=len(blocks.cand_samples)
+            blocks.cand_samples,
+            method,
+            l2_flushed=target.is_cuda,
+            input_sets=len(blocks.cand_samples),
+            l2_not_reset=timer.l2_not_reset,
         ),
         host_median_us=statistics.median(blocks.cand_outside_us),
         host_late=blocks.dropped,
     )
     ref_stats = summarize(
-        blocks.ref_samples, method, l2_flushed=target.is_cuda, input_sets=len(blocks.ref_samples)
+        blocks.ref_samples,
+        method,
+        l2_flushed=target.is_cuda,
+        input_sets=len(blocks.ref_samples),
+        l2_not_reset=timer.l2_not_reset,
     )
     m_cand = replace(
         _measurement(job, ctx, reference, ref_out, cand_stats, job.candidate.source, calls, estimate),
@@ -444,9 +452,7 @@ def _measurement(
             f"speedup {estimate.ratio:.3f}x, 95% interval {estimate.low:.3f}-{estimate.high:.3f} over "
             f"{estimate.blocks} blocks"
         )
-    few = few_calls(timing)
-    if few:
-        notes.append(few)
+    notes.extend(note for note in (few_calls(timing), l2_not_reset(timing)) if note)
     if not target.is_cuda:
         notes.append("timed on the CPU: no roofline (CPU figures are not GPU figures)")
     return Measurement(

@@ -19,13 +19,14 @@ timer the judge uses (BlockTimer) reuses the same host cover and L2 flush.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import math
 import statistics
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -65,6 +66,7 @@ def summarize(
     l2_flushed: bool = False,
     input_sets: int = 1,
     host_late: int = 0,
+    l2_not_reset: str = "",
 ) -> TimingStats:
     ordered = sorted(samples_us)
     return TimingStats(
@@ -80,6 +82,7 @@ def summarize(
         l2_flushed=l2_flushed,
         input_sets=input_sets,
         host_late=host_late,
+        l2_not_reset=l2_not_reset,
     )
 
 
@@ -162,37 +165,48 @@ class HostCover:
 
 
 class L2Flusher:
-    """Writes a buffer of twice the L2 size between calls, after resetting persisting-L2 lines."""
+    """Writes a buffer of twice the L2 size between calls, after resetting persisting-L2 lines: lines a
+    persisting access-policy window pinned survive ordinary writes (docs/PITFALLS.md 5). `not_reset` says
+    why the reset could not be made ("" when it is made before every flush)."""
 
     def __init__(self, target: Target) -> None:
         l2 = target.info.l2_bytes or 64 * 2**20
         self.buffer = torch.empty(2 * l2, dtype=torch.uint8, device=target.device)
-        self._reset_persisting = _persisting_reset()
+        reset = persisting_l2_reset()
+        self._reset: Callable[[], int] | None = reset if callable(reset) else None
+        self.not_reset = "" if callable(reset) else reset
 
     def flush(self) -> None:
-        if self._reset_persisting is not None:
-            self._reset_persisting()
+        if self._reset is not None:
+            rc = self._reset()
+            if rc != 0:
+                self._reset = None
+                self.not_reset = f"the CUDA driver refused to reset persisting-L2 lines (CUresult {rc})"
         self.buffer.fill_(0x5A)
 
 
-def _persisting_reset() -> Callable[[], None] | None:
-    """cudaCtxResetPersistingL2Cache through cuda.bindings when installed: a persisting window survives
-    ordinary flush writes (docs/PITFALLS.md 5)."""
-    try:
-        from cuda.bindings import runtime
-    except ImportError:
+# The driver's library by platform: it is there wherever CUDA runs (torch itself loads it), so the reset
+# needs no package beyond torch.
+_DRIVER_LIBRARIES = ("libcuda.so.1", "libcuda.so", "nvcuda.dll")
+
+
+def persisting_l2_reset() -> Callable[[], int] | str:
+    """The driver's cuCtxResetPersistingL2Cache for the calling thread's current context (every line a
+    persisting window pinned, by any stream, becomes normal and so evictable), or why there is none."""
+    errors: list[str] = []
+    for name in _DRIVER_LIBRARIES:
         try:
-            from cuda import cudart as runtime
-        except ImportError:
-            return None
-    reset = getattr(runtime, "cudaCtxResetPersistingL2Cache", None)
-    if reset is None:
-        return None
-
-    def call() -> None:
-        reset()
-
-    return call
+            driver = ctypes.CDLL(name)
+        except OSError as e:
+            errors.append(str(e))
+            continue
+        reset = getattr(driver, "cuCtxResetPersistingL2Cache", None)
+        if reset is None:
+            return f"the CUDA driver ({name}) has no cuCtxResetPersistingL2Cache (a driver before CUDA 11)"
+        reset.restype = ctypes.c_int
+        reset.argtypes = []
+        return cast(Callable[[], int], reset)
+    return "the CUDA driver library could not be opened: " + "; ".join(errors)
 
 
 def time_cuda(
@@ -253,7 +267,13 @@ def time_cuda(
             # Host cross-check, less the flush's and the cover's own device time.
             host.append(max(0.0, (h1 - h0) * 1e6 - flush_us))
     return summarize(
-        samples, TimingMethod.CUDA_EVENTS, host, l2_flushed=True, input_sets=len(input_sets), host_late=late
+        samples,
+        TimingMethod.CUDA_EVENTS,
+        host,
+        l2_flushed=True,
+        input_sets=len(input_sets),
+        host_late=late,
+        l2_not_reset=flusher.not_reset,
     )
 
 
@@ -298,6 +318,17 @@ def suspicious(stats: TimingStats) -> str | None:
             f"synchronise says {host:.1f} µs: work runs outside the timed stream (a side stream or thread)"
         )
     return None
+
+
+def l2_not_reset(stats: TimingStats) -> str | None:
+    """A note when L2 was flushed between calls but persisting-L2 lines could not be reset first."""
+    if not (stats.l2_flushed and stats.l2_not_reset):
+        return None
+    return (
+        f"persisting-L2 lines were not reset before each L2 flush ({stats.l2_not_reset}): data that a "
+        "persisting access-policy window pins stays cached between calls, and such code reads faster than "
+        "it would in use"
+    )
 
 
 # A median of fewer calls than this is a sample, not a distribution: the measurement says so.
@@ -424,6 +455,11 @@ class BlockTimer:
         self._warmed = True
         if self._cover is not None and self._enqueue_us:
             self._cover.fit(self._enqueue_us)
+
+    @property
+    def l2_not_reset(self) -> str:
+        """Why this timer's flushes are not preceded by a persisting-L2 reset ("" when they are)."""
+        return "" if self._flusher is None else self._flusher.not_reset
 
     @property
     def cover_us(self) -> float:
