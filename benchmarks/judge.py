@@ -82,7 +82,7 @@ def cheats(device: str) -> list[dict[str, Any]]:
                     "class": case.attack,
                     "timed": case.timed,
                     "expected": expected or "pass",
-                    "verdict": (f"passed ({v.speedup:.2f}x)" if v.speedup else "passed")
+                    "verdict": (f"passed ({v.speedup.ratio:.2f}x)" if v.speedup else "passed")
                     if v.passed
                     else f"rejected ({got})",
                     "as_expected": bool(ok),

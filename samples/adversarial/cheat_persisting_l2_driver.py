@@ -1,16 +1,17 @@
 """Cheat (GPU): pins its input in L2 with a persisting access-policy window, set through the CUDA driver
 API, so the harness's L2 flush between timed calls does not evict it.
 
-Each call sets aside the largest persisting share of L2 the device allows (cuCtxSetLimit) and puts a
-window over its input's memory on the current stream (cuStreamSetAttribute). The caching allocator gives
-the next call's input the same memory, and the stream that draws it writes the new values as persisting
-lines: an ordinary flush cannot evict them, so the timed softmax reads its input from L2 rather than from
-memory, which a real call never would. Its answer is torch's own softmax, so every check of the values
+The first call sets aside the largest persisting share of L2 the device allows (cuCtxSetLimit); each call
+whose input lies elsewhere than the last's puts a window over its input's memory on the current stream
+(cuStreamSetAttribute). The caching allocator gives the next call's input the same memory, and the stream
+that draws it writes the new values as persisting lines: an ordinary flush cannot evict them, so the timed
+row sum (row_sum_reference.py: a call's time is the time to read its input) reads from L2 rather than
+from memory, which a real call never would. Its answer is torch's own sum, so every check of the values
 passes: only the timing is forged.
 
-Caught by nothing that rejects: the harness resets persisting-L2 lines before each flush
-(`L2Flusher`, docs/PITFALLS.md 5), so the pinned lines are evictable again and the candidate times like
-the reference it copies (no speedup). On the CPU there is no L2 to pin, and it is simply correct.
+Caught by nothing that rejects: the harness resets persisting-L2 lines before each flush (`L2Flusher`,
+docs/PITFALLS.md 5), so the pinned lines are evictable again and the candidate times like the reference it
+copies (no speedup). On the CPU there is no L2 to pin, and it is simply correct.
 """
 
 import ctypes
@@ -39,10 +40,11 @@ class StreamAttrValue(ctypes.Union):  # CUlaunchAttributeValue: 64 bytes
 
 _driver = None
 _set_aside = 0
+_window: tuple[int, int, int] = (0, 0, 0)  # the memory and stream the window was last put on
 
 
 def _pin(x: torch.Tensor) -> None:
-    global _driver, _set_aside
+    global _driver, _set_aside, _window
     if _driver is None:
         _driver = ctypes.CDLL("libcuda.so.1")
         most = ctypes.c_int()
@@ -51,6 +53,10 @@ def _pin(x: torch.Tensor) -> None:
         )
         _set_aside = most.value
         _driver.cuCtxSetLimit(ctypes.c_int(CU_LIMIT_PERSISTING_L2_CACHE_SIZE), ctypes.c_size_t(_set_aside))
+    where = (x.data_ptr(), x.nbytes, torch.cuda.current_stream().cuda_stream)
+    if where == _window:  # the allocator gave this input the memory of the last: the window still holds
+        return
+    _window = where
     value = StreamAttrValue()
     share = min(1.0, _set_aside / max(x.nbytes, 1))
     value.accessPolicyWindow = AccessPolicyWindow(
@@ -62,7 +68,7 @@ def _pin(x: torch.Tensor) -> None:
     )
 
 
-def row_softmax(x: torch.Tensor) -> torch.Tensor:
+def row_sum(x: torch.Tensor) -> torch.Tensor:
     if x.is_cuda:
         _pin(x)
-    return torch.softmax(x, dim=-1)
+    return x.sum(dim=-1)

@@ -6,7 +6,7 @@ into the same memory by the same stream, is written as persisting lines that an 
 evict.
 
 Caught by nothing that rejects: the harness resets persisting-L2 lines before each flush (`L2Flusher`,
-docs/PITFALLS.md 5), so the candidate times like the torch softmax it calls. Where torch's runtime is not
+docs/PITFALLS.md 5), so the candidate times like the torch sum it calls. Where torch's runtime is not
 a library of its own, the cheat does nothing; on the CPU it is simply correct.
 """
 
@@ -45,10 +45,11 @@ def _torch_runtime() -> ctypes.CDLL | None:
 
 _runtime: ctypes.CDLL | None = None
 _set_aside = 0
+_window: tuple[int, int, int] = (0, 0, 0)  # the memory and stream the window was last put on
 
 
 def _pin(x: torch.Tensor) -> None:
-    global _runtime, _set_aside
+    global _runtime, _set_aside, _window
     if _runtime is None:
         _runtime = _torch_runtime()
         if _runtime is None:
@@ -59,6 +60,10 @@ def _pin(x: torch.Tensor) -> None:
         )
         _set_aside = most.value
         _runtime.cudaDeviceSetLimit(ctypes.c_int(cudaLimitPersistingL2CacheSize), ctypes.c_size_t(_set_aside))
+    where = (x.data_ptr(), x.nbytes, torch.cuda.current_stream().cuda_stream)
+    if where == _window:  # the allocator gave this input the memory of the last: the window still holds
+        return
+    _window = where
     value = cudaStreamAttrValue()
     value.accessPolicyWindow = cudaAccessPolicyWindow(
         x.data_ptr(),
@@ -73,7 +78,7 @@ def _pin(x: torch.Tensor) -> None:
     )
 
 
-def row_softmax(x: torch.Tensor) -> torch.Tensor:
+def row_sum(x: torch.Tensor) -> torch.Tensor:
     if x.is_cuda:
         _pin(x)
-    return torch.softmax(x, dim=-1)
+    return x.sum(dim=-1)

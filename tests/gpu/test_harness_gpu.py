@@ -88,7 +88,7 @@ print(json.dumps({"ours": ours, "theirs": theirs}))
 @pytest.mark.parametrize("form", ["driver", "runtime"])
 def test_a_persisting_window_reads_faster_only_without_the_reset(form: str) -> None:
     """The persisting-L2 cheats (docs/PITFALLS.md 5) in the timing loop itself: with the reset before each
-    flush they time like torch's softmax, which they call; with the reset taken away (the control) their
+    flush they time like torch's row sum, which they call; with the reset taken away (the control) their
     input stays in L2 through the flush and they read faster. Without the control's gap the test could
     not tell a reset that works from a pin that never took."""
     code = rf"""
@@ -100,16 +100,17 @@ spec = importlib.util.spec_from_file_location("cheat", {str(ADVERSARIAL / f"chea
 cheat = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(cheat)
 t = resolve("cuda")
-x = 0.1 * torch.randn(64, 65536, device="cuda")  # 16 MiB, as softmax_reference.make_inputs
+x = torch.randn(1024, 6144, device="cuda")  # 24 MiB, as row_sum_reference.make_inputs
 plan = TimingPlan(repeats=300)
-plain = time_cuda(lambda a: torch.softmax(a[0], -1), [(x,)], t, plan)
-pinned = time_cuda(lambda a: cheat.row_softmax(a[0]), [(x,)], t, plan)
-real = timing.persisting_l2_reset
-timing.persisting_l2_reset = lambda: "taken away by the test"
-unreset = time_cuda(lambda a: cheat.row_softmax(a[0]), [(x,)], t, plan)
-timing.persisting_l2_reset = real
+plain = time_cuda(lambda a: a[0].sum(-1), [(x,)], t, plan)
+pinned = time_cuda(lambda a: cheat.row_sum(a[0]), [(x,)], t, plan)
+real = timing.persisting_l2
+timing.persisting_l2 = lambda: "taken away by the test"
+unreset = time_cuda(lambda a: cheat.row_sum(a[0]), [(x,)], t, plan)
+timing.persisting_l2 = real
 print(json.dumps({{"plain": plain.median_us, "pinned": pinned.median_us, "unreset": unreset.median_us,
-                  "note": timing.l2_not_reset(unreset), "reset_note": pinned.l2_not_reset}}))
+                  "note": timing.l2_note(unreset), "reset_note": pinned.l2_not_reset,
+                  "set_aside": pinned.l2_set_aside_removed, "pinned_note": timing.l2_note(pinned)}}))
 """
     import json
     import subprocess
@@ -122,5 +123,7 @@ print(json.dumps({{"plain": plain.median_us, "pinned": pinned.median_us, "unrese
     print(r)
     assert r["reset_note"] == "", r
     assert r["unreset"] < 0.85 * r["plain"], r  # the control: the pin works when nothing resets it
-    assert abs(r["pinned"] - r["plain"]) / r["plain"] < 0.1, r  # the reset undoes it
+    # The reset undoes it: no faster than the softmax it calls (the pin's own calls may cost it a little).
+    assert r["pinned"] > 0.95 * r["plain"], r
     assert r["note"] is not None and "taken away by the test" in r["note"]
+    assert r["set_aside"] > 0 and "set aside" in r["pinned_note"], r  # the measurement names the set-aside

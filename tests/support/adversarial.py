@@ -32,7 +32,7 @@ class Case:
     def within_speedup(self, v: Verdict) -> bool:
         """Whether a passing verdict's speedup keeps to the catalogue's bound (True where it has none)."""
         return self.gpu_speedup_at_most is None or (
-            v.speedup is not None and v.speedup <= self.gpu_speedup_at_most
+            v.speedup is not None and v.speedup.ratio <= self.gpu_speedup_at_most
         )
 
     def job(self, device: str = "auto") -> VerifyJob:

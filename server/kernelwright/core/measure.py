@@ -65,7 +65,8 @@ class TimingStats:
     # Host wall time per call around a full synchronise: the cross-check against device events.
     host_median_us: float | None = None
     l2_flushed: bool = False
-    l2_not_reset: str = ""  # why persisting-L2 lines were not reset before each flush ("" when they were)
+    l2_not_reset: str = ""  # why persisting L2 was not released before each flush ("" when it was)
+    l2_set_aside_removed: int = 0  # bytes of L2 the timed code set aside for persisting lines (given back)
     input_sets: int = 1  # distinct input sets rotated through the timed calls
     host_late: int = 0  # CUDA calls dropped: the host was still enqueueing when the GPU reached them
     inference_mode: bool = True

@@ -48,7 +48,7 @@ from kernelwright.harness.timing import (
     PhaseClock,
     TimingPlan,
     few_calls,
-    l2_not_reset,
+    l2_note,
     not_timed,
     suspicious,
     time_calls,
@@ -213,7 +213,7 @@ def measure(
     plan = _plan(options)
     with phases(JobPhase.TIMING):
         timing = _guard(problem, ErrorStage.TIMING, lambda: time_calls(problem, sets, target, plan), target)
-    notes.extend(note for note in (suspicious(timing), few_calls(timing), l2_not_reset(timing)) if note)
+    notes.extend(note for note in (suspicious(timing), few_calls(timing), l2_note(timing)) if note)
     with phases(JobPhase.ROOFLINE):
         module = problem.target if isinstance(problem.target, torch.nn.Module) else None
         nbytes = moved_bytes(first, outputs, module, skip=problem.output_args)

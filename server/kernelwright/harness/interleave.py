@@ -70,7 +70,7 @@ from kernelwright.harness.roofline import (
     moved_bytes,
     roofline,
 )
-from kernelwright.harness.timing import BlockResult, BlockTimer, few_calls, l2_not_reset, summarize
+from kernelwright.harness.timing import BlockResult, BlockTimer, few_calls, l2_note, summarize
 from kernelwright.harness.verify_context import Context, Rejected
 
 MIN_BLOCKS = 6
@@ -452,7 +452,7 @@ def _measurement(
             f"speedup {estimate.ratio:.3f}x, 95% interval {estimate.low:.3f}-{estimate.high:.3f} over "
             f"{estimate.blocks} blocks"
         )
-    notes.extend(note for note in (few_calls(timing), l2_not_reset(timing)) if note)
+    notes.extend(note for note in (few_calls(timing), l2_note(timing)) if note)
     if not target.is_cuda:
         notes.append("timed on the CPU: no roofline (CPU figures are not GPU figures)")
     return Measurement(

@@ -26,7 +26,7 @@ import statistics
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import torch
 
@@ -67,6 +67,7 @@ def summarize(
     input_sets: int = 1,
     host_late: int = 0,
     l2_not_reset: str = "",
+    l2_set_aside_removed: int = 0,
 ) -> TimingStats:
     ordered = sorted(samples_us)
     return TimingStats(
@@ -83,6 +84,7 @@ def summarize(
         input_sets=input_sets,
         host_late=host_late,
         l2_not_reset=l2_not_reset,
+        l2_set_aside_removed=l2_set_aside_removed,
     )
 
 
@@ -165,34 +167,64 @@ class HostCover:
 
 
 class L2Flusher:
-    """Writes a buffer of twice the L2 size between calls, after resetting persisting-L2 lines: lines a
-    persisting access-policy window pinned survive ordinary writes (docs/PITFALLS.md 5). `not_reset` says
-    why the reset could not be made ("" when it is made before every flush)."""
+    """Writes a buffer of twice the L2 size between calls, after releasing persisting L2 (docs/PITFALLS.md
+    5): lines a persisting access-policy window pinned survive ordinary writes, and so, measured on an
+    H100, do a share of them made normal while L2 stays set aside for persisting lines. `not_reset` says
+    why the release could not be made ("" when it is made before every flush); `set_aside_removed` the
+    most L2 the timed code had set aside (0 when it set none)."""
 
     def __init__(self, target: Target) -> None:
         l2 = target.info.l2_bytes or 64 * 2**20
         self.buffer = torch.empty(2 * l2, dtype=torch.uint8, device=target.device)
-        reset = persisting_l2_reset()
-        self._reset: Callable[[], int] | None = reset if callable(reset) else None
-        self.not_reset = "" if callable(reset) else reset
+        driver = persisting_l2()
+        self._persisting = None if isinstance(driver, str) else driver
+        self.not_reset = driver if isinstance(driver, str) else ""
+        self.set_aside_removed = 0
 
     def flush(self) -> None:
-        if self._reset is not None:
-            rc = self._reset()
+        if self._persisting is not None:
+            rc, set_aside = self._persisting.release()
+            self.set_aside_removed = max(self.set_aside_removed, set_aside)
             if rc != 0:
-                self._reset = None
-                self.not_reset = f"the CUDA driver refused to reset persisting-L2 lines (CUresult {rc})"
+                self._persisting = None
+                self.not_reset = f"the CUDA driver refused to release persisting L2 (CUresult {rc})"
         self.buffer.fill_(0x5A)
 
 
-# The driver's library by platform: it is there wherever CUDA runs (torch itself loads it), so the reset
+# The driver's library by platform: it is there wherever CUDA runs (torch itself loads it), so the release
 # needs no package beyond torch.
 _DRIVER_LIBRARIES = ("libcuda.so.1", "libcuda.so", "nvcuda.dll")
+CU_LIMIT_PERSISTING_L2_CACHE_SIZE = 0x06
 
 
-def persisting_l2_reset() -> Callable[[], int] | str:
-    """The driver's cuCtxResetPersistingL2Cache for the calling thread's current context (every line a
-    persisting window pinned, by any stream, becomes normal and so evictable), or why there is none."""
+class PersistingL2:
+    """The CUDA driver's persisting-L2 controls, for the calling thread's current context."""
+
+    def __init__(self, driver: ctypes.CDLL) -> None:
+        self._reset = driver.cuCtxResetPersistingL2Cache
+        self._reset.restype, self._reset.argtypes = ctypes.c_int, []
+        self._get_limit = driver.cuCtxGetLimit
+        self._get_limit.restype = ctypes.c_int
+        self._get_limit.argtypes = [ctypes.POINTER(ctypes.c_size_t), ctypes.c_int]
+        self._set_limit = driver.cuCtxSetLimit
+        self._set_limit.restype, self._set_limit.argtypes = ctypes.c_int, [ctypes.c_int, ctypes.c_size_t]
+
+    def release(self) -> tuple[int, int]:
+        """Makes every persisting line normal (cuCtxResetPersistingL2Cache) and gives back any L2 set aside
+        for persisting lines (cuCtxSetLimit to 0), so that a flush can evict all of L2. Returns the first
+        CUresult that is not success (0 when none) and the bytes that were set aside."""
+        rc = int(self._reset())
+        if rc != 0:
+            return rc, 0
+        size = ctypes.c_size_t(0)
+        rc = int(self._get_limit(ctypes.byref(size), CU_LIMIT_PERSISTING_L2_CACHE_SIZE))
+        if rc != 0 or size.value == 0:
+            return rc, 0
+        return int(self._set_limit(CU_LIMIT_PERSISTING_L2_CACHE_SIZE, 0)), int(size.value)
+
+
+def persisting_l2() -> PersistingL2 | str:
+    """The driver's persisting-L2 controls, or why there are none."""
     errors: list[str] = []
     for name in _DRIVER_LIBRARIES:
         try:
@@ -200,12 +232,10 @@ def persisting_l2_reset() -> Callable[[], int] | str:
         except OSError as e:
             errors.append(str(e))
             continue
-        reset = getattr(driver, "cuCtxResetPersistingL2Cache", None)
-        if reset is None:
-            return f"the CUDA driver ({name}) has no cuCtxResetPersistingL2Cache (a driver before CUDA 11)"
-        reset.restype = ctypes.c_int
-        reset.argtypes = []
-        return cast(Callable[[], int], reset)
+        try:
+            return PersistingL2(driver)
+        except AttributeError as e:
+            return f"the CUDA driver ({name}) has no persisting-L2 controls (a driver before CUDA 11): {e}"
     return "the CUDA driver library could not be opened: " + "; ".join(errors)
 
 
@@ -274,6 +304,7 @@ def time_cuda(
         input_sets=len(input_sets),
         host_late=late,
         l2_not_reset=flusher.not_reset,
+        l2_set_aside_removed=flusher.set_aside_removed,
     )
 
 
@@ -320,15 +351,25 @@ def suspicious(stats: TimingStats) -> str | None:
     return None
 
 
-def l2_not_reset(stats: TimingStats) -> str | None:
-    """A note when L2 was flushed between calls but persisting-L2 lines could not be reset first."""
-    if not (stats.l2_flushed and stats.l2_not_reset):
+def l2_note(stats: TimingStats) -> str | None:
+    """A note when persisting L2 could not be released before each flush, or when the timed code had set
+    L2 aside for persisting lines (which the flush takes back: what such lines would save across calls
+    is not in the time)."""
+    if not stats.l2_flushed:
         return None
-    return (
-        f"persisting-L2 lines were not reset before each L2 flush ({stats.l2_not_reset}): data that a "
-        "persisting access-policy window pins stays cached between calls, and such code reads faster than "
-        "it would in use"
-    )
+    if stats.l2_not_reset:
+        return (
+            f"persisting L2 was not released before each L2 flush ({stats.l2_not_reset}): data that a "
+            "persisting access-policy window pins stays cached between calls, and such code reads faster "
+            "than it would in use"
+        )
+    if stats.l2_set_aside_removed:
+        return (
+            f"the timed code set aside {stats.l2_set_aside_removed / 2**20:.1f} MiB of L2 for persisting "
+            "lines; every L2 flush between calls gives it back, so lines it pins do not outlive a call "
+            "(the time has no help from data kept in L2 from one call to the next)"
+        )
+    return None
 
 
 # A median of fewer calls than this is a sample, not a distribution: the measurement says so.
