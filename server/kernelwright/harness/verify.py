@@ -15,6 +15,7 @@ then, when asked, the interleaved timing (harness.interleave).
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import types
@@ -97,17 +98,18 @@ def _null_candidates(ref_out: Any, args: tuple[Any, ...]) -> list[tuple[str, Any
             like(lambda t: torch.randn_like(t) if t.is_floating_point() else torch.zeros_like(t)),
         ),
     ]
-    inputs = [a for a in args if isinstance(a, torch.Tensor)]
-
-    def copy_of_input(t: torch.Tensor) -> torch.Tensor:
-        for a in inputs:
-            if a.shape == t.shape and a.dtype == t.dtype:
-                return a.clone()
-        return torch.zeros_like(t)
-
-    if inputs:
-        nulls.append(("a copy of an input", like(copy_of_input)))
+    # Each input in turn: a problem whose output is its second input must be refused as one whose output
+    # is its first (the output's leaves that match no input's shape and dtype are zeros).
+    for position, arg in enumerate(args, start=1):
+        if isinstance(arg, torch.Tensor):
+            nulls.append((f"a copy of input {position}", like(functools.partial(_copy_if_like, arg))))
     return nulls
+
+
+def _copy_if_like(source: torch.Tensor, leaf: torch.Tensor) -> torch.Tensor:
+    if source.shape == leaf.shape and source.dtype == leaf.dtype:
+        return source.clone()
+    return torch.zeros_like(leaf)
 
 
 def _refuse_null_problem(ref_out: Any, args: tuple[Any, ...], atol: float | None, rtol: float | None) -> None:

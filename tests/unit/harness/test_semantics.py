@@ -77,3 +77,13 @@ def test_non_determinism_is_named_on_the_side_it_is_on(verdicts: dict[str, Any])
     ), of_candidate["notes"]
     rerun = verdicts["row_sum_wrong_on_rerun.py"]
     assert "its second on the very same inputs does not" in rerun["message"], rerun["message"]
+
+
+def test_a_problem_a_null_candidate_passes_is_refused_naming_the_null(verdicts: dict[str, Any]) -> None:
+    for name, null in [
+        ("null_zeros_rewrite.py", "all zeros"),
+        ("null_copy_rewrite.py", "a copy of input 1"),
+        ("null_second_input_rewrite.py", "a copy of input 2"),
+    ]:
+        message = verdicts[name]["message"]
+        assert f"a null candidate ({null}) would pass" in message and "problem refused" in message, message
