@@ -183,11 +183,17 @@ class L2Flusher:
 
     def flush(self) -> None:
         if self._persisting is not None:
-            rc, set_aside = self._persisting.release()
+            rc, limit_rc, set_aside = self._persisting.release()
             self.set_aside_removed = max(self.set_aside_removed, set_aside)
             if rc != 0:
                 self._persisting = None
-                self.not_reset = f"the CUDA driver refused to release persisting L2 (CUresult {rc})"
+                self.not_reset = f"the CUDA driver refused to reset persisting-L2 lines (CUresult {rc})"
+            elif limit_rc != 0 and not self.not_reset:
+                # The lines are still reset before every flush; only the set-aside share stays.
+                self.not_reset = (
+                    f"the CUDA driver refused to give back L2 set aside for persisting lines (CUresult "
+                    f"{limit_rc}); persisting lines were still reset before each flush"
+                )
         self.buffer.fill_(0x5A)
 
 
@@ -209,18 +215,19 @@ class PersistingL2:
         self._set_limit = driver.cuCtxSetLimit
         self._set_limit.restype, self._set_limit.argtypes = ctypes.c_int, [ctypes.c_int, ctypes.c_size_t]
 
-    def release(self) -> tuple[int, int]:
-        """Makes every persisting line normal (cuCtxResetPersistingL2Cache) and gives back any L2 set aside
-        for persisting lines (cuCtxSetLimit to 0), so that a flush can evict all of L2. Returns the first
-        CUresult that is not success (0 when none) and the bytes that were set aside."""
+    def release(self) -> tuple[int, int, int]:
+        """Makes every persisting line normal (cuCtxResetPersistingL2Cache), then gives back any L2 set aside
+        for persisting lines (cuCtxSetLimit to 0, asked only where the limit is not 0 already), so that a
+        flush can evict all of L2. Returns the reset's CUresult, the give-back's (0 where none was needed)
+        and the bytes that were set aside."""
         rc = int(self._reset())
         if rc != 0:
-            return rc, 0
+            return rc, 0, 0
         size = ctypes.c_size_t(0)
-        rc = int(self._get_limit(ctypes.byref(size), CU_LIMIT_PERSISTING_L2_CACHE_SIZE))
-        if rc != 0 or size.value == 0:
-            return rc, 0
-        return int(self._set_limit(CU_LIMIT_PERSISTING_L2_CACHE_SIZE, 0)), int(size.value)
+        limit_rc = int(self._get_limit(ctypes.byref(size), CU_LIMIT_PERSISTING_L2_CACHE_SIZE))
+        if limit_rc != 0 or size.value == 0:
+            return 0, limit_rc, 0
+        return 0, int(self._set_limit(CU_LIMIT_PERSISTING_L2_CACHE_SIZE, 0)), int(size.value)
 
 
 def persisting_l2() -> PersistingL2 | str:

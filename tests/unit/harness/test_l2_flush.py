@@ -28,18 +28,21 @@ class Driver:
     """A fake of the driver's persisting-L2 release that records, at each release, what the flush buffer
     held; `results` are its CUresults in turn (the last repeats), `set_aside` the L2 set aside each time."""
 
-    def __init__(self, results: list[int], set_aside: int = 0) -> None:
+    def __init__(self, results: list[int], set_aside: int = 0, limit_results: tuple[int, ...] = (0,)) -> None:
         self.results = results
         self.set_aside = set_aside
+        self.limit_results = limit_results
         self.calls = 0
         self.flusher: L2Flusher | None = None
         self.buffer_at_reset: list[int] = []
 
-    def release(self) -> tuple[int, int]:
+    def release(self) -> tuple[int, int, int]:
         assert self.flusher is not None
         self.buffer_at_reset.append(int(self.flusher.buffer[0]))
         self.calls += 1
-        return self.results[min(self.calls, len(self.results)) - 1], self.set_aside
+        rc = self.results[min(self.calls, len(self.results)) - 1]
+        limit_rc = self.limit_results[min(self.calls, len(self.limit_results)) - 1]
+        return rc, limit_rc, self.set_aside if rc == 0 else 0
 
 
 def flusher_with(monkeypatch: pytest.MonkeyPatch, driver: Driver) -> L2Flusher:
@@ -70,6 +73,17 @@ def test_a_reset_the_driver_refuses_is_named_and_not_retried(monkeypatch: pytest
     assert driver.calls == 2
     assert "CUresult 801" in flusher.not_reset
     assert int(flusher.buffer[0]) == 0x5A  # the flush itself still happens
+
+
+def test_a_set_aside_the_driver_will_not_give_back_is_named_and_lines_still_reset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    driver = Driver([0], set_aside=2**20, limit_results=(999,))
+    flusher = flusher_with(monkeypatch, driver)
+    for _ in range(3):
+        flusher.flush()
+    assert driver.calls == 3  # the line reset goes on
+    assert "CUresult 999" in flusher.not_reset and "still reset" in flusher.not_reset
 
 
 def test_l2_the_timed_code_set_aside_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
