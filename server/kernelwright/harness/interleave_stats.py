@@ -50,17 +50,21 @@ def systematic_floor(kind: DeviceKind, call_s: float) -> float:
 # reported time, plus NOISE_FACTOR standard errors of that median (from the blocks' own spread), plus a
 # floor. A consistent shift (a patched clock, hidden work) grows with the block; noise shrinks as blocks
 # accumulate.
-# On a CPU the share is wide: a torch.compile'd candidate's worker was seen spending about 3x its reported
-# call time outside its calls (2026-12-01; on 2026-12-07 honest candidates' excess was a fixed 1-3 ms a
-# block instead: benchmarks/BENCHMARKS.md, Judge), so the check there catches a candidate hiding more than
-# 4x its reported time (a 10x clock, deferred work), not a subtle one.
-EXCESS_SHARE = {DeviceKind.CPU: 4.0, DeviceKind.CUDA: 0.1}
+# On a CPU the share was 4x until 2026-12-07: a torch.compile'd candidate's worker was seen spending about
+# 3x its reported call time outside its calls (2026-12-01), which was never seen again. Measured on the
+# 2-core VM idle and beside two busy processes (benchmarks/cross_check.py; benchmarks/BENCHMARKS.md,
+# Judge), honest candidates, compiled or not, showed at most 0.08x their reported time a block, or 1-3.6 ms
+# whatever the size of the call: a fixed cost, which the floor covers. At 1x, clocks slowed 3x or more
+# are caught where a block's reported time is over about 10 ms (most CPU blocks: they are sized to 80 ms).
+EXCESS_SHARE = {DeviceKind.CPU: 1.0, DeviceKind.CUDA: 0.1}
 
 
 # The floor is what a block costs the candidate's side once and the reference's side not (its reply's
 # relay, waking its frozen process): identity rewrites of the torch samples on an H200 showed 0.5-2 ms of
-# it per block.
-EXCESS_FLOOR_S = {DeviceKind.CPU: 0.002, DeviceKind.CUDA: 0.002}
+# it per block; on the 2-core VM the timing question's own path showed 1.3-3.6 ms (2026-12-07), and the
+# CPU floor of 5 ms keeps the allowance for a block of tiny calls (64 of them, under a millisecond in all)
+# where it was with the 4x share.
+EXCESS_FLOOR_S = {DeviceKind.CPU: 0.005, DeviceKind.CUDA: 0.002}
 
 
 NOISE_FACTOR = 3.0
@@ -68,7 +72,7 @@ NOISE_FACTOR = 3.0
 
 # On a CPU the noise term never buys more than this part of the share: on the 2-core VM under a CI run
 # the blocks' spread alone once covered the 10x clock of samples/adversarial/cheat_clock_scaled.py (its
-# excess is 9x its reported time, the share 4x). Honest torch.compile'd candidates show about 3x.
+# excess is 9x its reported time, the share then 4x).
 NOISE_CAP = {DeviceKind.CPU: 0.5, DeviceKind.CUDA: math.inf}
 
 
