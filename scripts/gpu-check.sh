@@ -5,7 +5,7 @@
 # pytest-asyncio, pytest-lsp, watchdog) must be importable, e.g. installed with `pip install --target`.
 #
 #   scripts/gpu-check.sh [OUTDIR]        logs and JSON land in OUTDIR (default build/gpu-check)
-#   PARTS="tests costs" scripts/gpu-check.sh   only some parts: tests harness costs optimize
+#   PARTS="tests costs" scripts/gpu-check.sh   only some parts: tests harness costs optimize persisting
 #
 # Each part has its own time limit so one slow part cannot eat the others' time; the summary at the end
 # says which parts passed. Numbers go to benchmarks/BENCHMARKS.md by hand, with the card and the date.
@@ -41,7 +41,9 @@ for part in $PARTS; do
     optimize)
       run_part optimize 580 "$PY" benchmarks/optimize.py --device cuda --total-time 400 \
         --json "$OUT/optimize.json" ;;
-    *) echo "unknown part: $part (tests harness costs optimize)" >&2; status[$part]=2 ;;
+    persisting)
+      run_part persisting 300 "$PY" benchmarks/persisting_l2.py --json "$OUT/persisting_l2.json" ;;
+    *) echo "unknown part: $part (tests harness costs optimize persisting)" >&2; status[$part]=2 ;;
   esac
 done
 
