@@ -9,7 +9,7 @@ with N busy processes beside them, and prints what each block showed beyond its 
 what was allowed, then which candidates another share and floor would have let through or rejected.
 
     python benchmarks/cross_check.py [--loads 0,2] [--rounds 3] [--factors 1.5,2,3,5,10]
-        [--try-share 1.0 --try-floor 0.005] [--json out.json]
+        [--try-share 1.0 --try-floor 0.005] [--only tiny] [--json out.json]
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "server"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from kernelwright.core.jobs import CandidateRef, VerifyJob  # noqa: E402
+from kernelwright.core.jobs import CandidateRef, ProblemRef, VerifyJob  # noqa: E402
 from kernelwright.core.jsonable import from_json, to_json  # noqa: E402
 from kernelwright.core.measure import DeviceKind, Verdict  # noqa: E402
+from kernelwright.core.site import ModuleSpec, SiteKind  # noqa: E402
 from kernelwright.harness.interleave_stats import EXCESS_FLOOR_S, EXCESS_SHARE, NOISE_CAP  # noqa: E402
 from support.adversarial import ADVERSARIAL, TIMED, load_cases  # noqa: E402
 
@@ -54,8 +55,9 @@ class ModelNew(nn.Module):
 
 
 def candidates(factors: list[float]) -> list[tuple[str, str, str, bool]]:
-    """(name, reference, source, honest) for every candidate of the run: honest ones of three sizes of call
-    (a matmul's, a softmax's and a GELU's on their CPU inputs) and the matmul's cheat at each factor."""
+    """(name, reference, source, honest) for every candidate of the run: honest ones of four sizes of call
+    (a matmul's, a softmax's and a GELU's on their CPU inputs, and a matmul of 16 x 16: microseconds a
+    call) and the scaled-clock cheat at each factor, against the matmul and the tiny matmul."""
     read = lambda name: (ADVERSARIAL / name).read_text()  # noqa: E731
     cheat = read("cheat_clock_scaled.py")
     out = [
@@ -63,25 +65,39 @@ def candidates(factors: list[float]) -> list[tuple[str, str, str, bool]]:
         ("honest matmul compiled", "honest_matmul.py", COMPILED, True),
         ("honest softmax", "honest_softmax.py", read("honest_softmax.py"), True),
         ("honest gelu", "honest_gelu.py", read("honest_gelu.py"), True),
+        ("honest tiny matmul", TINY, read("honest_matmul.py"), True),
     ]
     for f in factors:
         source = cheat.replace("/ 10.0", f"/ {f!r}")
         assert source != cheat or f == 10.0
         out.append((f"clock slowed {f:g}x", "honest_matmul.py", source, False))
+        out.append((f"clock slowed {f:g}x, tiny matmul", TINY, source, False))
     return out
+
+
+TINY = "tiny matmul"  # matmul_reference.py at 16 x 16 (written next to the run's candidates)
+
+
+def tiny_reference(folder: Path) -> ProblemRef:
+    source = (ADVERSARIAL / "matmul_reference.py").read_text().replace("512", "16")
+    path = folder / "tiny_matmul_reference.py"
+    path.write_text(source)
+    return ProblemRef(str(path), source, "Model", SiteKind.TORCH_MODULE, ModuleSpec())
 
 
 def busy(n: int) -> list[subprocess.Popen[bytes]]:
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
 
 
-def run(loads: list[int], rounds: int, factors: list[float]) -> list[dict[str, Any]]:
+def run(loads: list[int], rounds: int, factors: list[float], only: str) -> list[dict[str, Any]]:
     from kernelwright.engine.pool import SyncWorkerPool
 
     cases = load_cases()  # the references the catalogue pairs with each honest candidate
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp, SyncWorkerPool("cpu", standby=True) as pool:
-        cands = candidates(factors)
+        references = {name: case.reference for name, case in cases.items()}
+        references[TINY] = tiny_reference(Path(tmp))
+        cands = [c for c in candidates(factors) if only in c[0]]
         for load in loads:
             hogs = busy(load)
             try:
@@ -91,7 +107,7 @@ def run(loads: list[int], rounds: int, factors: list[float]) -> list[dict[str, A
                         path = str(Path(tmp) / f"{name.replace(' ', '_')}.py")
                         Path(path).write_text(source)
                         job = VerifyJob(
-                            cases[paired_with].reference,
+                            references[paired_with],
                             CandidateRef(path, source),
                             device="cpu",
                             time_candidate=True,
@@ -170,6 +186,7 @@ def main() -> None:
     ap.add_argument("--factors", default="1.5,2,3,5,10", help="the cheat's clock slow-downs (comma list)")
     ap.add_argument("--try-share", type=float, default=1.0, help="a share of the reported time to compare")
     ap.add_argument("--try-floor", type=float, default=0.005, help="a floor a block (seconds) to compare")
+    ap.add_argument("--only", default="", help="only the candidates whose name holds this")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     loads = [int(x) for x in args.loads.split(",")]
@@ -180,7 +197,7 @@ def main() -> None:
         "of the share",
         flush=True,
     )
-    rows = run(loads, args.rounds, factors)
+    rows = run(loads, args.rounds, factors, args.only)
     print()
     print(table(rows, args.try_share, args.try_floor))
     if args.json:
