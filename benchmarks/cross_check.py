@@ -127,6 +127,8 @@ def run(loads: list[int], rounds: int, factors: list[float], only: str) -> list[
                             "excess_ms": d.get("timing_excess_ms", d.get("excess_ms_per_block")),
                             "allowed_ms": d.get("timing_allowed_ms", d.get("allowed_ms_per_block")),
                             "reported_ms": d.get("timing_reported_ms", d.get("reported_ms_per_block")),
+                            "speedup": v.speedup and v.speedup.ratio,
+                            "speedup_low": v.speedup and v.speedup.low,
                             "seconds": round(time.perf_counter() - t, 1),
                             "message": v.message[:200],
                         }
@@ -134,13 +136,19 @@ def run(loads: list[int], rounds: int, factors: list[float], only: str) -> list[
                         print(
                             f"  load {load} round {r} {name:<20} {row['verdict']:<22} excess "
                             f"{_ms(row['excess_ms'])} allowed {_ms(row['allowed_ms'])} reported "
-                            f"{_ms(row['reported_ms'])}",
+                            f"{_ms(row['reported_ms'])}{_speedup(row)}",
                             flush=True,
                         )
             finally:
                 for h in hogs:
                     h.kill()
     return rows
+
+
+def _speedup(row: dict[str, Any]) -> str:
+    if row["speedup"] is None:
+        return ""
+    return f" speedup {row['speedup']:.2f}x (low {row['speedup_low']:.2f})"
 
 
 def _ms(v: float | None) -> str:

@@ -53,8 +53,10 @@ from kernelwright.harness.compare import tolerances
 from kernelwright.harness.device import versions
 from kernelwright.harness.exchange import checksums
 from kernelwright.harness.interleave_stats import (
+    EXCESS_FLOOR_S,
     Blocks,
     Excess,
+    confirmable_speedup,
     excess_of,
     speedup_interval,
     systematic_floor,
@@ -208,7 +210,7 @@ def timed_verdict(
         checked = _cross_check(ctx, blocks, kind)
     else:
         checked = _cross_check(ctx, blocks, kind)
-    estimate = speedup_interval(blocks.ratios, calls, floor)
+    estimate = _confirmed(ctx, blocks, calls, kind, speedup_interval(blocks.ratios, calls, floor))
     method = TimingMethod.CUDA_EVENTS if target.is_cuda else TimingMethod.CPU_PERF_COUNTER
     cand_stats = replace(
         summarize(
@@ -406,6 +408,25 @@ def _diagnostics(blocks: Blocks, calls: int) -> str:
         f"{ms(blocks.quiet_s)}, candidate reported "
         f"{ms(blocks.cand_reported_s)}"
     )
+
+
+def _confirmed(
+    ctx: Context, blocks: Blocks, calls: int, kind: DeviceKind, estimate: SpeedupEstimate
+) -> SpeedupEstimate:
+    """The estimate with its low end no higher than what the judge's clock can confirm (CPU: see
+    confirmable_speedup) where the interval claims a speedup, and a note saying so where that lowered it."""
+    ref_block_s = statistics.median(blocks.ref_samples) * 1e-6 * calls
+    cand_block_s = statistics.median(blocks.cand_reported_s)
+    most = confirmable_speedup(ref_block_s, cand_block_s, kind)
+    if most is None or most >= estimate.low or estimate.low <= 1.0:
+        return estimate  # confirmed, or no speedup claimed in the first place
+    ctx.notes.append(
+        f"the judge's clock confirms at most {most:.2f}x here, so the interval's low end is that: the "
+        f"reference's calls take {ref_block_s * 1e3:.2f} ms a block and the candidate reports "
+        f"{cand_block_s * 1e3:.2f} ms, and time hidden below {EXCESS_FLOOR_S[kind] * 1e3:.0f} ms a block "
+        f"cannot be told from a block's own cost (calls this short can claim little on a CPU)"
+    )
+    return replace(estimate, low=most)
 
 
 def _cross_check(ctx: Context, blocks: Blocks, kind: DeviceKind) -> Excess:

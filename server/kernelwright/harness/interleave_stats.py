@@ -70,6 +70,18 @@ EXCESS_FLOOR_S = {DeviceKind.CPU: 0.005, DeviceKind.CUDA: 0.002}
 NOISE_FACTOR = 3.0
 
 
+def confirmable_speedup(ref_block_s: float, cand_block_s: float, kind: DeviceKind) -> float | None:
+    """The most speedup the judge's own clock can confirm on a CPU, from the reference's time a block (its
+    own clock) and the candidate's reported time a block: time a candidate hides below the cross-check's
+    floor cannot be told from a block's own fixed cost, so the candidate may truly take up to its reported
+    time plus the floor. Blocks of long calls confirm nearly what they claim; blocks of microsecond calls
+    (a 10x clock on 4 µs calls passed the cross-check: docs/PITFALLS.md 2) confirm no speedup. None on a
+    GPU, where the roofline bounds what a short kernel may claim instead."""
+    if kind is not DeviceKind.CPU:
+        return None
+    return ref_block_s / (cand_block_s + EXCESS_FLOOR_S[kind])
+
+
 # On a CPU the noise term never buys more than this part of the share: on the 2-core VM under a CI run
 # the blocks' spread alone once covered the 10x clock of samples/adversarial/cheat_clock_scaled.py (its
 # excess is 9x its reported time, the share then 4x).

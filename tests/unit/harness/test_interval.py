@@ -79,3 +79,33 @@ def test_an_honest_candidate_s_fixed_cost_stays_inside_the_bound(reported: float
 def test_quiet_blocks_get_little_noise_allowance() -> None:
     found = excess_of(_blocks(0.004, [0.010] * 8), DeviceKind.CPU)
     assert found.noise == 0.0 and found.allowed == found.fixed
+
+
+def test_a_cpu_speedup_is_confirmed_only_as_far_as_the_judge_s_clock_sees() -> None:
+    from types import SimpleNamespace
+
+    from kernelwright.core.measure import SpeedupEstimate
+    from kernelwright.harness.interleave import _confirmed
+    from kernelwright.harness.interleave_stats import EXCESS_FLOOR_S, confirmable_speedup
+
+    floor = EXCESS_FLOOR_S[DeviceKind.CPU]
+    # 64 calls of 4 µs a block claimed 10x faster: nothing the judge's clock can see.
+    assert confirmable_speedup(64 * 4e-6, 64 * 0.4e-6, DeviceKind.CPU) == pytest.approx(
+        64 * 4e-6 / (64 * 0.4e-6 + floor)
+    )
+    assert confirmable_speedup(1.0, 0.1, DeviceKind.CUDA) is None  # the roofline bounds GPU claims
+    claimed = SpeedupEstimate(ratio=10.0, low=9.0, high=11.0, blocks=8, calls_per_block=64)
+    ctx = SimpleNamespace(notes=[])
+    tiny = Blocks(ref_samples=[4.0] * 64, cand_reported_s=[64 * 0.4e-6] * 8)
+    capped = _confirmed(ctx, tiny, 64, DeviceKind.CPU, claimed)  # type: ignore[arg-type]
+    assert capped.low < 0.1 and capped.ratio == 10.0 and not capped.clears(1.0)
+    assert any("confirms at most" in n for n in ctx.notes), ctx.notes
+    # Long calls (80 ms a block) confirm a 2x claim up to 80 / (40 + 5) = 1.78x: an interval from 1.7 is
+    # untouched, and gets no note.
+    ctx = SimpleNamespace(notes=[])
+    long = Blocks(ref_samples=[8000.0] * 10, cand_reported_s=[0.04] * 8)
+    two = SpeedupEstimate(ratio=2.0, low=1.7, high=2.3, blocks=8, calls_per_block=10)
+    assert _confirmed(ctx, long, 10, DeviceKind.CPU, two) == two and ctx.notes == []
+    # An interval that claims no speedup is left as it is.
+    none = SpeedupEstimate(ratio=1.0, low=0.9, high=1.1, blocks=8, calls_per_block=64)
+    assert _confirmed(SimpleNamespace(notes=[]), tiny, 64, DeviceKind.CPU, none) == none  # type: ignore[arg-type]
