@@ -81,6 +81,13 @@ const baseSettings = {
   "files.autoSave": "off",
   "window.restoreWindows": "none",
   "workbench.secondarySideBar.defaultVisibility": "hidden",
+  // Text the test types lands as typed: no closing bracket or quote added, no indentation (a settings
+  // file typed with auto-closing on once got a second closing brace, and was not valid JSON).
+  "editor.autoClosingBrackets": "never",
+  "editor.autoClosingQuotes": "never",
+  "editor.autoSurround": "never",
+  "editor.autoIndent": "none",
+  "editor.formatOnType": false,
 };
 fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
 fs.writeFileSync(settingsFile, JSON.stringify(baseSettings, null, 2));
@@ -365,8 +372,16 @@ async function main() {
     await settingsEditor.waitFor({ timeout: 15_000 });
     await settingsEditor.click();
     await page.keyboard.press("Control+A");
-    await page.keyboard.insertText(JSON.stringify({ ...baseSettings, "kernelwright.interpreter": bare }, null, 2));
+    const wanted = { ...baseSettings, "kernelwright.interpreter": bare };
+    await page.keyboard.insertText(JSON.stringify(wanted));
     await page.keyboard.press("Control+S");
+    await until("the settings file saved as typed", async () => {
+      try {
+        return JSON.parse(fs.readFileSync(settingsFile, "utf8"))["kernelwright.interpreter"] === bare ? true : undefined;
+      } catch {
+        return undefined; // not written yet, or not valid JSON (the step then fails here, saying so)
+      }
+    }, 15_000, 250);
     const text = await until("the not-installed notification", async () => {
       const t = await toasts();
       return t.includes("kernelwright is not installed in") ? t : undefined;
