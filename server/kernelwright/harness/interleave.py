@@ -55,7 +55,6 @@ from kernelwright.harness.exchange import checksums
 from kernelwright.harness.interleave_stats import (
     EXCESS_FLOOR_S,
     Blocks,
-    Excess,
     confirmable_speedup,
     excess_of,
     speedup_interval,
@@ -250,13 +249,8 @@ def timed_verdict(
         speedup=estimate,
         phase_seconds=ctx.phases.merged({}),
         notes=(*verdict.notes, *ctx.notes[len(verdict.notes) :]),
-        # What the timing cross-check found, per block: for reading a pass's margin (benchmarks/judge.py).
-        details={
-            **verdict.details,
-            "timing_excess_ms": checked.excess * 1e3,
-            "timing_allowed_ms": checked.allowed * 1e3,
-            "timing_reported_ms": statistics.median(blocks.cand_reported_s) * 1e3,
-        },
+        # What the timing cross-check found, per block: a pass's margin (benchmarks/cross_check.py).
+        details={**verdict.details, **checked},
     )
 
 
@@ -429,11 +423,16 @@ def _confirmed(
     return replace(estimate, low=most)
 
 
-def _cross_check(ctx: Context, blocks: Blocks, kind: DeviceKind) -> Excess:
-    """The candidate's reported times against the judge's clock around its blocks: what it found, where it
-    passes."""
+def _cross_check(ctx: Context, blocks: Blocks, kind: DeviceKind) -> dict[str, float]:
+    """The candidate's reported times against the judge's clock around its blocks: what it found (per
+    block, in ms), which a rejection's details and a pass's carry alike."""
     found = excess_of(blocks, kind)
     excess, allowed = found.excess, found.allowed
+    figures = {
+        "excess_ms_per_block": excess * 1e3,
+        "allowed_ms_per_block": allowed * 1e3,
+        "reported_ms_per_block": statistics.median(blocks.cand_reported_s) * 1e3,
+    }
     if excess > allowed:
         ctx.flag(Flag.SUSPICIOUS_TIMING)
         claimed = statistics.median(blocks.cand_samples)
@@ -447,15 +446,9 @@ def _cross_check(ctx: Context, blocks: Blocks, kind: DeviceKind) -> Excess:
             f"({ref_over:.2f} ms) account for (allowed {allowed * 1e3:.2f} ms): the time went somewhere "
             f"the reported times do not show (a patched clock, a side stream or thread, work deferred "
             f"past the call)",
-            details={
-                "reported_us": claimed,
-                "outside_us": outside,
-                "excess_ms_per_block": excess * 1e3,
-                "allowed_ms_per_block": allowed * 1e3,
-                "reported_ms_per_block": statistics.median(blocks.cand_reported_s) * 1e3,
-            },
+            details={"reported_us": claimed, "outside_us": outside, **figures},
         )
-    return found
+    return figures
 
 
 def _measurement(
