@@ -99,6 +99,19 @@ async def test_a_reviewed_result_applies_only_at_the_version_its_diff_showed(
     assert not any("measurements, newest first" in m for m in editor.messages())
 
 
+async def test_an_accept_sent_right_after_an_edit_sees_the_edit(start_editor: StartEditor) -> None:
+    """The edit's analysis runs off the event loop; an Accept that follows it at once waits for it (it
+    names the result, not the file) instead of reading the version from before the edit. A long edit
+    makes the analysis slow enough that an Accept not held back would be applied."""
+    editor, uri, note = await optimized(start_editor)
+    shown = await editor.command("kernelwright.reviewResult", note.id)
+    long_comment = "".join(f"# line {i} of a long comment\n" for i in range(60_000))
+    editor.edit(uri, types.Range(types.Position(0, 0), types.Position(0, 0)), long_comment)
+    refused = await editor.command("kernelwright.applyResult", {"id": note.id, "version": shown["version"]})
+    assert refused == {"applied": False, "reason": "changed since review", "result": note.id}
+    assert editor.applied == []
+
+
 async def test_reject_drops_the_result_and_changes_nothing(start_editor: StartEditor) -> None:
     editor, _, note = await optimized(start_editor)
     result_id = note.id

@@ -11,12 +11,13 @@
 - didChange for a document that is not open, or with a version not above the last one seen, is ignored
   with a log line (pygls raised KeyError, or applied an old change over a newer text).
 - A message about a document waits for the work queued on that document (its analysis runs off the event
-  loop, lanes.py); messages about other documents do not wait.
+  loop, lanes.py); messages about other documents do not wait. A command naming an optimize result by id
+  is about that result's document: Accept of a reviewed diff sees the edit sent just before it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import attrs
@@ -48,8 +49,10 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def documents_named(message: object) -> list[str]:
-    """The document URIs a message is about: its textDocument, or a command's `{"uri": ...}` arguments."""
+def documents_named(message: object, result_uris: Mapping[str, str] | None = None) -> list[str]:
+    """The document URIs a message is about: its textDocument, or a command's `{"uri": ...}` arguments,
+    or (through `result_uris`, optimize result id -> its document) the document of a result a command
+    names by id (`"id"` or `{"id": ...}`): Accept of a reviewed result must see an edit sent before it."""
     params = getattr(message, "params", None)
     uri = getattr(getattr(params, "text_document", None), "uri", None)
     if isinstance(uri, str):
@@ -61,6 +64,9 @@ def documents_named(message: object) -> list[str]:
                 named.append(arg["uri"])
             elif isinstance(arg, str) and arg.startswith("file:"):
                 named.append(arg)
+            result_id = arg.get("id") if isinstance(arg, dict) else arg
+            if result_uris is not None and isinstance(result_id, str) and result_id in result_uris:
+                named.append(result_uris[result_id])
         return named
     return []
 
@@ -113,8 +119,10 @@ class KernelwrightProtocol(LanguageServerProtocol):
             return
         method = getattr(message, "method", None)
         if method not in _DOCUMENT_STATE:
+            results = {key: pending.uri for key, pending in self._kw.session.pending_results.items()}
             deferred = self._kw.session.lanes.after(
-                documents_named(message), lambda: super(KernelwrightProtocol, self).handle_message(message)
+                documents_named(message, results),
+                lambda: super(KernelwrightProtocol, self).handle_message(message),
             )
             if deferred:
                 return
