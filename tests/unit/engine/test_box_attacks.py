@@ -375,6 +375,7 @@ async def test_it_cannot_leave_the_core_it_shares_with_the_judge(pool: WorkerPoo
 # -- the freeze between questions --------------------------------------------------------------------
 
 THAWS = ["thaw_by_timer.py", "thaw_by_file_event.py"]
+CONTROL_RUNS = 3
 
 
 @needs_box
@@ -396,11 +397,16 @@ async def test_control_unwatched_the_helper_runs_while_held(
     pool: WorkerPool, world: World, sample: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The watch switched off: the helper does run while its worker is stopped, so the test above can
-    fail."""
+    fail. On a loaded machine the helper may get no CPU while its worker is held in one run (CI once
+    passed a run so); the control asks that it escape in one of CONTROL_RUNS."""
     monkeypatch.setattr(FreezeWatch, "look", lambda self, thaw=False: None)
-    verdict = await verify(pool, world, world.candidate(sample))
-    assert not verdict.passed
-    assert "ran while frozen" in verdict.message, verdict.message
+    messages: list[str] = []
+    for _ in range(CONTROL_RUNS):
+        verdict = await verify(pool, world, world.candidate(sample))
+        if not verdict.passed and "ran while frozen" in verdict.message:
+            return
+        messages.append(verdict.message)
+    pytest.fail(f"the helper never ran while held in {CONTROL_RUNS} runs: {messages}")
 
 
 # -- where no box can be made ------------------------------------------------------------------------
