@@ -44,6 +44,7 @@ from kernelwright.core.protocol import (
     decode,
     encode,
 )
+from kernelwright.core.waiting import within
 from kernelwright.engine import confinement, leftovers
 from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.devices import Device
@@ -147,7 +148,7 @@ class WorkerProcess:
         if on_spawn is not None:
             on_spawn(worker)
         try:
-            line = await asyncio.wait_for(worker._reader.readline(), config.start_timeout_s)
+            line = await within(worker._reader.readline(), config.start_timeout_s)
         except TimeoutError:
             await worker.kill(KillReason.TIMEOUT)
             raise worker._start_error(f"no hello within {config.start_timeout_s:.0f} s") from None
@@ -302,7 +303,7 @@ class WorkerProcess:
 
     async def _read_reply(self, job_type: JobType, remaining: float, timeout: float) -> bytes:
         try:
-            return await asyncio.wait_for(self._reader.readline(), remaining)
+            return await within(self._reader.readline(), remaining)
         except TimeoutError:
             await self.kill(KillReason.TIMEOUT)
             raise self._death_error(
@@ -406,7 +407,7 @@ class WorkerProcess:
         # EOF on the pipe comes a moment before the exit status; a closed pipe with a live process
         # (a candidate closed fd W) is a death too.
         try:
-            code = await asyncio.wait_for(self.proc.wait(), 10.0)
+            code = await within(self.proc.wait(), 10.0)
         except TimeoutError:
             await self.kill(KillReason.RETIRED)
             code = await self.proc.wait()

@@ -34,6 +34,7 @@ from kernelwright.core.jobs import JobType, check_device
 from kernelwright.core.jsonable import JsonValue
 from kernelwright.core.measure import DeviceKind
 from kernelwright.core.protocol import ErrorCode, Hello, JobErrorInfo
+from kernelwright.core.waiting import within
 from kernelwright.engine.config import WorkerConfig
 from kernelwright.engine.confinement import BoxSupport
 from kernelwright.engine.devices import Device
@@ -211,13 +212,13 @@ class RayPool(SlotPool[_Slot]):
         # The actor enforces `limit` itself (killing the worker); this is for an actor that stops answering.
         backstop = limit + self.config.start_timeout_s + BACKSTOP_SLACK_S
         try:
-            reply = await asyncio.wait_for(_await(ref), backstop)
+            reply = await within(_await(ref), backstop)
         except asyncio.CancelledError:
             # Inside the actor the job's task gets CancelledError, and the worker call kills the worker
             # process group. Wait (briefly) for that, so a cancelled job is a dead worker, as locally.
             ray.cancel(ref)
             with contextlib.suppress(BaseException):
-                await asyncio.shield(asyncio.wait_for(_await(ref), CANCEL_SETTLE_S))
+                await asyncio.shield(within(_await(ref), CANCEL_SETTLE_S))
             raise
         except TimeoutError:
             ray.cancel(ref)
@@ -326,9 +327,7 @@ class RayPool(SlotPool[_Slot]):
     async def _ready(self, slot: _Slot) -> HostInfo:
         errors = self._ray_module.exceptions
         try:
-            info = await asyncio.wait_for(
-                _await(slot.actor.ready.remote()), self.settings.placement_timeout_s
-            )
+            info = await within(_await(slot.actor.ready.remote()), self.settings.placement_timeout_s)
         except TimeoutError:
             raise UsageError(
                 f"the Ray actor for {slot.device.label} was not placed and started within "
@@ -368,7 +367,7 @@ class RayPool(SlotPool[_Slot]):
     async def _end_actor(self, actor: Any) -> None:
         ray = self._ray_module
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(_await(actor.close.remote()), CLOSE_TIMEOUT_S)
+            await within(_await(actor.close.remote()), CLOSE_TIMEOUT_S)
         with contextlib.suppress(Exception):
             ray.kill(actor, no_restart=True)
 

@@ -22,6 +22,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
 from kernelwright.core.settings import AutoProfile
+from kernelwright.core.waiting import within
 from kernelwright.lsp import autoprofile
 from kernelwright.lsp.app import KernelwrightServer
 
@@ -93,7 +94,7 @@ class WorkspaceWatcher:
             quiet = self._ls.session.settings.debounce_ms / 1000
             while True:
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=quiet)
+                    await within(self._wake.wait(), quiet)
                     self._wake.clear()
                 except TimeoutError:
                     break

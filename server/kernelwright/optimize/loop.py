@@ -31,6 +31,7 @@ from kernelwright.core.measure import (
 from kernelwright.core.protocol import ErrorCode
 from kernelwright.core.site import ModuleSpec, Site
 from kernelwright.core.text import format_us, range_offsets
+from kernelwright.core.waiting import within
 from kernelwright.engine.backends import EnginePool
 from kernelwright.engine.job_error import JobError
 from kernelwright.optimize import evaluation
@@ -219,7 +220,7 @@ async def optimize(
             )
             remaining_s = budget.wall_seconds - (time.monotonic() - started)
             try:
-                proposal = await asyncio.wait_for(provider.propose(request), timeout=max(1.0, remaining_s))
+                proposal = await within(provider.propose(request), max(1.0, remaining_s))
             except ProviderError as exc:
                 yield Error(str(exc), "provider")
                 status, message = Status.FAILED, str(exc)
