@@ -57,3 +57,14 @@ async def test_it_times_out_and_cancels_what_it_waited_for() -> None:
 
 async def test_it_returns_the_result() -> None:
     assert await within(asyncio.sleep(0, result=7), 1.0) == 7
+
+
+def test_the_server_waits_only_through_within() -> None:
+    """asyncio.wait_for is not used in the server (it would bring the lost cancel back on 3.11)."""
+    from pathlib import Path
+
+    import kernelwright
+
+    root = Path(kernelwright.__file__).parent
+    users = [str(p.relative_to(root)) for p in root.rglob("*.py") if "asyncio.wait_for(" in p.read_text()]
+    assert users == []
