@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
+import kernelwright
 import pytest
 from kernelwright.core.waiting import within
 
@@ -61,10 +63,6 @@ async def test_it_returns_the_result() -> None:
 
 def test_the_server_waits_only_through_within() -> None:
     """asyncio.wait_for is not used in the server (it would bring the lost cancel back on 3.11)."""
-    from pathlib import Path
-
-    import kernelwright
-
     root = Path(kernelwright.__file__).parent
     users = [str(p.relative_to(root)) for p in root.rglob("*.py") if "asyncio.wait_for(" in p.read_text()]
     assert users == []
