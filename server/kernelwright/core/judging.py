@@ -8,7 +8,7 @@ the outputs of timed calls. Nothing it sends is a verdict, and the judge believe
 check of its own.
 
 Timed calls are checked too: each TIME reply commits to checksums of every output of the block, and the
-judge then picks one call at random and has the candidate SEND it (a sample it could not predict).
+judge then picks a few calls at random and has the candidate SEND them (a sample it could not predict).
 
 The questions travel judge -> engine -> candidate worker as `Ask` messages of the worker protocol (the
 engine relays them and freezes the candidate's process between questions); these are their payloads
@@ -32,7 +32,7 @@ class CandidateOp(enum.StrEnum):
     REFILL = "refill"  # refill the last call's input buffers in place from a seed, call, write outputs
     WARM = "warm"  # untimed calls on fresh inputs (compiles, autotuning)
     TIME = "time"  # one timing block: fresh inputs per call, raw per-call times, output checksums
-    SEND = "send"  # write one retained output of the last timing block (the judge picks which, after it)
+    SEND = "send"  # write retained outputs of the last timing block (the judge picks which, after it)
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class CandidateTiming:
 
 @dataclass(frozen=True)
 class CandidateSend:
-    call: int  # index into the last TIME block's calls
+    calls: tuple[int, ...]  # indices into the last TIME block's calls; their outputs go in one file, a list
     output_file: str
 
 

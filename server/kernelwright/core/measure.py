@@ -231,7 +231,7 @@ class JobPhase(enum.StrEnum):
     TIMING = "timing"  # the measured code's timed calls (the candidate's, in a verify job)
     TIMING_REFERENCE = "timing_reference"  # the reference timed in the same run (eager baseline)
     TIMING_CANDIDATE = "timing_candidate"  # a verify job: the candidate's blocks, seen from the judge
-    TIMED_OUTPUT_CHECK = "timed_output_check"  # one sampled output of each candidate block, compared
+    TIMED_OUTPUT_CHECK = "timed_output_check"  # sampled outputs of each candidate block, compared
     TIMING_COMPILE = "timing_compile"  # the torch.compile baseline
     ROOFLINE = "roofline"  # bytes moved and the flop count
     PROFILE = "profile"  # per-line costs

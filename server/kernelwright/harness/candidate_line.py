@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from kernelwright.core.jobs import JobType
@@ -129,18 +130,28 @@ class CandidateLine:
         reply, _ = self.ask(op, request, CallReply, what)
         return self._outputs(reply, name, limit_bytes, what), reply
 
-    def send(self, call: int, name: str, limit_bytes: int, what: str) -> Any:
-        """One output the candidate kept from its last timing block."""
-        reply, _ = self.ask(CandidateOp.SEND, CandidateSend(call, name), CallReply, what)
-        return self._outputs(reply, name, limit_bytes, what)
+    def send(self, calls: Sequence[int], name: str, limit_bytes: int, what: str) -> list[Any]:
+        """The outputs the candidate kept from its last timing block for `calls` (`limit_bytes` each), in
+        their order: one question and one file for all of them."""
+        asked = CandidateSend(tuple(calls), name)
+        reply, _ = self.ask(CandidateOp.SEND, asked, CallReply, what)
+        sent = self._outputs(reply, name, limit_bytes * len(calls), what, wrapped=True)
+        if not isinstance(sent, list) or len(sent) != len(calls):
+            count = len(sent) if isinstance(sent, list) else type(sent).__name__
+            raise Rejected(
+                CheckName.REPLY, f"{FORGED} during {what}: {count} outputs for the {len(calls)} calls asked"
+            )
+        return sent
 
-    def _outputs(self, reply: CallReply, name: str, limit_bytes: int, what: str) -> Any:
+    def _outputs(
+        self, reply: CallReply, name: str, limit_bytes: int, what: str, wrapped: bool = False
+    ) -> Any:
         self.failed(reply.failure, reply.tampered)
         if reply.output_file != name:
             raise Rejected(CheckName.REPLY, f"{FORGED} during {what}: outputs in {reply.output_file!r}")
         path = os.path.join(self.exchange_dir, name)
         try:
-            outputs, lazy = read_outputs(path, self.ctx.target.device, limit_bytes)
+            outputs, lazy = read_outputs(path, self.ctx.target.device, limit_bytes, wrapped)
         except ForgedReply as exc:
             raise Rejected(CheckName.REPLY, f"{FORGED} during {what}: {exc}") from None
         finally:

@@ -223,12 +223,12 @@ def _timing(session: _Session, request: CandidateTiming, timed: bool) -> TimingR
 
 def _send(session: _Session, request: CandidateSend) -> CallReply:
     kept = session.timer.kept if session.timer is not None else []
-    if not 0 <= request.call < len(kept):
-        raise BadQuestion(f"no timed call {request.call} to send")
+    missing = [call for call in request.calls if not 0 <= call < len(kept)]
+    if missing or not request.calls:
+        raise BadQuestion(f"no timed call {missing[0] if missing else '(none asked)'} to send")
     name = os.path.basename(request.output_file)
-    out = kept[request.call]
     try:
-        write_outputs(os.path.join(session.exchange_dir, name), out)
+        write_outputs(os.path.join(session.exchange_dir, name), [kept[call] for call in request.calls])
     except TypeError as exc:
         return CallReply("", (), (), tuple(clock.tampered()), CandidateFailure(CheckName.DTYPE, str(exc)))
     return CallReply(name, (), (), tuple(clock.tampered()))

@@ -125,10 +125,13 @@ def _aligned(n: int) -> int:
 # ---- reading (the judge) ------------------------------------------------------------------------------
 
 
-def read_outputs(path: str, device: torch.device, limit_bytes: int) -> tuple[Any, list[str]]:
+def read_outputs(
+    path: str, device: torch.device, limit_bytes: int, wrapped: bool = False
+) -> tuple[Any, list[str]]:
     """The outputs in `path` as the judge's own tensors (on `device` where the candidate said they were on
     that kind of device, else on the CPU, so the device check sees it), and the classes other than
-    torch.Tensor the candidate's process said its tensors had. ForgedReply if anything is off."""
+    torch.Tensor the candidate's process said its tensors had. ForgedReply if anything is off.
+    `wrapped`: the file holds a list of several calls' outputs (SEND), one level deeper than one's."""
     try:
         # The candidate's process owns the folder: the name may be a link to a file of the judge's, a FIFO
         # that blocks a reader for ever or a device. Only a plain file of its own, opened without following
@@ -169,7 +172,7 @@ def read_outputs(path: str, device: torch.device, limit_bytes: int) -> tuple[Any
         raise ForgedReply("its output file's header has no outputs")
     data = Payload(raw, 8 + hlen)
     lazy: list[str] = []
-    return _rebuild(header["root"], data, device, 0, lazy), lazy
+    return _rebuild(header["root"], data, device, -1 if wrapped else 0, lazy), lazy
 
 
 @dataclass(frozen=True)

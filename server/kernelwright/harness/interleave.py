@@ -7,7 +7,7 @@ tenants of the machine hit both. Every call, on either side, gets inputs freshly
 judge picks when it asks, so no cache of earlier answers can serve it.
 
 The outputs of timed calls are checked: each candidate block commits to exact checksums of all its
-outputs, then the judge picks one call at random and has the candidate send that output, which must
+outputs, then the judge picks a few calls at random and has the candidate send their outputs, which must
 match the commitment and the reference's output for the same seed (a candidate that does less work while
 timed, or defers it past the block, is rejected). The times the candidate's process reports are
 cross-checked by the judge's clock around each of its blocks: what a block costs beyond its reported
@@ -87,10 +87,13 @@ TARGET_HALF_WIDTH = 0.01  # stop once the interval is this narrow (log terms), a
 # The interleaved run ends by this many seconds whatever the interval (BenchOptions.max_time_s permitting):
 # a candidate's whole evaluation should take a few seconds on a CPU.
 MAX_SECONDS = 2.5
-# The first blocks' sampled outputs are always checked, later ones with this chance (decided after each
-# block, so the candidate cannot know which of its blocks will be looked at).
-ALWAYS_CHECKED = 2
-CHECK_CHANCE = 0.34
+# After every block, the outputs of CHECKED_CALLS of its calls, picked at random once the block is done,
+# are checked (every call of a block with fewer). A candidate that does less work on a share `s` of its
+# calls goes unseen over n checked calls with chance (1 - s)^n: over MIN_BLOCKS blocks of 4, about 8% for a
+# tenth of its calls and 0.1% for a quarter (one checked call in every third block, as before, left it
+# 70% and 38%). Where outputs are large, fewer a block: their transfer is the check's cost.
+CHECKED_CALLS = 4
+CHECKED_BYTES = 64 << 20
 # Blocks last about this long on each side: long enough that the relay's round trip (a few ms on a busy
 # CPU, 3-4 ms on the H200's host) and what else a block costs once (waking the frozen worker) are small
 # beside a block, short enough for MIN_BLOCKS of them in a candidate's time. On a GPU a call costs far
@@ -137,6 +140,7 @@ def timed_verdict(
     per_call = max(ref_per_call, cand_per_call, 1e-6)
     block_s = max(plan.min_time_s / MIN_BLOCKS, BLOCK_SECONDS[kind])
     calls = max(1, min(MAX_CALLS_PER_BLOCK, int(block_s / per_call), _calls_that_fit(ctx, ref_out)))
+    checked_a_block = max(1, min(CHECKED_CALLS, calls, CHECKED_BYTES // max(1, sum(nbytes_of(ref_out)))))
 
     blocks = Blocks()
     quiet = GpuQuiet(target.device) if target.is_cuda else None
@@ -150,8 +154,9 @@ def timed_verdict(
         b = len(into.ratios)
         block_seeds = seeds(calls)
         ref_block, cand_reply, cand_wall = pair.run(block_seeds, f"{what} {b + 1}", b % 2 == 1)
-        if b < ALWAYS_CHECKED or rng.random() < CHECK_CHANCE:
-            pair.check_one(ref_block, cand_reply, block_seeds, rng.randrange(calls), b)
+        pair.check_calls(
+            ref_block, cand_reply, block_seeds, sorted(rng.sample(range(calls), checked_a_block)), b
+        )
         ref_med = statistics.median(ref_block.samples_us)
         cand_med = statistics.median(cand_reply.samples_us)
         if cand_med <= 0.0:
@@ -209,6 +214,7 @@ def timed_verdict(
         checked = _cross_check(ctx, blocks, kind)
     else:
         checked = _cross_check(ctx, blocks, kind)
+    ctx.notes.append(_outputs_checked(len(blocks.ratios), calls, checked_a_block))
     estimate = _confirmed(ctx, blocks, calls, kind, speedup_interval(blocks.ratios, calls, floor))
     method = TimingMethod.CUDA_EVENTS if target.is_cuda else TimingMethod.CPU_PERF_COUNTER
     cand_stats = replace(
@@ -290,33 +296,37 @@ class _Pair:
                 wall += self.last_quiet
             return reply, wall
 
-    def check_one(
-        self, ref_block: BlockResult, reply: TimingReply, seeds: list[int], call: int, block: int
+    def check_calls(
+        self, ref_block: BlockResult, reply: TimingReply, seeds: list[int], calls: list[int], block: int
     ) -> None:
-        """The output of one timed call, picked after the block: it must be what the candidate committed
-        to inside the block, and match the reference's output for the same inputs."""
-        what = f"timing block {block + 1}, call {call + 1} (inputs from seed {seeds[call]})"
+        """The outputs of some timed calls, picked after the block: each must be what the candidate
+        committed to inside the block, and match the reference's output for the same inputs."""
+        asked = f"timing block {block + 1}, calls {', '.join(str(c + 1) for c in calls)}"
         with self.ctx.phases(JobPhase.TIMED_OUTPUT_CHECK):
-            out_c = self.line.send(call, f"timed-{block + 1}.out", self.limit, what)
-            if checksums(out_c) != reply.checksums[call]:
-                raise Rejected(
-                    CheckName.TIMED_OUTPUT,
-                    f"{what}: the output the candidate handed over after the block is not the one it "
-                    f"committed to during the block (its checksums differ): its work was not done while "
-                    f"timed",
-                    trial=block + 1,
+            sent = self.line.send(calls, f"timed-{block + 1}.out", self.limit, asked)
+            for call, out_c in zip(calls, sent, strict=True):
+                what = f"timing block {block + 1}, call {call + 1} (inputs from seed {seeds[call]})"
+                if checksums(out_c) != reply.checksums[call]:
+                    raise Rejected(
+                        CheckName.TIMED_OUTPUT,
+                        f"{what}: the output the candidate handed over after the block is not the one it "
+                        f"committed to during the block (its checksums differ): its work was not done "
+                        f"while timed",
+                        trial=block + 1,
+                    )
+                tolerance = (self.atol, self.rtol, self.slack)
+                outputs = (out_c, ref_block.outputs[call])
+                mismatch = judged_mismatch(
+                    self.ctx, self.reference, seeds[call], outputs, None, tolerance, what
                 )
-            tolerance = (self.atol, self.rtol, self.slack)
-            outputs = (out_c, ref_block.outputs[call])
-            mismatch = judged_mismatch(self.ctx, self.reference, seeds[call], outputs, None, tolerance, what)
-        if mismatch is not None:
-            raise Rejected(
-                mismatch.check if mismatch.check is not CheckName.VALUE else CheckName.TIMED_OUTPUT,
-                f"{what}: a timed call's output is wrong, though the checked trials passed (it computes "
-                f"something else while timed): {mismatch.message}",
-                details=mismatch.details,
-                trial=block + 1,
-            )
+                if mismatch is not None:
+                    raise Rejected(
+                        mismatch.check if mismatch.check is not CheckName.VALUE else CheckName.TIMED_OUTPUT,
+                        f"{what}: a timed call's output is wrong, though the checked trials passed (it "
+                        f"computes something else while timed): {mismatch.message}",
+                        details=mismatch.details,
+                        trial=block + 1,
+                    )
 
 
 TIMING_PHASES = frozenset(
@@ -333,7 +343,7 @@ CPU_RETAINED_BYTES = 1 << 30
 
 
 def _calls_that_fit(ctx: Context, ref_out: Any) -> int:
-    """Each side keeps every output of a block until the judge has picked the one it checks."""
+    """Each side keeps every output of a block until the judge has picked the ones it checks."""
     per_call = max(1, sum(nbytes_of(ref_out)))
     if ctx.target.is_cuda:
         free, _ = torch.cuda.mem_get_info(ctx.target.device)
@@ -401,6 +411,17 @@ def _diagnostics(blocks: Blocks, calls: int) -> str:
         f"trip {ms(blocks.rtt_s)} taken off ({ms(blocks.rtt_total_s)} in all), GPU quiet wait "
         f"{ms(blocks.quiet_s)}, candidate reported "
         f"{ms(blocks.cand_reported_s)}"
+    )
+
+
+def _outputs_checked(blocks: int, calls: int, checked_a_block: int) -> str:
+    """What the timed-output checks covered, and what they could have missed (docs/PITFALLS.md 24)."""
+    checked = blocks * checked_a_block
+    unseen = 0.9**checked
+    return (
+        f"timed outputs checked: {checked} of {blocks * calls} timed calls ({checked_a_block} a block, "
+        f"picked after it); a candidate doing less work on a tenth of its calls would have gone unseen "
+        f"with chance {unseen:.1%}"
     )
 
 

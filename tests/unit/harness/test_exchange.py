@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from kernelwright.harness.exchange import ALIGN, ForgedReply, checksums, read_outputs, write_outputs
+from kernelwright.harness.exchange import (
+    ALIGN,
+    MAX_DEPTH,
+    ForgedReply,
+    checksums,
+    read_outputs,
+    write_outputs,
+)
 
 CPU = torch.device("cpu")
 
@@ -58,6 +65,21 @@ def _tensor_leaf(**over: object) -> dict[str, object]:
     leaf.update({"offset": 0, "nbytes": 8})
     leaf.update(over)
     return leaf
+
+
+def test_several_calls_outputs_come_back_in_one_file_at_one_call_s_depth_limit(tmp_path: Path) -> None:
+    """SEND writes the outputs of the timed calls the judge picked as one list: an output nested as deep
+    as one call's may be is read inside it (`wrapped`), and the same list is too deep read as one call's."""
+    deepest: object = torch.arange(3.0)
+    for _ in range(MAX_DEPTH):
+        deepest = (deepest,)
+    path = tmp_path / "timed-1.out"
+    write_outputs(str(path), [deepest, deepest])
+    back, _ = read_outputs(str(path), CPU, 1 << 20, wrapped=True)
+    assert isinstance(back, list) and len(back) == 2
+    assert [checksums(b) for b in back] == [checksums(deepest)] * 2
+    with pytest.raises(ForgedReply, match="malformed"):
+        read_outputs(str(path), CPU, 1 << 20)
 
 
 def test_a_tensor_at_an_unaligned_offset_is_read_right(tmp_path: Path) -> None:
