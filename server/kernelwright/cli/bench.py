@@ -37,7 +37,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("target", metavar="FILE[:SYMBOL]", help="the file, and the site if it has several")
     add_device_argument(parser)
     add_cluster_argument(parser)
-    parser.add_argument("--compile", action="store_true", help="also time torch.compile of the code")
+    parser.add_argument(
+        "--compile",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time torch.compile of the code, the baseline a speedup is read against (on by default; "
+        "--no-compile skips its compile time)",
+    )
     parser.add_argument("--profile", action="store_true", help="attribute time to lines (torch.profiler)")
     parser.add_argument(
         "--ncu", action="store_true", help="per-kernel Nsight Compute metrics, where ncu exists"
@@ -71,7 +77,11 @@ def run(args: argparse.Namespace, out: Output) -> int:
     job = BenchJob(problem=problem, device=device, options=options)
     label = f"{Path(problem.path).name}:{problem.symbol}"
     try:
-        out.progress(f"bench {label}: starting a worker on {device}{cluster_label(cluster)}…")
+        baseline = " (and torch.compile's baseline, which compiles first: --no-compile skips it)"
+        out.progress(
+            f"bench {label}: starting a worker on {device}{cluster_label(cluster)}"
+            f"{baseline if args.compile else ''}…"
+        )
         result = run_on_pool(
             cluster,
             device,

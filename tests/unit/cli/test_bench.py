@@ -22,20 +22,22 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[
 
 
 def test_bench_a_torch_sample_on_the_cpu(capsys: pytest.CaptureFixture[str]) -> None:
-    code, doc = run_json(capsys, "bench", str(SAMPLE), "--device", "cpu")
+    code, doc = run_json(capsys, "bench", str(SAMPLE), "--device", "cpu", "--no-compile")
     assert code == 0, doc
     m = doc["measurement"]
     assert isinstance(m, dict)
     assert m["device"]["kind"] == "cpu"
+    assert m["baselines"] == []  # --no-compile: no torch.compile baseline
     assert m["timing"]["method"] == "cpu_perf_counter"
     assert 0 < m["timing"]["p10_us"] <= m["timing"]["median_us"] <= m["timing"]["p90_us"]
     assert doc["site"] == {"path": str(SAMPLE), "symbol": "GroupFakeQuant", "kind": "bench_class"}
 
 
 def test_bench_prints_a_table_for_people(capsys: pytest.CaptureFixture[str]) -> None:
+    """By default with the torch.compile baseline beside the figure (docs/PITFALLS.md 6)."""
     assert main(["bench", f"{SAMPLE}:GroupFakeQuant", "--device", "cpu"]) == 0
     text = capsys.readouterr().out
-    for label in ("median", "p10-p90", "repeats", "device", "CPU timing: not a GPU figure"):
+    for label in ("median", "p10-p90", "repeats", "device", "CPU timing: not a GPU figure", "compile ratio"):
         assert label in text
 
 
@@ -97,7 +99,7 @@ def test_asking_for_a_gpu_that_is_not_there(capsys: pytest.CaptureFixture[str], 
 
 
 def test_a_median_of_few_calls_says_so(capsys: pytest.CaptureFixture[str]) -> None:
-    code, doc = run_json(capsys, "bench", str(SAMPLE), "--device", "cpu", "--repeats", "3")
+    code, doc = run_json(capsys, "bench", str(SAMPLE), "--device", "cpu", "--repeats", "3", "--no-compile")
     assert code == 0, doc
     m = doc["measurement"]
     assert isinstance(m, dict) and m["timing"]["repeats"] == 3

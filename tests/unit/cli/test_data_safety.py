@@ -280,7 +280,7 @@ def test_a_killed_verify_leaves_no_worker_folders_and_a_live_bench_keeps_its_own
             env=env,
         )
 
-    live = start("bench", live_problem, "--repeats", "3")
+    live = start("bench", live_problem, "--repeats", "3", "--no-compile")
     killed = start("verify", killed_reference, candidate, "--allow-unconfined")
     try:
         _wait_for(killed_started.exists, 200, "verify's reference running in its judge", killed)
@@ -299,7 +299,7 @@ def test_a_killed_verify_leaves_no_worker_folders_and_a_live_bench_keeps_its_own
 
         quick, _, quick_hold = _held_problem(tmp_path, "quick")
         quick_hold.unlink()
-        fresh = start("bench", quick, "--repeats", "3")
+        fresh = start("bench", quick, "--repeats", "3", "--no-compile")
         out, err = fresh.communicate(timeout=200)
         assert fresh.returncode == 0, err + out
         assert json.loads(out)["measurement"]["timing"]["median_us"] > 0
