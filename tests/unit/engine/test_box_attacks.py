@@ -383,12 +383,23 @@ CONTROL_RUNS = 3
 async def test_a_process_that_runs_while_held_is_rejected(
     pool: WorkerPool, world: World, sample: str
 ) -> None:
-    verdict = await verify(pool, world, world.candidate(sample))
-    assert not verdict.passed
-    assert verdict.check is CheckName.TAMPER, verdict.message
-    assert "ran while the engine held its processes stopped" in verdict.message
-    assert "ran while frozen" not in verdict.message  # seen by the engine before its own confession
-    assert verdict.worker_error is ErrorCode.ESCAPED
+    """The engine's watch sees the helper run while held, before the helper's own confession reaches the
+    judge. On a loaded machine the helper can also run in the moment between the watch's last look and
+    the thaw (the engine preempted there for longer than the helper's 5 ms test; the judge's work of that
+    step is done by then): it confesses and no look saw it (docs/PITFALLS.md 25, not closed). CI once
+    showed that, so the watch must name it in one of CONTROL_RUNS runs, and no run may pass."""
+    messages: list[str] = []
+    for _ in range(CONTROL_RUNS):
+        verdict = await verify(pool, world, world.candidate(sample))
+        assert not verdict.passed
+        if verdict.check is CheckName.TAMPER:
+            assert "ran while the engine held its processes stopped" in verdict.message
+            assert "ran while frozen" not in verdict.message  # the engine's, not its own confession
+            assert verdict.worker_error is ErrorCode.ESCAPED
+            return
+        assert "ran while frozen" in verdict.message, verdict.message  # seen only by itself
+        messages.append(verdict.message)
+    pytest.fail(f"the engine's watch never saw the helper in {CONTROL_RUNS} runs: {messages}")
 
 
 @needs_box
