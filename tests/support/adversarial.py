@@ -50,7 +50,7 @@ def _reference(entry: dict[str, str], folder: Path) -> ProblemRef:
     path = folder / entry["file"]
     if entry["convention"] == "module":
         return ProblemRef(str(path), path.read_text(), entry["symbol"], SiteKind.TORCH_MODULE, ModuleSpec())
-    spec = FunctionSpec(entry["inputs"], cpu_inputs=entry.get("cpu_inputs"))
+    spec = FunctionSpec(entry["inputs"], cpu_inputs=entry.get("cpu_inputs"), shapes=entry.get("shapes"))
     return ProblemRef(str(path), path.read_text(), entry["symbol"], SiteKind.TORCH_FUNCTION, spec)
 
 

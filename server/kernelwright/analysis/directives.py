@@ -32,7 +32,7 @@ from kernelwright.core.text import utf16_len
 _HEAD = re.compile(r"^(#|//)\s*kernelwright\s*:")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-PYTHON_KEYS = ("inputs", "init", "atol", "rtol", "reference", "cpu_inputs")
+PYTHON_KEYS = ("inputs", "init", "atol", "rtol", "reference", "cpu_inputs", "shapes")
 CUDA_EXTRA_KEYS = ("grid", "block", "smem", "atol", "rtol")
 FACTORIES = {"randn": 1, "rand": 1, "zeros": 1, "empty": 1, "randint": 3}
 
@@ -266,6 +266,7 @@ def function_spec(
         rtol=rtol,
         reference=names.get("reference"),
         cpu_inputs=names.get("cpu_inputs"),
+        shapes=names.get("shapes"),
     )
     return spec, errors
 

@@ -86,7 +86,9 @@ def spec_summary(site: Site) -> str:
         return " ".join([f"module inputs={spec.inputs}", *extra])
     if isinstance(spec, FunctionSpec):
         extra = [
-            f"{k}={v}" for k in ("init", "cpu_inputs", "reference", "atol", "rtol") if (v := getattr(spec, k))
+            f"{k}={v}"
+            for k in ("init", "cpu_inputs", "shapes", "reference", "atol", "rtol")
+            if (v := getattr(spec, k))
         ]
         return " ".join([f"function inputs={spec.inputs}", *extra])
     if isinstance(spec, CudaSpec):

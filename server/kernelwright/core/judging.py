@@ -56,6 +56,7 @@ class CandidateCall:
     seed: int
     output_file: str  # a bare file name inside the exchange folder
     poison_nbytes: tuple[int, ...] = ()  # output sizes to NaN-fill before the call
+    shapes: bool = False  # RUN: inputs from the directive's `shapes=` factory (other shapes)
 
 
 @dataclass(frozen=True)

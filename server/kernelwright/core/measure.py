@@ -189,6 +189,7 @@ class CheckName(enum.StrEnum):
     VALUE = "value"  # elementwise tolerance
     ERROR_NORM = "error_norm"  # relative error norm (catches zeros where outputs are tiny)
     UNWRITTEN = "unwritten"  # NaN poison survived in the output: elements never written
+    OTHER_SHAPES = "other_shapes"  # wrong or failing on the directive's `shapes=` inputs (other shapes)
     REPLAY = "replay"  # the same buffers refilled with new values gave stale results
     INPUT_MUTATION = "input_mutation"
     PRECISION = "precision"  # error far above the reference's own error: computed in lower precision

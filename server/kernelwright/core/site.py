@@ -82,7 +82,8 @@ class ModuleSpec:
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """`# kernelwright: bench inputs=NAME [init=] [atol=F] [rtol=F] [reference=NAME] [cpu_inputs=NAME]`."""
+    """`# kernelwright: bench inputs=NAME [init=] [atol=F] [rtol=F] [reference=NAME] [cpu_inputs=NAME]
+    [shapes=NAME]`."""
 
     inputs: str
     init: str | None = None
@@ -90,6 +91,9 @@ class FunctionSpec:
     rtol: float | None = None
     reference: str | None = None
     cpu_inputs: str | None = None
+    # A factory of inputs at other shapes than `inputs`' (it may draw its shapes from the seeded generator,
+    # so each trial sees others): every candidate must also be right on them; checked, never timed.
+    shapes: str | None = None
     convention: Literal[Convention.FUNCTION] = Convention.FUNCTION
 
 

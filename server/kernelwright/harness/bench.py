@@ -29,7 +29,7 @@ from kernelwright.core.measure import (
 )
 from kernelwright.core.site import CudaSpec, FunctionSpec
 from kernelwright.harness import clock
-from kernelwright.harness.compare import flatten, tensors_in
+from kernelwright.harness.compare import problem_size, tensors_in
 from kernelwright.harness.cuda_build import CompileError
 from kernelwright.harness.device import Target, free_bytes, gib, machine_lacks, triton_interpreted, versions
 from kernelwright.harness.faults import is_out_of_memory
@@ -102,16 +102,6 @@ def _stop(problem: Problem, stage: ErrorStage, exc: Exception, target: Target) -
     return Stop(
         BenchFailure(stage, f"{type(exc).__name__}{where}: {exc}", traceback_tail=place.tail, line=place.line)
     )
-
-
-def problem_size(args: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for label, leaf in flatten(args, "arg"):
-        if isinstance(leaf, torch.Tensor):
-            parts.append(f"{label}: {str(leaf.dtype).replace('torch.', '')}{list(leaf.shape)}")
-        elif isinstance(leaf, int | float):
-            parts.append(f"{label}={leaf}")
-    return "; ".join(parts)
 
 
 def timing_input_sets(

@@ -122,11 +122,21 @@ class CandidateLine:
         return reply
 
     def call(
-        self, seed: int, name: str, poison_nbytes: list[int], limit_bytes: int, refill: bool, what: str
+        self,
+        seed: int,
+        name: str,
+        poison_nbytes: list[int],
+        limit_bytes: int,
+        refill: bool,
+        what: str,
+        shapes: bool = False,
     ) -> tuple[Any, CallReply]:
-        """The candidate's outputs for one call, as the judge's own tensors, and its reply."""
+        """The candidate's outputs for one call, as the judge's own tensors, and its reply. `shapes`: on
+        inputs from the directive's `shapes=` factory."""
         op = CandidateOp.REFILL if refill else CandidateOp.RUN
-        request = CandidateCall(seed=seed, output_file=name, poison_nbytes=tuple(poison_nbytes))
+        request = CandidateCall(
+            seed=seed, output_file=name, poison_nbytes=tuple(poison_nbytes), shapes=shapes
+        )
         reply, _ = self.ask(op, request, CallReply, what)
         return self._outputs(reply, name, limit_bytes, what), reply
 

@@ -166,6 +166,10 @@ def _call(session: _Session, request: CandidateCall, refill: bool) -> CallReply:
         if not args:
             raise BadQuestion("refill before any run")
         _refill(cand, args, cand.draw(request.seed))
+    elif request.shapes:
+        if cand.draw_shapes is None:
+            raise BadQuestion("a run on other shapes, but the problem names no shapes= factory")
+        args = cand.draw_shapes(request.seed)
     else:
         args = cand.draw(request.seed)
     before = input_checksums(args, cand.output_args)

@@ -65,6 +65,17 @@ def flatten(value: Any, where: str = "output") -> list[tuple[str, Any]]:
     return [(where, value)]
 
 
+def problem_size(args: tuple[Any, ...]) -> str:
+    """A call's arguments as read by a person: "arg[0]: float32[16, 512]; arg[1]=3"."""
+    parts: list[str] = []
+    for label, leaf in flatten(args, "arg"):
+        if isinstance(leaf, torch.Tensor):
+            parts.append(f"{label}: {str(leaf.dtype).replace('torch.', '')}{list(leaf.shape)}")
+        elif isinstance(leaf, int | float):
+            parts.append(f"{label}={leaf}")
+    return "; ".join(parts)
+
+
 def structure(value: Any) -> str:
     if isinstance(value, tuple | list):
         return f"{type(value).__name__}[{', '.join(structure(v) for v in value)}]"

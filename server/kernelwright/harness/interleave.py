@@ -47,9 +47,8 @@ from kernelwright.core.measure import (
     content_key,
 )
 from kernelwright.harness import clock
-from kernelwright.harness.bench import problem_size
 from kernelwright.harness.candidate_line import CandidateLine
-from kernelwright.harness.compare import tolerances
+from kernelwright.harness.compare import problem_size, tolerances
 from kernelwright.harness.device import versions
 from kernelwright.harness.exchange import checksums
 from kernelwright.harness.interleave_stats import (

@@ -86,6 +86,8 @@ class Problem:
     draw: Callable[[int], tuple[Any, ...]]
     # builds the thing to call once (module instance / function / kernel launcher)
     target: Callable[..., Any]
+    # seed -> arguments at other shapes, from the directive's `shapes=` factory; None without one
+    draw_shapes: Callable[[int], tuple[Any, ...]] | None = None
     # For CUDA kernels: argument positions that are outputs (returned after the launch); else empty.
     output_args: tuple[int, ...] = ()
     uses_triton: bool = False
@@ -210,6 +212,17 @@ def build_python_problem(
     def draw(seed: int) -> tuple[Any, ...]:
         return _as_tuple(draw_on(device, seed, factories, inputs_name, factories_path))
 
+    shapes_name = spec.shapes if isinstance(spec, FunctionSpec) else None
+    draw_shapes: Callable[[int], tuple[Any, ...]] | None = None
+    if shapes_name:
+        if not hasattr(factories, shapes_name):
+            raise LoadError(
+                f"the directive names shapes={shapes_name}, but the file does not define it", factories_path
+            )
+
+        def draw_shapes(seed: int) -> tuple[Any, ...]:
+            return _as_tuple(draw_on(device, seed, factories, shapes_name, factories_path))
+
     init_args: tuple[Any, ...] = ()
     if init_name and hasattr(factories, init_name):
         seed_all(INIT_SEED)
@@ -256,6 +269,7 @@ def build_python_problem(
         device=device,
         draw=draw,
         target=target,
+        draw_shapes=draw_shapes,
         uses_triton=uses_triton,
         notes=notes,
     )

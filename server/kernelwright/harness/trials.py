@@ -8,18 +8,21 @@ names who raised it.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import torch
 
 from kernelwright.core.jobs import VerifyJob
 from kernelwright.core.measure import CheckName, Flag, JobPhase
+from kernelwright.core.site import FunctionSpec
 from kernelwright.harness import clock
 from kernelwright.harness.candidate_line import CandidateLine
 from kernelwright.harness.compare import (
     Mismatch,
     compare,
     error_norms,
+    problem_size,
     tensors_in,
     tolerance_for,
     tolerances,
@@ -74,6 +77,14 @@ def _identical_to_any(outputs: Any, earlier: list[Any]) -> bool:
     return any(compare(outputs, e, 0.0, 0.0) is None for e in earlier)
 
 
+# A candidate's own failure on other shapes (it raised, ran out of memory, returned another shape or dtype)
+# is named as one at other shapes: it passed at the timed ones.
+SHAPE_FAILURES = frozenset(
+    {CheckName.RUN, CheckName.MEMORY, CheckName.SHAPE, CheckName.DTYPE, CheckName.STRUCTURE, CheckName.DEVICE}
+)
+SHAPE_TRIALS = 2
+
+
 def reject_mismatch(m: Mismatch, trial: int, prefix: str = "") -> Rejected:
     return Rejected(
         m.check,
@@ -102,10 +113,22 @@ class Trials:
         self.limit = 4 * sum(self.nbytes) + (1 << 20)
         self.float64_skipped = ""
 
-    def _outputs(self, seed: int, name: str, what: str, refill: bool) -> Any:
-        out_c, reply = self.line.call(seed, name, self.nbytes, self.limit, refill, what)
+    def _outputs(
+        self,
+        seed: int,
+        name: str,
+        what: str,
+        refill: bool,
+        shaped: Problem | None = None,
+        nbytes: list[int] | None = None,
+    ) -> Any:
+        """The candidate's outputs on `seed`'s inputs (`shaped`: a problem drawing from the `shapes=`
+        factory, whose outputs are `nbytes`), its draws and its inputs checked."""
+        sizes = self.nbytes if nbytes is None else nbytes
+        limit = self.limit if nbytes is None else 4 * sum(sizes) + (1 << 20)
+        out_c, reply = self.line.call(seed, name, sizes, limit, refill, what, shapes=shaped is not None)
         if not refill:
-            self._same_draw(seed, tuple(reply.inputs_before), what)
+            self._same_draw(seed, tuple(reply.inputs_before), what, shaped or self.reference)
         if tuple(reply.inputs_after) != tuple(reply.inputs_before):
             raise Rejected(
                 CheckName.INPUT_MUTATION,
@@ -114,17 +137,17 @@ class Trials:
             )
         return out_c
 
-    def _same_draw(self, seed: int, reported: tuple[str, ...], what: str) -> None:
+    def _same_draw(self, seed: int, reported: tuple[str, ...], what: str, drawer: Problem) -> None:
         """The candidate's process says which inputs it drew from `seed`; where they are not the judge's,
         whose fault it is is decided here, from the judge's own draws: a factory that draws differently
         in the judge's process too is the person's (PROBLEM), else the candidate's process drew, or said
         it drew, something else (samples/adversarial/cheat_inputs_reported_other.py,
         cheat_inputs_reseeded.py): never the person's problem on the candidate's word."""
         skip = self.reference.output_args
-        drawn = input_checksums(self.reference.draw(seed), skip)
+        drawn = input_checksums(drawer.draw(seed), skip)
         if reported == drawn:
             return
-        if input_checksums(self.reference.draw(seed), skip) != drawn:
+        if input_checksums(drawer.draw(seed), skip) != drawn:
             raise Rejected(
                 CheckName.PROBLEM,
                 f"{what}: the input factory drew other inputs from seed {seed} on a second draw in the "
@@ -249,6 +272,40 @@ class Trials:
                 f"to the elementwise tolerance and to the reference's own distance from float64, not to "
                 f"the reference's noise, so any output within atol of zero passes"
             )
+
+    def other_shapes(self, seeds: list[int]) -> str:
+        """Trials on inputs from the directive's `shapes=` factory, at other shapes than those timed: a
+        candidate specialised to the shapes of `inputs=` (a hard-coded view or loop bound, a table built
+        for one size) raises or is wrong there (docs/PITFALLS.md 12). Checked, never timed. Returns the
+        shapes tried, for the verdict's note."""
+        draw, spec = self.reference.draw_shapes, self.reference.spec
+        if draw is None or not isinstance(spec, FunctionSpec) or spec.shapes is None:
+            return ""
+        shaped = replace(self.reference, draw=draw)
+        tried: list[str] = []
+        for n, seed in enumerate(seeds):
+            args = draw(seed)
+            shape = problem_size(args)
+            tried.append(shape)
+            what = f"other shapes {n + 1} (inputs from `{spec.shapes}` on seed {seed}: {shape})"
+            out_r = run_guarded(self.reference, args, self.ctx.target, "reference")
+            hint = f"; is it written for the shapes of `{spec.inputs}` only?"
+            try:
+                out_c = self._outputs(seed, f"shapes-{n + 1}.out", what, False, shaped, nbytes_of(out_r))
+            except Rejected as exc:
+                if exc.check in SHAPE_FAILURES:
+                    raise Rejected(CheckName.OTHER_SHAPES, f"{what}: {exc}{hint}", **exc.kw) from None
+                raise
+            tolerance = (self.atol, self.rtol, self.slack)
+            mismatch = judged_mismatch(self.ctx, shaped, seed, (out_c, out_r), None, tolerance, what)
+            if mismatch is not None:
+                raise Rejected(
+                    CheckName.OTHER_SHAPES,
+                    f"{what}: the output is wrong at these shapes, though the trials at the timed ones "
+                    f"passed ({mismatch.check}: {mismatch.message}){hint}",
+                    details=mismatch.details,
+                )
+        return " and ".join(dict.fromkeys(tried))
 
     def refill(self, seed: int) -> None:
         """Replay keyed on addresses, ids or first call: the last trial's buffers, refilled in place."""

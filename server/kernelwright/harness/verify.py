@@ -49,7 +49,7 @@ from kernelwright.harness.problem import (
 )
 from kernelwright.harness.source import LoadError
 from kernelwright.harness.tamper import static_fallback, static_tamper
-from kernelwright.harness.trials import Trials, run_guarded
+from kernelwright.harness.trials import SHAPE_TRIALS, Trials, run_guarded
 from kernelwright.harness.verify_context import Context, Rejected
 
 BASE_SEED = 20_251
@@ -222,18 +222,24 @@ def _verify(judge_job: JudgeJob, ctx: Context) -> Verdict:
     del ref_again, args0
 
     # Seeds the candidate cannot know before it is asked: no table of answers for them can be ready.
-    seeds = _secret_seeds(max(1, job.trials) + 1)
+    seeds = _secret_seeds(max(1, job.trials) + 1 + SHAPE_TRIALS)
     check = Trials(job, ctx, reference, line, ref_out, slack)
     with ctx.phases(JobPhase.TRIALS):
-        ref_err = check.trials(seeds[:-1])
+        ref_err = check.trials(seeds[: -1 - SHAPE_TRIALS])
     with ctx.phases(JobPhase.REFILL):
-        check.refill(seeds[-1])
+        check.refill(seeds[-1 - SHAPE_TRIALS])
+    with ctx.phases(JobPhase.TRIALS):
+        shapes = check.other_shapes(seeds[-SHAPE_TRIALS:])
     trials = max(1, job.trials)
     where = target.info.label
+    also = ""
+    if shapes:
+        also = f", and {SHAPE_TRIALS} at other shapes"
+        ctx.notes.append(f"also right at other shapes (shapes=): {shapes}")
     verdict = Verdict(
         passed=True,
         check=None,
-        message=f"passed {trials} trials, the first again and the in-place refill on {where}",
+        message=f"passed {trials} trials, the first again and the in-place refill{also} on {where}",
         flags=tuple(ctx.flags),
         device=target.info,
         trials=trials,

@@ -25,6 +25,7 @@ def col(line: str, token: str) -> tuple[int, int]:
     [
         ("# kernelwright: bench inputs=mk colour=red", "colour", "valid keys are inputs, init, atol"),
         ("# kernelwright: bench inputs=missing_fn", "missing_fn", "not defined at module level"),
+        ("# kernelwright: bench inputs=mk shapes=no_such_fn", "no_such_fn", "not defined at module level"),
         ("# kernelwright: bench inputs=mk atol=abc", "abc", "wants a number"),
         ("# kernelwright: bench inputs=mk oops", "oops", "not `key=value`"),
         ("# kernelwright: bench inputs=mk inputs=mk", "inputs", "given twice"),

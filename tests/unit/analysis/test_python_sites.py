@@ -107,10 +107,11 @@ def test_function_convention_all_keys() -> None:
 
     def make(): ...
     def small(): ...
+    def other(): ...
     def ref(x): ...
     def args(): ...
 
-    # kernelwright: bench inputs=make cpu_inputs=small reference=ref atol=1e-3 rtol=0.5
+    # kernelwright: bench inputs=make cpu_inputs=small shapes=other reference=ref atol=1e-3 rtol=0.5
     def f(x):
         return x * 2
 
@@ -122,7 +123,7 @@ def test_function_convention_all_keys() -> None:
     got = sites(src)
     assert got["f"] == (
         SiteKind.TORCH_FUNCTION,
-        FunctionSpec(inputs="make", cpu_inputs="small", reference="ref", atol=1e-3, rtol=0.5),
+        FunctionSpec(inputs="make", cpu_inputs="small", shapes="other", reference="ref", atol=1e-3, rtol=0.5),
         (),
     )
     assert got["Quant"] == (SiteKind.BENCH_CLASS, FunctionSpec(inputs="make", init="args"), ())
