@@ -247,9 +247,13 @@ class Trials:
             f"{spread:.3g}, both within tolerance (the reference's own two runs {own})"
         )
 
-    def _mismatch(self, seed: int, out_c: Any, out_r: Any, exact: Any | None, what: str) -> Mismatch | None:
+    def _mismatch(
+        self, seed: int, out_c: Any, out_r: Any, exact: Any | None, what: str, shaped: Problem | None = None
+    ) -> Mismatch | None:
+        """`shaped`: the problem drawing from the `shapes=` factory, for a float64 answer on its inputs."""
         tolerance = (self.atol, self.rtol, self.slack)
-        return judged_mismatch(self.ctx, self.reference, seed, (out_c, out_r), exact, tolerance, what)
+        problem = shaped or self.reference
+        return judged_mismatch(self.ctx, problem, seed, (out_c, out_r), exact, tolerance, what)
 
     def _float64(self, seed: int, out_r: Any) -> Any | None:
         out, why = float64_answer(self.reference, seed, out_r, self.ctx.target)
@@ -296,8 +300,7 @@ class Trials:
                 if exc.check in SHAPE_FAILURES:
                     raise Rejected(CheckName.OTHER_SHAPES, f"{what}: {exc}{hint}", **exc.kw) from None
                 raise
-            tolerance = (self.atol, self.rtol, self.slack)
-            mismatch = judged_mismatch(self.ctx, shaped, seed, (out_c, out_r), None, tolerance, what)
+            mismatch = self._mismatch(seed, out_c, out_r, None, what, shaped)
             if mismatch is not None:
                 raise Rejected(
                     CheckName.OTHER_SHAPES,
