@@ -315,10 +315,18 @@ async function main() {
     const shown = await optimizeToDiff("accept", "palette");
     diffTitle = shown.tab;
     await clickToastButton("Apply the verified kernel?", "Accept");
+    // The diff's left side is the file, so its tab turns dirty too: wait for the diff to close before
+    // focusing an editor, or Ctrl+S may land in a diff that is closing and save nothing.
+    await until("the diff to close", async () => (await page.locator(".monaco-diff-editor").count()) === 0, 30_000);
     await until("the applied edit (a dirty editor)", async () => (await page.locator(".tab.dirty").count()) > 0, 30_000);
-    await page.locator(".monaco-editor .view-lines").first().click();
-    await page.keyboard.press("Control+S");
-    await until("the file to be saved", async () => !fs.readFileSync(sample).equals(original), 20_000);
+    await until("the file to be saved", async () => {
+      if (!fs.readFileSync(sample).equals(original)) return true;
+      await page.locator(".tab.dirty").first().click();
+      await page.locator(".monaco-editor .view-lines").first().click();
+      await page.keyboard.press("Control+S");
+      await new Promise((r) => setTimeout(r, 2000));
+      return !fs.readFileSync(sample).equals(original);
+    }, 30_000, 500);
     const verdict = cliJson(["verify", pristine, sample, "--device", "cpu"]);
     if (verdict.passed !== true && verdict.verdict?.passed !== true) throw new Error(`verify did not pass: ${JSON.stringify(verdict).slice(0, 600)}`);
     const before = medianOf(cliJson(["bench", pristine, "--device", "cpu"]));
