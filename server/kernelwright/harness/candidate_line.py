@@ -145,7 +145,7 @@ class CandidateLine:
         their order: one question and one file for all of them."""
         asked = CandidateSend(tuple(calls), name)
         reply, _ = self.ask(CandidateOp.SEND, asked, CallReply, what)
-        sent = self._outputs(reply, name, limit_bytes * len(calls), what, wrapped=True)
+        sent = self._outputs(reply, name, limit_bytes * len(calls), what, calls=len(calls))
         if not isinstance(sent, list) or len(sent) != len(calls):
             count = len(sent) if isinstance(sent, list) else type(sent).__name__
             raise Rejected(
@@ -154,14 +154,14 @@ class CandidateLine:
         return sent
 
     def _outputs(
-        self, reply: CallReply, name: str, limit_bytes: int, what: str, wrapped: bool = False
+        self, reply: CallReply, name: str, limit_bytes: int, what: str, calls: int | None = None
     ) -> Any:
         self.failed(reply.failure, reply.tampered)
         if reply.output_file != name:
             raise Rejected(CheckName.REPLY, f"{FORGED} during {what}: outputs in {reply.output_file!r}")
         path = os.path.join(self.exchange_dir, name)
         try:
-            outputs, lazy = read_outputs(path, self.ctx.target.device, limit_bytes, wrapped)
+            outputs, lazy = read_outputs(path, self.ctx.target.device, limit_bytes, calls)
         except ForgedReply as exc:
             raise Rejected(CheckName.REPLY, f"{FORGED} during {what}: {exc}") from None
         finally:

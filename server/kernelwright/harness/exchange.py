@@ -126,12 +126,14 @@ def _aligned(n: int) -> int:
 
 
 def read_outputs(
-    path: str, device: torch.device, limit_bytes: int, wrapped: bool = False
+    path: str, device: torch.device, limit_bytes: int, calls: int | None = None
 ) -> tuple[Any, list[str]]:
     """The outputs in `path` as the judge's own tensors (on `device` where the candidate said they were on
     that kind of device, else on the CPU, so the device check sees it), and the classes other than
     torch.Tensor the candidate's process said its tensors had. ForgedReply if anything is off.
-    `wrapped`: the file holds a list of several calls' outputs (SEND), one level deeper than one's."""
+    `calls`: the file holds a list of that many calls' outputs (SEND), one level deeper than one call's,
+    with a header as long as theirs together; None: one call's outputs."""
+    header_limit = HEADER_LIMIT * max(1, calls or 1)
     try:
         # The candidate's process owns the folder: the name may be a link to a file of the judge's, a FIFO
         # that blocks a reader for ever or a device. Only a plain file of its own, opened without following
@@ -148,7 +150,7 @@ def read_outputs(
         )
     size = info.st_size
     with os.fdopen(fd, "rb") as f:
-        if size > limit_bytes + HEADER_LIMIT + 8:
+        if size > limit_bytes + header_limit + 8:
             raise ForgedReply(f"its output file holds {size} bytes, more than the outputs can take")
         try:
             # One copy, into memory the judge owns (pinned where it goes on to a GPU, uninitialised: no
@@ -162,7 +164,7 @@ def read_outputs(
     if len(raw) < 8:
         raise ForgedReply("its output file is shorter than a header")
     (hlen,) = struct.unpack("<Q", raw[:8].numpy().tobytes())
-    if hlen > HEADER_LIMIT or 8 + hlen > len(raw):
+    if hlen > header_limit or 8 + hlen > len(raw):
         raise ForgedReply(f"its output file's header claims {hlen} bytes")
     try:
         header = json.loads(raw[8 : 8 + hlen].numpy().tobytes())
@@ -172,7 +174,7 @@ def read_outputs(
         raise ForgedReply("its output file's header has no outputs")
     data = Payload(raw, 8 + hlen)
     lazy: list[str] = []
-    return _rebuild(header["root"], data, device, -1 if wrapped else 0, lazy), lazy
+    return _rebuild(header["root"], data, device, 0 if calls is None else -1, lazy), lazy
 
 
 @dataclass(frozen=True)

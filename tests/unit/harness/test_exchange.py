@@ -13,6 +13,7 @@ import pytest
 import torch
 from kernelwright.harness.exchange import (
     ALIGN,
+    HEADER_LIMIT,
     MAX_DEPTH,
     ForgedReply,
     checksums,
@@ -69,17 +70,32 @@ def _tensor_leaf(**over: object) -> dict[str, object]:
 
 def test_several_calls_outputs_come_back_in_one_file_at_one_call_s_depth_limit(tmp_path: Path) -> None:
     """SEND writes the outputs of the timed calls the judge picked as one list: an output nested as deep
-    as one call's may be is read inside it (`wrapped`), and the same list is too deep read as one call's."""
+    as one call's may be is read inside it (`calls`), and the same list is too deep read as one call's."""
     deepest: object = torch.arange(3.0)
     for _ in range(MAX_DEPTH):
         deepest = (deepest,)
     path = tmp_path / "timed-1.out"
     write_outputs(str(path), [deepest, deepest])
-    back, _ = read_outputs(str(path), CPU, 1 << 20, wrapped=True)
+    back, _ = read_outputs(str(path), CPU, 1 << 20, calls=2)
     assert isinstance(back, list) and len(back) == 2
     assert [checksums(b) for b in back] == [checksums(deepest)] * 2
     with pytest.raises(ForgedReply, match="malformed"):
         read_outputs(str(path), CPU, 1 << 20)
+
+
+def test_a_send_of_several_calls_may_have_their_headers_together(tmp_path: Path) -> None:
+    """Each call's header may be up to HEADER_LIMIT; a SEND of four calls holds four of them, so a header
+    that one call could not have is read as four calls' and refused as one's."""
+    leaves = HEADER_LIMIT // 150  # tensors whose header entries are about 150 bytes: near one call's limit
+    one_call = [torch.zeros(1) for _ in range(leaves)]
+    path = tmp_path / "timed-1.out"
+    write_outputs(str(path), [one_call] * 4)
+    (hlen,) = struct.unpack("<Q", path.read_bytes()[:8])
+    assert HEADER_LIMIT < hlen <= 4 * HEADER_LIMIT
+    back, _ = read_outputs(str(path), CPU, 1 << 24, calls=4)
+    assert isinstance(back, list) and len(back) == 4 and len(back[3]) == leaves
+    with pytest.raises(ForgedReply, match="header claims"):
+        read_outputs(str(path), CPU, 1 << 24, calls=1)
 
 
 def test_a_tensor_at_an_unaligned_offset_is_read_right(tmp_path: Path) -> None:
