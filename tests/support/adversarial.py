@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from kernelwright.analysis.pipeline import analyze
 from kernelwright.core.jobs import BenchOptions, CandidateRef, ProblemRef, VerifyJob
 from kernelwright.core.measure import Verdict
 from kernelwright.core.site import FunctionSpec, ModuleSpec, SiteKind
@@ -49,7 +50,11 @@ class Case:
 def _reference(entry: dict[str, str], folder: Path) -> ProblemRef:
     path = folder / entry["file"]
     if entry["convention"] == "module":
-        return ProblemRef(str(path), path.read_text(), entry["symbol"], SiteKind.TORCH_MODULE, ModuleSpec())
+        # As `kernelwright verify` reads the file: the factories it defines name the spec's parts.
+        source = path.read_text()
+        site = analyze(source, str(path)).site(entry["symbol"])
+        spec = site.spec if site is not None and isinstance(site.spec, ModuleSpec) else ModuleSpec()
+        return ProblemRef(str(path), source, entry["symbol"], SiteKind.TORCH_MODULE, spec)
     spec = FunctionSpec(entry["inputs"], cpu_inputs=entry.get("cpu_inputs"), shapes=entry.get("shapes"))
     return ProblemRef(str(path), path.read_text(), entry["symbol"], SiteKind.TORCH_FUNCTION, spec)
 

@@ -106,8 +106,12 @@ def link(
         out.findings += [replace(e, range=shift(e.range, row)) for e in errors]
         if fspec is not None:
             specs[name] = fspec
+    def defined(factory: str) -> str | None:
+        """The module convention's factory of that name, where the file defines it."""
+        return factory if factory in module_names else None
+
     has_inputs = "get_inputs" in module_names
-    init = "get_init_inputs" if "get_init_inputs" in module_names else None
+    init = defined("get_init_inputs")
     for c, base in classes:
         spec: BenchSpec | None = specs.get(c.name)
         if c.name in module_classes:
@@ -115,8 +119,10 @@ def link(
                 spec = ModuleSpec(
                     model=c.name,
                     init=init,
-                    cpu_inputs="get_cpu_inputs" if "get_cpu_inputs" in module_names else None,
-                    cpu_init="get_cpu_init_inputs" if "get_cpu_init_inputs" in module_names else None,
+                    cpu_inputs=defined("get_cpu_inputs"),
+                    cpu_init=defined("get_cpu_init_inputs"),
+                    shapes=defined("get_other_shape_inputs"),
+                    cpu_shapes=defined("get_cpu_other_shape_inputs"),
                 )
             kind = SiteKind.TORCH_MODULE
         elif spec is not None:

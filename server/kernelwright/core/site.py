@@ -77,6 +77,11 @@ class ModuleSpec:
     # `get_cpu_init_inputs`), where KernelBench's GPU sizes can need tens of GB or hours.
     cpu_inputs: str | None = None
     cpu_init: str | None = None
+    # Inputs at other shapes than `get_inputs`' for the module as constructed (`get_other_shape_inputs`,
+    # and `get_cpu_other_shape_inputs` for a CPU run with the CPU factories): like the function
+    # convention's `shapes=`, checked on every candidate, never timed.
+    shapes: str | None = None
+    cpu_shapes: str | None = None
     convention: Literal[Convention.MODULE] = Convention.MODULE
 
 

@@ -86,8 +86,12 @@ class Problem:
     draw: Callable[[int], tuple[Any, ...]]
     # builds the thing to call once (module instance / function / kernel launcher)
     target: Callable[..., Any]
-    # seed -> arguments at other shapes, from the directive's `shapes=` factory; None without one
+    # seed -> arguments at other shapes, from the directive's `shapes=` factory (the module convention's
+    # `get_other_shape_inputs`), named by `shapes_from`; None without one
     draw_shapes: Callable[[int], tuple[Any, ...]] | None = None
+    shapes_from: str = ""
+    # the factory `draw` calls, for messages
+    inputs_from: str = ""
     # For CUDA kernels: argument positions that are outputs (returned after the launch); else empty.
     output_args: tuple[int, ...] = ()
     uses_triton: bool = False
@@ -190,14 +194,21 @@ def build_python_problem(
     notes: list[str] = []
 
     if isinstance(spec, ModuleSpec):
-        inputs_name, init_name = spec.inputs, spec.init
+        inputs_name, init_name, shapes_name = spec.inputs, spec.init, spec.shapes
         if device.type == "cpu" and (spec.cpu_inputs or spec.cpu_init):
             inputs_name = spec.cpu_inputs or inputs_name
             init_name = spec.cpu_init or init_name
             used = [n for n in (spec.cpu_inputs, spec.cpu_init) if n]
             notes.append(f"CPU run: {' and '.join(f'`{n}`' for n in used)} instead of the GPU sizes")
+            # The GPU's other shapes fit the module the GPU sizes construct, and may be as large as them.
+            shapes_name = spec.cpu_shapes
+            if spec.shapes and not spec.cpu_shapes:
+                notes.append(
+                    f"CPU run: other shapes not checked (`{spec.shapes}` draws GPU sizes); define "
+                    f"get_cpu_other_shape_inputs for small ones"
+                )
     else:
-        inputs_name, init_name = spec.inputs, spec.init
+        inputs_name, init_name, shapes_name = spec.inputs, spec.init, spec.shapes
         if device.type == "cpu":
             if spec.cpu_inputs:
                 inputs_name = spec.cpu_inputs
@@ -212,16 +223,15 @@ def build_python_problem(
     def draw(seed: int) -> tuple[Any, ...]:
         return _as_tuple(draw_on(device, seed, factories, inputs_name, factories_path))
 
-    shapes_name = spec.shapes if isinstance(spec, FunctionSpec) else None
     draw_shapes: Callable[[int], tuple[Any, ...]] | None = None
     if shapes_name:
         if not hasattr(factories, shapes_name):
-            raise LoadError(
-                f"the directive names shapes={shapes_name}, but the file does not define it", factories_path
-            )
+            named = f"shapes={shapes_name}" if isinstance(spec, FunctionSpec) else f"`{shapes_name}`"
+            raise LoadError(f"the problem names {named}, but the file does not define it", factories_path)
+        shapes_factory = shapes_name
 
         def draw_shapes(seed: int) -> tuple[Any, ...]:
-            return _as_tuple(draw_on(device, seed, factories, shapes_name, factories_path))
+            return _as_tuple(draw_on(device, seed, factories, shapes_factory, factories_path))
 
     init_args: tuple[Any, ...] = ()
     if init_name and hasattr(factories, init_name):
@@ -270,6 +280,8 @@ def build_python_problem(
         draw=draw,
         target=target,
         draw_shapes=draw_shapes,
+        shapes_from=shapes_name or "",
+        inputs_from=inputs_name,
         uses_triton=uses_triton,
         notes=notes,
     )

@@ -15,7 +15,6 @@ import torch
 
 from kernelwright.core.jobs import VerifyJob
 from kernelwright.core.measure import CheckName, Flag, JobPhase
-from kernelwright.core.site import FunctionSpec
 from kernelwright.harness import clock
 from kernelwright.harness.candidate_line import CandidateLine
 from kernelwright.harness.compare import (
@@ -282,8 +281,8 @@ class Trials:
         candidate specialised to the shapes of `inputs=` (a hard-coded view or loop bound, a table built
         for one size) raises or is wrong there (docs/PITFALLS.md 12). Checked, never timed. Returns the
         shapes tried, for the verdict's note."""
-        draw, spec = self.reference.draw_shapes, self.reference.spec
-        if draw is None or not isinstance(spec, FunctionSpec) or spec.shapes is None:
+        draw, factory = self.reference.draw_shapes, self.reference.shapes_from
+        if draw is None:
             return ""
         shaped = replace(self.reference, draw=draw)
         tried: list[str] = []
@@ -291,9 +290,9 @@ class Trials:
             args = draw(seed)
             shape = problem_size(args)
             tried.append(shape)
-            what = f"other shapes {n + 1} (inputs from `{spec.shapes}` on seed {seed}: {shape})"
+            what = f"other shapes {n + 1} (inputs from `{factory}` on seed {seed}: {shape})"
             out_r = run_guarded(self.reference, args, self.ctx.target, "reference")
-            hint = f"; is it written for the shapes of `{spec.inputs}` only?"
+            hint = f"; is it written for the shapes of `{self.reference.inputs_from}` only?"
             try:
                 out_c = self._outputs(seed, f"shapes-{n + 1}.out", what, False, shaped, nbytes_of(out_r))
             except Rejected as exc:

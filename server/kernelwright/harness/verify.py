@@ -235,7 +235,7 @@ def _verify(judge_job: JudgeJob, ctx: Context) -> Verdict:
     also = ""
     if shapes:
         also = f", and {SHAPE_TRIALS} at other shapes"
-        ctx.notes.append(f"also right at other shapes (shapes=): {shapes}")
+        ctx.notes.append(f"also right at other shapes (from `{reference.shapes_from}`): {shapes}")
     verdict = Verdict(
         passed=True,
         check=None,

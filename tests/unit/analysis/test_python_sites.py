@@ -96,6 +96,20 @@ def test_kernelbench_without_init_inputs_and_candidate() -> None:
     assert got["ModelNew"][1] == ModuleSpec(model="ModelNew", init=None)
 
 
+def test_the_module_convention_s_optional_factories_are_found_by_name() -> None:
+    src = KERNELBENCH + "".join(
+        f"\ndef {name}():\n    return [torch.randn(2, 3)]\n"
+        for name in ("get_cpu_inputs", "get_other_shape_inputs", "get_cpu_other_shape_inputs")
+    )
+    got = sites(src)
+    assert got["Model"][1] == ModuleSpec(
+        init="get_init_inputs",
+        cpu_inputs="get_cpu_inputs",
+        shapes="get_other_shape_inputs",
+        cpu_shapes="get_cpu_other_shape_inputs",
+    )
+
+
 def test_model_new_without_get_inputs_has_no_spec() -> None:
     src = "from torch import nn\nclass ModelNew(nn.Module):\n    pass\n"
     assert sites(src) == {"ModelNew": (SiteKind.TORCH_MODULE, None, ())}
