@@ -21,7 +21,7 @@ from kernelwright.analysis.rules import RuleId
 from kernelwright.cli.output import EXIT_FAILED, EXIT_USAGE, Output
 from kernelwright.core.errors import KernelwrightError, SpecError, UsageError
 from kernelwright.core.jobs import JobType, ProblemRef, site_problem
-from kernelwright.core.measure import DeviceKind, Measurement, TimingMethod
+from kernelwright.core.measure import Baseline, BaselineKind, DeviceKind, Measurement, TimingMethod
 from kernelwright.core.protocol import ErrorCode
 from kernelwright.core.site import AnalysisResult, Site
 from kernelwright.core.sourcefile import NotSource, decode_source, not_text, read_source_file
@@ -286,6 +286,21 @@ def key_values(out: Output, rows: list[list[str]]) -> None:
         out.line(f"  {out.style(key.ljust(width), '2')}  {value}")
 
 
+BASELINE_LABELS = {BaselineKind.COMPILE: "torch.compile", BaselineKind.EAGER: "eager"}
+
+
+def _baseline_value(b: Baseline) -> str:
+    """A baseline's median and how this code compares with it, in words (ratio > 1: this code is faster)."""
+    if b.timing is None:
+        return b.error or "not measured"
+    value = format_us(b.timing.median_us)
+    if b.ratio is None:
+        return value
+    if b.ratio >= 1.0:
+        return f"{value}: this code is {b.ratio:.2f}x faster"
+    return f"{value}: this code is {1.0 / b.ratio:.2f}x slower"
+
+
 def measurement_rows(m: Measurement) -> list[list[str]]:
     t = m.timing
     timed = t.method is not TimingMethod.NOT_TIMED
@@ -304,10 +319,7 @@ def measurement_rows(m: Measurement) -> list[list[str]]:
             ["roofline", f"{r.fraction:.0%} of the {r.bound} floor ({format_us(r.floor_us)}, {r.source})"]
         )
     for b in m.baselines:
-        value = f"{b.ratio:.2f}x" if b.ratio is not None else (b.error or "n/a")
-        if b.timing is not None:
-            value += f" ({format_us(b.timing.median_us)})"
-        rows.append([f"{b.kind} ratio", value])
+        rows.append([BASELINE_LABELS.get(b.kind, str(b.kind)), _baseline_value(b)])
     rows.append(["problem", m.problem_size])
     notes = list(m.notes)
     if m.device.kind is DeviceKind.CPU and timed:
