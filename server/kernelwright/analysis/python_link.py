@@ -106,6 +106,7 @@ def link(
         out.findings += [replace(e, range=shift(e.range, row)) for e in errors]
         if fspec is not None:
             specs[name] = fspec
+
     def defined(factory: str) -> str | None:
         """The module convention's factory of that name, where the file defines it."""
         return factory if factory in module_names else None
