@@ -1,8 +1,9 @@
 """Attack: fill the machine's memory through the exchange folder, the one place outside its scratch it may
-write: the folder lives in /dev/shm (memory), and it writes there in files under the per-file size limit,
-at load (found by looking for a writable folder in /dev/shm). The engine measures the folder while the
-candidate runs and kills it past its cap (WorkerConfig.exchange_cap_bytes); if the writes ever stop
-without that, it raises saying how much it wrote."""
+write (memory: a tmpfs), in files under the per-file size limit, at load (found by looking for a writable
+folder in /dev/shm). In the box the folder is a tmpfs of WorkerConfig.exchange_cap_bytes: the writes stop
+there with ENOSPC, and it raises saying how much it wrote. Where the folder is a bound host folder
+instead (the judge cannot read a box's tmpfs), the engine measures it while the candidate runs and kills
+it past the cap."""
 
 import contextlib
 import os

@@ -41,6 +41,9 @@ class JudgeJob:
 
     verify: VerifyJob
     exchange_dir: str  # where the candidate writes its outputs (the judge reads them, never trusts them)
+    # The same folder as the judge reaches it ("": the same path): a tmpfs of the candidate's box, seen
+    # through /proc/PID/root (engine.confinement.box_root)
+    exchange_view: str = ""
 
 
 @dataclass(frozen=True)

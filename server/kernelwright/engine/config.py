@@ -51,9 +51,11 @@ class WorkerConfig:
     # compile workers fit well under it.
     process_cap: int | None = 256
     scratch_bytes: int = 4 * GiB  # a boxed candidate's scratch (TMPDIR, HOME): a tmpfs of this size
-    # What a candidate worker's exchange folder (in /dev/shm: memory) may hold at once, in bytes and in
-    # entries. The judge removes each outputs file once read, so this is room for one large output; the
-    # engine measures the folder while the candidate runs and kills it past either cap.
+    # What a candidate worker's exchange folder (memory) may hold at once, in bytes and in entries. The
+    # judge removes each outputs file once read, so this is room for one large output. In a box whose
+    # tmpfs the judge can read (engine.confinement.box_tmpfs_visible) the folder is a tmpfs of this size,
+    # and the kernel stops writes past it; elsewhere it is a folder in /dev/shm. Either way the engine
+    # measures it while the candidate runs and kills it past either cap.
     exchange_cap_bytes: int = 8 * GiB
     exchange_cap_entries: int = 1000
     # Bounds every file the worker writes, its captured stdout included: a candidate printing forever

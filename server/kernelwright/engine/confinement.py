@@ -30,6 +30,7 @@ seccomp) is decided here, so the whole box is reviewed in one file.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import functools
 import json
@@ -38,6 +39,7 @@ import platform
 import shutil
 import struct
 import subprocess
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,6 +209,9 @@ class BoxPlan:
     gpu_nodes: tuple[str, ...] = ()
     home: Path | None = None  # the person's home folder, for masking its secrets where it is readable
     scratch_bytes: int = 4 * 1024**3  # the scratch tmpfs's cap (memory-backed: only what is written)
+    # The exchange folder as a tmpfs of the box, capped at exchange_bytes (None: it is among `writable`)
+    exchange: Path | None = None
+    exchange_bytes: int = 0
     seccomp_fd: int | None = None
     extra_hidden: tuple[Path, ...] = field(default_factory=tuple)
 
@@ -254,6 +259,52 @@ def support() -> BoxSupport:
     return BoxSupport(True, mechanism=version.strip() or "bubblewrap")
 
 
+def box_root(bwrap_pid: int) -> Path | None:
+    """The box's root as the judge sees it, from outside: `/proc/PID/root` of bubblewrap's child (the
+    box's first process, which made its mounts; the `bwrap` the engine started stays outside the box to
+    wait for it). None before that child exists or after it is gone."""
+    try:
+        with open(f"/proc/{bwrap_pid}/task/{bwrap_pid}/children") as fh:
+            children = fh.read().split()
+    except OSError:
+        return None
+    return Path(f"/proc/{children[0]}/root") if len(children) == 1 else None
+
+
+@functools.cache
+def box_tmpfs_visible() -> bool:
+    """Whether this process can read a tmpfs mounted inside a box through `box_root` (once per process,
+    about 30 ms). Where it can, a candidate's exchange folder is such a tmpfs, capped by the kernel;
+    where it cannot (a setuid bubblewrap, a kernel that hides /proc/PID/root), the folder is a bound host
+    folder that the engine measures while the job runs."""
+    binary = bwrap_path()
+    if binary is None or not support().available:
+        return False
+    argv = [binary, *_namespace_flags(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    argv += ["--size", str(1 << 16), "--tmpfs", "/tmp", "sh", "-c", ": > /tmp/seen && read _"]
+    try:
+        probe = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    except OSError:
+        return False
+    try:
+        deadline = time.monotonic() + PROBE_TIMEOUT_S
+        while probe.poll() is None and time.monotonic() < deadline:
+            root = box_root(probe.pid)
+            with contextlib.suppress(OSError):
+                if root is not None and (root / "tmp" / "seen").is_file():
+                    return not (root / "tmp").samefile("/tmp")  # the box's tmpfs, not this process's
+            time.sleep(0.005)
+        return False
+    finally:
+        with contextlib.suppress(OSError):
+            probe.communicate(b"\n", timeout=PROBE_TIMEOUT_S)
+        if probe.poll() is None:
+            probe.kill()
+            probe.wait()
+
+
 def _namespace_flags() -> list[str]:
     return [
         "--unshare-user",
@@ -285,6 +336,10 @@ def box_argv(plan: BoxPlan, command: list[str], binary: str) -> list[str]:
     for path in plan.writable:
         argv += ["--bind", str(path), str(path)]
     argv += ["--size", str(plan.scratch_bytes), "--tmpfs", str(plan.scratch)]
+    if plan.exchange is not None:
+        # Its own tmpfs, which the kernel holds to the cap (ENOSPC past it); the judge reads it through
+        # box_root (docs/PITFALLS.md 25).
+        argv += ["--size", str(plan.exchange_bytes), "--tmpfs", str(plan.exchange)]
     # Last, once every node and folder below it is in place: /dev's own tmpfs takes no new files (its
     # device nodes still open for writing; /dev/shm and /dev/pts are mounts of their own).
     argv += ["--remount-ro", "/dev"]

@@ -253,9 +253,9 @@ class WorkerPool(SlotPool[_Slot]):
             if slot.core.cpu is None:
                 await self._quiet(slot)
         relay = CandidateRelay(candidate)
-        judged = {"verify": payload, "exchange_dir": str(candidate.exchange_dir)}
         sent_at = time.monotonic()
         try:
+            judged = _judged(payload, candidate, slot.device)
             response = await judge.call(JobType.VERIFY, judged, limit, on_ask=relay.answer)
         except BaseException:
             self._forget(slot, judge)
@@ -501,3 +501,17 @@ class SyncWorkerPool:
         """Run a coroutine that uses `self.pool` (e.g. `engine.client.bench(sync.pool, job)`)."""
         assert self._runner is not None, "use SyncWorkerPool in a with-statement"
         return self._runner.run(work)
+
+
+def _judged(payload: JsonValue, candidate: WorkerProcess, device: Device) -> dict[str, JsonValue]:
+    """The judge's verify job: the engine's, and the candidate's exchange folder as each side names it."""
+    view = candidate.exchange_view
+    if view is None:
+        raise JobError(
+            JobErrorInfo(
+                ErrorCode.START_FAILED,
+                "the candidate's box ended before its job began (its exchange folder is gone); run it again",
+            ),
+            device=device.label,
+        )
+    return {"verify": payload, "exchange_dir": str(candidate.exchange_dir), "exchange_view": str(view)}

@@ -127,8 +127,18 @@ class WorkerProcess:
 
     @property
     def exchange_dir(self) -> Path | None:
-        """A candidate worker's exchange folder (its outputs for the judge); None for a trusted one."""
+        """A candidate worker's exchange folder (its outputs for the judge) as its own process names it;
+        None for a trusted one."""
         return None if self.sandbox is None else self.sandbox.exchange
+
+    @property
+    def exchange_view(self) -> Path | None:
+        """The same folder as the engine and the judge reach it: through the box's root where it is a
+        tmpfs of the box, else the folder itself. None for a trusted worker, or a box that is gone."""
+        if self.sandbox is None or not self.sandbox.exchange_in_box:
+            return self.exchange_dir
+        root = confinement.box_root(self.proc.pid)
+        return None if root is None else root / self.sandbox.exchange.relative_to("/")
 
     @classmethod
     async def start(
@@ -321,9 +331,10 @@ class WorkerProcess:
 
     def _watch_processes(self) -> asyncio.Task[None] | None:
         """While a job runs, count the processes under a candidate worker (RLIMIT_NPROC does not bind a
-        worker started by root, boxed or not) and measure its exchange folder (memory, in /dev/shm: the
-        file-size limit bounds each file, not how many): past `config.process_cap`, or past the folder's
-        caps, it is killed, and the job's error says which."""
+        worker started by root, boxed or not) and measure its exchange folder (memory: where it is a
+        bound folder in /dev/shm, the file-size limit bounds each file, not how many; a tmpfs of the box
+        has its bytes capped by the kernel, but not its entries): past `config.process_cap`, or past the
+        folder's caps, it is killed, and the job's error says which."""
         cap = self.config.process_cap
         if not self.alive:
             return None
@@ -335,8 +346,9 @@ class WorkerProcess:
                     self.process_overflow = count
                     await self.kill(KillReason.RETIRED)
                     return
-                if self.sandbox is not None:
-                    self.exchange_overflow = exchange_overflow(self.sandbox.exchange, self.config)
+                view = self.exchange_view
+                if view is not None:
+                    self.exchange_overflow = exchange_overflow(view, self.config)
                     if self.exchange_overflow:
                         await self.kill(KillReason.RETIRED)
                         return
@@ -463,6 +475,12 @@ class Sandbox:
     def boxed(self) -> bool:
         return self.plan is not None
 
+    @property
+    def exchange_in_box(self) -> bool:
+        """Whether the exchange folder is a tmpfs of the box (capped by the kernel, seen from outside
+        through confinement.box_root) rather than a bound host folder."""
+        return self.plan is not None and self.plan.exchange is not None
+
     @classmethod
     def prepare(cls, device: Device, config: WorkerConfig, tmpdir: Path, env: dict[str, str]) -> Sandbox:
         scratch = tmpdir / confinement.SCRATCH_NAME
@@ -492,14 +510,20 @@ class Sandbox:
         if config.cwd is not None and not home.is_relative_to(config.cwd.resolve()):
             readable.append(config.cwd)
             cwd = config.cwd
+        # The kernel caps the exchange folder where the judge can read a tmpfs of the box; elsewhere it
+        # is a bound host folder, measured while the job runs (WorkerProcess._watch_processes).
+        in_box = confinement.box_tmpfs_visible()
+        writable = [c for c in caches if not c.is_relative_to(scratch)]
         plan = confinement.BoxPlan(
             readable=tuple(readable),
-            writable=(exchange, *(c for c in caches if not c.is_relative_to(scratch))),
+            writable=tuple(writable if in_box else [exchange, *writable]),
             scratch=scratch,
             chdir=cwd,
             gpu_nodes=() if device.is_cpu else confinement.gpu_nodes(device.physical, device.index),
             home=home,
             scratch_bytes=config.scratch_bytes,
+            exchange=exchange if in_box else None,
+            exchange_bytes=config.exchange_cap_bytes,
         )
         return cls(env, cwd, exchange, plan)
 

@@ -9,6 +9,7 @@ class name) are confessions a naive candidate makes; their absence proves nothin
 
 from __future__ import annotations
 
+import contextlib
 import os
 import traceback
 from dataclasses import dataclass
@@ -183,13 +184,32 @@ def _call(session: _Session, request: CandidateCall, refill: bool) -> CallReply:
     after = input_checksums(args, cand.output_args)
     session.last_args = args
     name = os.path.basename(request.output_file)
-    try:
-        write_outputs(os.path.join(session.exchange_dir, name), out)
-    except TypeError as exc:
-        return CallReply(
-            "", before, after, tuple(clock.tampered()), CandidateFailure(CheckName.DTYPE, str(exc))
-        )
+    failed = _write(session, name, out)
+    if failed is not None:
+        return CallReply("", before, after, tuple(clock.tampered()), failed)
     return CallReply(name, before, after, tuple(clock.tampered()))
+
+
+def _write(session: _Session, name: str, outputs: Any) -> CandidateFailure | None:
+    """Write outputs for the judge into the exchange folder; why they could not be, else None."""
+    path = os.path.join(session.exchange_dir, name)
+    try:
+        write_outputs(path, outputs)
+    except TypeError as exc:
+        return CandidateFailure(CheckName.DTYPE, str(exc))
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.remove(path)
+        size = ""
+        with contextlib.suppress(OSError):
+            fs = os.statvfs(session.exchange_dir)
+            size = f", which holds {fs.f_blocks * fs.f_frsize} bytes in all"
+        return CandidateFailure(
+            CheckName.MEMORY,
+            f"its outputs could not be written to its exchange folder{size} ({exc.strerror}); a problem "
+            f"whose outputs are this large needs a larger exchange_cap_bytes (engine.config)",
+        )
+    return None
 
 
 def _refill(problem: Problem, args: tuple[Any, ...], fresh: tuple[Any, ...]) -> None:
@@ -231,8 +251,7 @@ def _send(session: _Session, request: CandidateSend) -> CallReply:
     if missing or not request.calls:
         raise BadQuestion(f"no timed call {missing[0] if missing else '(none asked)'} to send")
     name = os.path.basename(request.output_file)
-    try:
-        write_outputs(os.path.join(session.exchange_dir, name), [kept[call] for call in request.calls])
-    except TypeError as exc:
-        return CallReply("", (), (), tuple(clock.tampered()), CandidateFailure(CheckName.DTYPE, str(exc)))
+    failed = _write(session, name, [kept[call] for call in request.calls])
+    if failed is not None:
+        return CallReply("", (), (), tuple(clock.tampered()), failed)
     return CallReply(name, (), (), tuple(clock.tampered()))

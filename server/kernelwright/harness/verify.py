@@ -188,7 +188,7 @@ def _verify(judge_job: JudgeJob, ctx: Context) -> Verdict:
     ctx.notes.extend(reference.notes)
     if target.device.type == "cpu":
         ctx.flag(Flag.CPU_ONLY)
-    line = CandidateLine(ctx, judge_job.exchange_dir)
+    line = CandidateLine(ctx, judge_job.exchange_view or judge_job.exchange_dir)
     with ctx.phases(JobPhase.LOAD_CANDIDATE):
         loaded = line.load(CandidateLoad(job, judge_job.exchange_dir))
     if loaded.uses_triton and os.environ.get("TRITON_INTERPRET") == "1":

@@ -3,6 +3,7 @@ filter, the process-tree signals, and the probe that says whether a box can be m
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -81,6 +82,72 @@ def test_the_command_line_masks_the_secrets_inside_a_readable_folder(tmp_path: P
     assert f"--size {plan.scratch_bytes} --tmpfs {scratch}" in text
     assert "--ro-bind /etc/shadow" not in text  # /etc comes in by the entry, never whole
     assert argv[-2:] == ["--", "python3"]
+
+
+def test_an_exchange_folder_in_the_box_is_a_capped_tmpfs_and_no_bind(tmp_path: Path) -> None:
+    exchange = tmp_path / "exchange"
+    plan = confinement.BoxPlan(
+        readable=(),
+        writable=(),
+        scratch=tmp_path / "scratch",
+        chdir=tmp_path,
+        exchange=exchange,
+        exchange_bytes=12345,
+    )
+    text = " ".join(confinement.box_argv(plan, ["python3"], "bwrap"))
+    assert f"--size 12345 --tmpfs {exchange}" in text
+    assert f"--bind {exchange}" not in text
+
+
+@needs_box
+def test_the_judge_reads_the_box_s_exchange_tmpfs_and_the_kernel_holds_it_to_its_cap(tmp_path: Path) -> None:
+    """What a candidate writes in its exchange tmpfs is there for the judge through box_root, not in the
+    host folder of that name; a write past the cap fails in the box (ENOSPC), whatever the engine's watch
+    would have seen (docs/PITFALLS.md 25)."""
+    assert confinement.box_tmpfs_visible()
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    cap = 1 << 20
+    code = (
+        "import os, sys\n"
+        f"folder = {str(exchange)!r}\n"
+        "open(os.path.join(folder, 'small.out'), 'wb').write(b'outputs')\n"
+        "written = 0\n"
+        "try:\n"
+        "    with open(os.path.join(folder, 'big.out'), 'wb', buffering=0) as fh:\n"
+        "        for _ in range(64):\n"
+        "            written += fh.write(bytes(64 * 1024))\n"
+        "except OSError as exc:\n"
+        "    print('stopped', exc.errno, written, flush=True)\n"
+        "sys.stdin.readline()\n"
+    )
+    plan = confinement.BoxPlan(
+        readable=confinement.interpreter_folders(sys.executable),
+        writable=(),
+        scratch=scratch,
+        chdir=scratch,
+        exchange=exchange,
+        exchange_bytes=cap,
+    )
+    binary = confinement.bwrap_path()
+    assert binary is not None
+    argv = confinement.box_argv(plan, [sys.executable, "-c", code], binary)
+    box = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert box.stdout is not None
+        said = box.stdout.readline().split()
+        assert said[:2] == ["stopped", str(errno.ENOSPC)], said
+        assert int(said[2]) <= cap
+        root = confinement.box_root(box.pid)
+        assert root is not None
+        seen = root / exchange.relative_to("/")
+        assert (seen / "small.out").read_bytes() == b"outputs"
+        assert list(exchange.iterdir()) == []  # the host folder of that name holds none of it
+    finally:
+        box.communicate("\n", timeout=30)
+    assert box.returncode == 0
 
 
 def test_without_bubblewrap_the_probe_names_the_cause_and_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
