@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kernelwright.engine import confinement
@@ -99,6 +100,21 @@ def test_an_exchange_folder_in_the_box_is_a_capped_tmpfs_and_no_bind(tmp_path: P
     assert f"--bind {exchange}" not in text
 
 
+def _python_in_a_box(code: str, scratch: Path, **plan: Any) -> list[str]:
+    """bwrap's command line that runs `code` in this interpreter, in a box with `scratch` and `plan`'s
+    other parts."""
+    binary = confinement.bwrap_path()
+    assert binary is not None
+    box = confinement.BoxPlan(
+        readable=confinement.interpreter_folders(sys.executable),
+        writable=(),
+        scratch=scratch,
+        chdir=scratch,
+        **plan,
+    )
+    return confinement.box_argv(box, [sys.executable, "-c", code], binary)
+
+
 @needs_box
 def test_the_judge_reads_the_box_s_exchange_tmpfs_and_the_kernel_holds_it_to_its_cap(tmp_path: Path) -> None:
     """What a candidate writes in its exchange tmpfs is there for the judge through box_root, not in the
@@ -123,17 +139,7 @@ def test_the_judge_reads_the_box_s_exchange_tmpfs_and_the_kernel_holds_it_to_its
         "    print('stopped', exc.errno, written, flush=True)\n"
         "sys.stdin.readline()\n"
     )
-    plan = confinement.BoxPlan(
-        readable=confinement.interpreter_folders(sys.executable),
-        writable=(),
-        scratch=scratch,
-        chdir=scratch,
-        exchange=exchange,
-        exchange_bytes=cap,
-    )
-    binary = confinement.bwrap_path()
-    assert binary is not None
-    argv = confinement.box_argv(plan, [sys.executable, "-c", code], binary)
+    argv = _python_in_a_box(code, scratch, exchange=exchange, exchange_bytes=cap)
     box = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert box.stdout is not None
@@ -186,16 +192,7 @@ def test_in_the_box_the_keyrings_fail_and_ordinary_calls_work(tmp_path: Path) ->
     os.close(write)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    plan = confinement.BoxPlan(
-        readable=confinement.interpreter_folders(sys.executable),
-        writable=(),
-        scratch=scratch,
-        chdir=scratch,
-        seccomp_fd=read,
-    )
-    binary = confinement.bwrap_path()
-    assert binary is not None
-    argv = confinement.box_argv(plan, [sys.executable, "-c", code], binary)
+    argv = _python_in_a_box(code, scratch, seccomp_fd=read)
     done = subprocess.run(argv, pass_fds=(read,), capture_output=True, text=True, timeout=60, check=False)
     os.close(read)
     assert done.returncode == 0, done.stderr
