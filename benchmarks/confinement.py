@@ -40,9 +40,11 @@ from kernelwright.engine.process import KillReason, Role, WorkerProcess
 async def main():
     device = resolve_devices(sys.argv[1])[0]
     config = WorkerConfig()
-    # What a pool pays once per process: the probe, the interpreter's folders, the card's device nodes.
+    # What a pool pays once per process: the probes (the box, the exchange tmpfs seen from outside), the
+    # interpreter's folders, the card's device nodes.
     t = time.perf_counter()
     if confinement.support().available:
+        confinement.box_tmpfs_visible()
         confinement.interpreter_folders(config.python, "")
         if not device.is_cpu:
             confinement.gpu_nodes(device.physical, device.index)
