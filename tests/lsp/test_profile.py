@@ -66,6 +66,8 @@ async def test_profile_shows_the_result_everywhere(start_editor: StartEditor) ->
     hover = await editor.hover(uri, 8, 5)
     assert hover is not None
     assert "| median |" in hover and "CPU" in hover and "stale" not in hover
+    # The setting turned torch.compile's baseline off: the hover says so, not only by a missing row.
+    assert "torch.compile not timed beside it (the kernelwright.compileBaseline setting is off)" in hover
 
     hints = await editor.client.text_document_inlay_hint_async(
         types.InlayHintParams(

@@ -71,6 +71,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     options = BenchOptions(
         repeats=args.repeats,
         compile_baseline=args.compile,
+        compile_off_by="" if args.compile else "--no-compile",
         profile_lines=args.profile,
         ncu=args.ncu,
     )

@@ -43,6 +43,9 @@ class BenchOptions:
     max_time_s: float = 5.0  # stop repeating after this long even if the median still moves
     warmup: int = 3
     compile_baseline: bool = True  # also time torch.compile of the reference (torch sites)
+    # Who turned compile_baseline off, where a person did (a flag, a setting): the measurement then says
+    # so in a note, not only by the missing row ("": off for the engine's own reasons, or on)
+    compile_off_by: str = ""
     eager_baseline: bool = True  # also time the eager reference when a candidate is timed
     profile_lines: bool = True  # attribute time to lines of the person's file (torch.profiler)
     ncu: bool = False  # per-kernel hardware metrics through Nsight Compute, where `ncu` exists

@@ -227,6 +227,13 @@ def measure(
     if not target.is_cuda:
         notes.append("timed on the CPU: no roofline (CPU figures are not GPU figures)")
     baselines = _baselines(problem, baseline_of, sets, target, plan, timing, options, phases)
+    if not options.compile_baseline and options.compile_off_by and _is_torch_site(baseline_of or problem):
+        # Said, not only left out: a figure beside no torch.compile one reads as the best there is
+        # (docs/PITFALLS.md 6).
+        notes.append(
+            f"torch.compile not timed beside it ({options.compile_off_by}): nothing here compares it "
+            f"with what people would use instead"
+        )
     kernels: tuple[Any, ...] = ()
     lines: tuple[Any, ...] = ()
     if options.profile_lines and not problem.output_args:

@@ -76,7 +76,12 @@ class EngineLink:
         """The person's site on the settings' device (engine.client.profile)."""
         from kernelwright.engine import client
 
-        options = BenchOptions(compile_baseline=settings.compile_baseline)
+        options = BenchOptions(
+            compile_baseline=settings.compile_baseline,
+            compile_off_by=""
+            if settings.compile_baseline
+            else "the kernelwright.compileBaseline setting is off",
+        )
         return await client.profile(
             await self.pool(settings), problem, settings.device, options, last_good=last_good
         )

@@ -27,7 +27,8 @@ def test_bench_a_torch_sample_on_the_cpu(capsys: pytest.CaptureFixture[str]) -> 
     m = doc["measurement"]
     assert isinstance(m, dict)
     assert m["device"]["kind"] == "cpu"
-    assert m["baselines"] == []  # --no-compile: no torch.compile baseline
+    assert m["baselines"] == []  # --no-compile: no torch.compile baseline, and the figure says so
+    assert any("torch.compile not timed beside it (--no-compile)" in n for n in m["notes"]), m["notes"]
     assert m["timing"]["method"] == "cpu_perf_counter"
     assert 0 < m["timing"]["p10_us"] <= m["timing"]["median_us"] <= m["timing"]["p90_us"]
     assert doc["site"] == {"path": str(SAMPLE), "symbol": "GroupFakeQuant", "kind": "bench_class"}
@@ -39,6 +40,7 @@ def test_bench_prints_a_table_for_people(capsys: pytest.CaptureFixture[str]) -> 
     text = capsys.readouterr().out
     for label in ("median", "p10-p90", "repeats", "device", "CPU timing: not a GPU figure", "torch.compile"):
         assert label in text
+    assert "not timed beside it" not in text
 
 
 def test_a_missing_file_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
