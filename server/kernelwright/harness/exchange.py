@@ -47,6 +47,12 @@ HEADER_LIMIT = 1 << 20
 MAX_DEPTH = 8
 
 
+def read_limit(nbytes: Sequence[int]) -> int:
+    """The most bytes the judge reads back for one call's outputs, given the reference's output sizes:
+    four times theirs (room for a wrong shape or dtype, which the comparison then names) and 1 MiB."""
+    return 4 * sum(nbytes) + (1 << 20)
+
+
 class ForgedReply(Exception):
     """What the candidate's process sent is not what the judge asked for."""
 
@@ -133,7 +139,7 @@ def read_outputs(
     torch.Tensor the candidate's process said its tensors had. ForgedReply if anything is off.
     `calls`: the file holds a list of that many calls' outputs (SEND), one level deeper than one call's,
     with a header as long as theirs together; None: one call's outputs."""
-    header_limit = HEADER_LIMIT * max(1, calls or 1)
+    header_limit = HEADER_LIMIT * (calls or 1)
     try:
         # The candidate's process owns the folder: the name may be a link to a file of the judge's, a FIFO
         # that blocks a reader for ever or a device. Only a plain file of its own, opened without following

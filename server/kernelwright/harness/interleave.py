@@ -50,7 +50,7 @@ from kernelwright.harness import clock
 from kernelwright.harness.candidate_line import CandidateLine
 from kernelwright.harness.compare import problem_size, tolerances
 from kernelwright.harness.device import versions
-from kernelwright.harness.exchange import checksums
+from kernelwright.harness.exchange import checksums, read_limit
 from kernelwright.harness.interleave_stats import (
     EXCESS_FLOOR_S,
     Blocks,
@@ -143,7 +143,7 @@ def timed_verdict(
 
     blocks = Blocks()
     quiet = GpuQuiet(target.device) if target.is_cuda else None
-    pair = _Pair(ctx, timer, reference, line, atol, rtol, slack, _output_limit(ref_out), quiet)
+    pair = _Pair(ctx, timer, reference, line, atol, rtol, slack, read_limit(nbytes_of(ref_out)), quiet)
     # A settling pair, not counted: the candidate's worker is fresh and the judge is not, and the first
     # block's allocations (new device or heap memory for a block's inputs and kept outputs) cost the
     # fresh process more; after one block both allocators hold what a block needs.
@@ -348,10 +348,6 @@ def _calls_that_fit(ctx: Context, ref_out: Any) -> int:
         free, _ = torch.cuda.mem_get_info(ctx.target.device)
         return max(1, int(RETAINED_SHARE * free / 2 // per_call))
     return max(1, CPU_RETAINED_BYTES // per_call)
-
-
-def _output_limit(ref_out: Any) -> int:
-    return 4 * sum(nbytes_of(ref_out)) + (1 << 20)
 
 
 class GpuQuiet:

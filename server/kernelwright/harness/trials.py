@@ -27,7 +27,7 @@ from kernelwright.harness.compare import (
     tolerances,
 )
 from kernelwright.harness.device import Target, machine_lacks
-from kernelwright.harness.exchange import input_checksums
+from kernelwright.harness.exchange import input_checksums, read_limit
 from kernelwright.harness.poison import nbytes_of
 from kernelwright.harness.precision import (
     LOWER_PRECISION_FACTOR,
@@ -108,8 +108,7 @@ class Trials:
         self.job, self.ctx, self.reference, self.line, self.slack = job, ctx, reference, line, slack
         self.atol, self.rtol = tolerances(job.reference)
         self.nbytes = nbytes_of(ref_out)
-        # What the judge will read back: the reference's output size with room for wrong shapes.
-        self.limit = 4 * sum(self.nbytes) + (1 << 20)
+        self.limit = read_limit(self.nbytes)  # what the judge will read back
         self.float64_skipped = ""
 
     def _outputs(
@@ -124,7 +123,7 @@ class Trials:
         """The candidate's outputs on `seed`'s inputs (`shaped`: a problem drawing from the `shapes=`
         factory, whose outputs are `nbytes`), its draws and its inputs checked."""
         sizes = self.nbytes if nbytes is None else nbytes
-        limit = self.limit if nbytes is None else 4 * sum(sizes) + (1 << 20)
+        limit = self.limit if nbytes is None else read_limit(sizes)
         out_c, reply = self.line.call(seed, name, sizes, limit, refill, what, shapes=shaped is not None)
         if not refill:
             self._same_draw(seed, tuple(reply.inputs_before), what, shaped or self.reference)
@@ -285,6 +284,7 @@ class Trials:
         if draw is None:
             return ""
         shaped = replace(self.reference, draw=draw)
+        hint = f"; is it written for the shapes of `{self.reference.inputs_from}` only?"
         tried: list[str] = []
         for n, seed in enumerate(seeds):
             args = draw(seed)
@@ -292,7 +292,6 @@ class Trials:
             tried.append(shape)
             what = f"other shapes {n + 1} (inputs from `{factory}` on seed {seed}: {shape})"
             out_r = run_guarded(self.reference, args, self.ctx.target, "reference")
-            hint = f"; is it written for the shapes of `{self.reference.inputs_from}` only?"
             try:
                 out_c = self._outputs(seed, f"shapes-{n + 1}.out", what, False, shaped, nbytes_of(out_r))
             except Rejected as exc:
